@@ -1,0 +1,66 @@
+// The `heed` command line: the engine without the editor, for scripts, benchmarks and
+// evals. Usage: heed <command> [options]; heed --help lists the commands.
+
+import { parseArgs } from 'node:util';
+import { generateCommand } from './generateCommand';
+import { makeTinyModelCommand } from './makeTinyModelCommand';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  generate: {
+    summary: 'Continue a prompt with a model and print the completion.',
+    usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--json]',
+    run: generateCommand,
+  },
+  'make-tiny-model': {
+    summary: 'Write the small deterministic test model (a Hugging Face folder) that Heed embeds until a trained one ships.',
+    usage: 'heed make-tiny-model --out DIR [--corpus DIR]',
+    run: makeTinyModelCommand,
+  },
+};
+
+function help(): string {
+  const lines = ['Usage: heed <command> [options]', '', 'Commands:'];
+  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(18)}${command.summary}`, `  ${''.padEnd(18)}${command.usage}`);
+  lines.push('', 'heed <command> --help shows one command.');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv.slice(0, 1), options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  if (values.version) {
+    console.log('heed 0.1.0');
+    return 0;
+  }
+  const name = positionals[0];
+  if (!name || values.help) {
+    console.log(help());
+    return name || values.help ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`heed: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  const rest = argv.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${command.summary}\n\nUsage: ${command.usage}`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`heed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

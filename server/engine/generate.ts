@@ -1,0 +1,172 @@
+// Token generation over one Sequence: prefill (reusing the longest cached prefix), then
+// decode one token at a time. `shouldStop` is consulted between forward passes, the only
+// points where a synchronous engine can stop.
+
+import type { LoadedModel, Sequence } from './types';
+import { chooseToken, logSoftmaxAt, seededRandom } from './sampling';
+
+export interface GenerateOptions {
+  maxTokens: number;
+  /** 0 means greedy. */
+  temperature: number;
+  /** Nucleus sampling mass in (0, 1]; 1 keeps every token. */
+  topP: number;
+  seed: number;
+  /** Generation ends before the first occurrence of any of these strings. */
+  stop: string[];
+}
+
+export const defaultGenerateOptions: GenerateOptions = { maxTokens: 64, temperature: 0, topP: 1, seed: 0, stop: [] };
+
+export type StopReason = 'eos' | 'stop' | 'max_tokens' | 'context_full';
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  /** Natural-log probability of each generated token under the model (temperature 1). */
+  logprobs: number[];
+  stopReason: StopReason;
+  promptTokens: number;
+  /** Prompt tokens whose KV came from the cache instead of a forward pass. */
+  reusedTokens: number;
+  ttftMs: number;
+  totalMs: number;
+  kvBytes: number;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * A sequence together with the token ids it holds, so that a new prompt can reuse the
+ * longest common prefix (llama-server's cache_prompt, in its simplest form).
+ * Invariant: `tokens` is exactly what `sequence` has processed, in order.
+ */
+export class CachedSequence {
+  readonly sequence: Sequence;
+  private tokens: number[] = [];
+
+  constructor(readonly model: LoadedModel) {
+    this.sequence = model.newSequence();
+  }
+
+  get length(): number {
+    return this.tokens.length;
+  }
+
+  /**
+   * Makes the sequence hold `promptIds` and returns the logits after its last token and
+   * how many tokens were reused. A cancelled prefill keeps the chunks it finished.
+   */
+  prefill(promptIds: number[], shouldStop: () => boolean): { logits: Float32Array; reused: number } {
+    if (promptIds.length === 0) throw new Error('empty prompt');
+    let common = 0;
+    const limit = Math.min(this.tokens.length, promptIds.length);
+    while (common < limit && this.tokens[common] === promptIds[common]) common++;
+    // The last prompt token is always run again: its logits are what we need.
+    if (common === promptIds.length) common--;
+    this.truncate(common);
+    const chunk = this.model.chunkTokens;
+    let logits: Float32Array | undefined;
+    for (let start = common; start < promptIds.length; start += chunk) {
+      if (shouldStop()) throw new CancelledError();
+      const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
+      logits = this.sequence.append(piece);
+      this.tokens.push(...piece);
+    }
+    return { logits: logits!, reused: common };
+  }
+
+  appendOne(tokenId: number): Float32Array {
+    const logits = this.sequence.append([tokenId]);
+    this.tokens.push(tokenId);
+    return logits;
+  }
+
+  truncate(length: number): void {
+    if (length < this.tokens.length) {
+      this.sequence.truncate(length);
+      this.tokens.length = length;
+    }
+  }
+}
+
+/** Cuts `text` before the first stop string; returns undefined when none occurs. */
+export function cutAtStop(text: string, stop: string[]): string | undefined {
+  let cut = -1;
+  for (const s of stop) {
+    if (s.length === 0) continue;
+    const at = text.indexOf(s);
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut < 0 ? undefined : text.slice(0, cut);
+}
+
+/** Drops a trailing replacement character left by a token that ends mid-way through a UTF-8 sequence. */
+function dropIncompleteUtf8(text: string): string {
+  return text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
+}
+
+export function generate(
+  cached: CachedSequence,
+  promptIds: number[],
+  options: GenerateOptions,
+  shouldStop: () => boolean,
+  onToken?: (textSoFar: string) => void,
+): GenerateResult {
+  const { model } = cached;
+  const maxPositions = model.config.maxPositions;
+  if (promptIds.length >= maxPositions) {
+    throw new Error(`prompt of ${promptIds.length} tokens does not fit the model's context of ${maxPositions} tokens`);
+  }
+  const started = performance.now();
+  const { logits: promptLogits, reused } = cached.prefill(promptIds, shouldStop);
+  let logits = promptLogits;
+  const eos = new Set(model.tokenizer.special.eos);
+  const random = seededRandom(options.seed);
+  const tokens: number[] = [];
+  const logprobs: number[] = [];
+  let text = '';
+  let ttftMs = 0;
+  let stopReason: StopReason = 'max_tokens';
+  while (tokens.length < options.maxTokens) {
+    const next = chooseToken(logits, options.temperature, options.topP, random);
+    if (tokens.length === 0) ttftMs = performance.now() - started;
+    if (eos.has(next)) {
+      stopReason = 'eos';
+      break;
+    }
+    tokens.push(next);
+    logprobs.push(logSoftmaxAt(logits, next));
+    text = model.tokenizer.decode(tokens);
+    const cut = cutAtStop(text, options.stop);
+    if (cut !== undefined) {
+      text = cut;
+      stopReason = 'stop';
+      break;
+    }
+    onToken?.(text);
+    if (tokens.length >= options.maxTokens) break;
+    if (cached.length + 1 >= maxPositions) {
+      stopReason = 'context_full';
+      break;
+    }
+    if (shouldStop()) throw new CancelledError();
+    logits = cached.appendOne(next);
+  }
+  return {
+    text: dropIncompleteUtf8(text),
+    tokens,
+    logprobs,
+    stopReason,
+    promptTokens: promptIds.length,
+    reusedTokens: reused,
+    ttftMs,
+    totalMs: performance.now() - started,
+    kvBytes: cached.sequence.kvBytes,
+  };
+}

@@ -1,0 +1,197 @@
+// Builds the ONNX graph of a Qwen2/Llama/Mistral decoder for one forward pass over a chunk
+// of `seqLen` new tokens after `pastLen` cached ones (batch 1).
+//
+// Graph interface (Hugging Face names appear only in the weights, not here):
+//   input_ids                 int64 [seqLen]
+//   rope_cos, rope_sin        float [seqLen, headDim/2]   from absolute positions, in JS
+//   attention_mask            float [seqLen, pastLen + seqLen]   additive: 0 or -1e9
+//   past_key.{l}.{h}          float [pastLen, headDim]    one per layer and KV head
+//   past_value.{l}.{h}        float [pastLen, headDim]
+//   logits                    float [1, vocabSize]        last position only
+//   new_key.{l}, new_value.{l} float [numKvHeads, seqLen, headDim]   keys after RoPE
+//
+// The past is fed per KV head because JS stores each layer's cache as
+// [numKvHeads, capacity, headDim]: one head's filled rows are a contiguous subarray that
+// ORT reads in place, while a [numKvHeads, pastLen, headDim] tensor would need a copy of
+// the whole cache every token (see kvCache.ts). The cache is never a graph output, since
+// onnxruntime-node copies every output after each run (FACTS.md).
+//
+// Attention over past and new keys is computed as two products whose scores are
+// concatenated ([.., pastLen + seqLen], small), instead of concatenating the keys and values
+// themselves, which would copy the whole past inside ORT for every layer and token.
+import { DecoderConfig } from '../types';
+import { GraphBuilder, float } from '../onnx/graphBuilder';
+import { DataType } from '../onnx/onnxProto';
+import { TensorF32 } from '../checkpoint/safetensors';
+
+/** Masked scores get this added; large enough that exp() underflows to 0 in fp32. */
+export const maskedScore = -1e9;
+
+const int64Max = Number.MAX_SAFE_INTEGER; // Slice clamps ends to the dimension.
+
+export const graphNames = {
+  inputIds: 'input_ids',
+  ropeCos: 'rope_cos',
+  ropeSin: 'rope_sin',
+  attentionMask: 'attention_mask',
+  logits: 'logits',
+  pastKey: (layer: number, head: number) => `past_key.${layer}.${head}`,
+  pastValue: (layer: number, head: number) => `past_value.${layer}.${head}`,
+  newKey: (layer: number) => `new_key.${layer}`,
+  newValue: (layer: number) => `new_value.${layer}`,
+};
+
+/** Every weight the graph needs, with its expected shape (Hugging Face names). */
+export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  shapes.set('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize]);
+    shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize]);
+    shapes.set(`${p}.self_attn.q_proj.weight`, [qDim, c.hiddenSize]);
+    shapes.set(`${p}.self_attn.k_proj.weight`, [kvDim, c.hiddenSize]);
+    shapes.set(`${p}.self_attn.v_proj.weight`, [kvDim, c.hiddenSize]);
+    shapes.set(`${p}.self_attn.o_proj.weight`, [c.hiddenSize, qDim]);
+    if (c.attentionBias) {
+      shapes.set(`${p}.self_attn.q_proj.bias`, [qDim]);
+      shapes.set(`${p}.self_attn.k_proj.bias`, [kvDim]);
+      shapes.set(`${p}.self_attn.v_proj.bias`, [kvDim]);
+    }
+    shapes.set(`${p}.mlp.gate_proj.weight`, [c.intermediateSize, c.hiddenSize]);
+    shapes.set(`${p}.mlp.up_proj.weight`, [c.intermediateSize, c.hiddenSize]);
+    shapes.set(`${p}.mlp.down_proj.weight`, [c.hiddenSize, c.intermediateSize]);
+  }
+  shapes.set('model.norm.weight', [c.hiddenSize]);
+  if (!c.tieWordEmbeddings) shapes.set('lm_head.weight', [c.vocabSize, c.hiddenSize]);
+  return shapes;
+}
+
+/** Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes. */
+export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>): Uint8Array {
+  const g = new GraphBuilder();
+  const weight = (name: string): string => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`weight ${name} missing`);
+    return g.initializerFloat(name, t.data, t.shape);
+  };
+  const D = c.headDim;
+  const group = c.numHeads / c.numKvHeads; // query heads per KV head
+  const scale = 1 / Math.sqrt(D);
+
+  const ids = g.input(graphNames.inputIds, DataType.INT64, ['seqLen']);
+  const cos = g.input(graphNames.ropeCos, DataType.FLOAT, ['seqLen', D / 2]);
+  const sin = g.input(graphNames.ropeSin, DataType.FLOAT, ['seqLen', D / 2]);
+  const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'totalLen']);
+  // Query rows of one KV head's group are ordered [group, seqLen]: repeat the mask to match.
+  const groupMask = group === 1 ? mask : g.op('Tile', [mask, g.constInt64([group, 1])], {}, 'group_mask'); // [group*seqLen, totalLen]
+
+  const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
+  let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
+  let pastLen: string | undefined;
+
+  const rmsNorm = (input: string, weightName: string, base: string): string => {
+    // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
+    // SimplifiedLayerNormalization when it recognizes it; plain ops either way.
+    const squared = g.op('Pow', [input, g.constFloat(2)], {}, `${base}_sq`);
+    const mean = g.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 }, `${base}_mean`);
+    const rms = g.op('Sqrt', [g.op('Add', [mean, g.constFloat(c.rmsNormEps)], {}, `${base}_eps`)], {}, `${base}_rms`);
+    return g.op('Mul', [g.op('Div', [input, rms], {}, `${base}_unit`), weight(weightName)], {}, base);
+  };
+
+  const linear = (input: string, prefix: string, bias: boolean, base: string): string => {
+    const inputs = [input, weight(`${prefix}.weight`)];
+    if (bias) inputs.push(weight(`${prefix}.bias`));
+    return g.op('Gemm', inputs, { transB: 1 }, base); // HF stores [out, in]: y = x · Wᵀ + b
+  };
+
+  const rope = (heads: string, base: string): string => {
+    // Rotate-half RoPE on [heads, seqLen, D]; cos/sin [seqLen, D/2] broadcast over heads.
+    const [x1, x2] = g.opMulti('Split', [heads], 2, { axis: 2 }, `${base}_half`); // [heads, seqLen, D/2]
+    const r1 = g.op('Sub', [g.op('Mul', [x1, cos]), g.op('Mul', [x2, sin])], {}, `${base}_r1`);
+    const r2 = g.op('Add', [g.op('Mul', [x2, cos]), g.op('Mul', [x1, sin])], {}, `${base}_r2`);
+    return g.op('Concat', [r1, r2], { axis: 2 }, base);
+  };
+
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    const h = rmsNorm(x, `${p}.input_layernorm.weight`, `l${l}_attn_norm`); // [seqLen, hidden]
+    const q = linear(h, `${p}.self_attn.q_proj`, c.attentionBias, `l${l}_q`); // [seqLen, numHeads*D]
+    const k = linear(h, `${p}.self_attn.k_proj`, c.attentionBias, `l${l}_k`); // [seqLen, numKvHeads*D]
+    const v = linear(h, `${p}.self_attn.v_proj`, c.attentionBias, `l${l}_v`);
+    const headsFirst = (t: string, n: number, base: string): string =>
+      g.op('Transpose', [g.op('Reshape', [t, g.constInt64([-1, n, D])])], { perm: [1, 0, 2] }, base); // [n, seqLen, D]
+    const qRot = rope(headsFirst(q, c.numHeads, `l${l}_qh`), `l${l}_q_rot`); // [numHeads, seqLen, D]
+    const kRot = rope(headsFirst(k, c.numKvHeads, `l${l}_kh`), `l${l}_k_rot`); // [numKvHeads, seqLen, D]
+    const vHeads = headsFirst(v, c.numKvHeads, `l${l}_vh`); // [numKvHeads, seqLen, D]
+    g.output(kRot, graphNames.newKey(l), DataType.FLOAT, [c.numKvHeads, 'seqLen', D]);
+    g.output(vHeads, graphNames.newValue(l), DataType.FLOAT, [c.numKvHeads, 'seqLen', D]);
+    // Query head i uses KV head floor(i / group), so grouping is a free reshape.
+    const qGrouped = g.op('Reshape', [qRot, g.constInt64([c.numKvHeads, -1, D])], {}, `l${l}_qg`); // [numKvHeads, group*seqLen, D]
+
+    const headOutputs: string[] = [];
+    for (let kv = 0; kv < c.numKvHeads; kv++) {
+      const pastK = g.input(graphNames.pastKey(l, kv), DataType.FLOAT, ['pastLen', D]);
+      const pastV = g.input(graphNames.pastValue(l, kv), DataType.FLOAT, ['pastLen', D]);
+      pastLen ??= g.op('Shape', [pastK], { start: 0, end: 1 }, 'past_len'); // [1]
+      const index = g.initializerInt64('head_index', [kv], []);
+      const base = `l${l}_h${kv}`;
+      const qh = g.op('Gather', [qGrouped, index], { axis: 0 }, `${base}_q`); // [group*seqLen, D]
+      const kh = g.op('Gather', [kRot, index], { axis: 0 }, `${base}_k`); // [seqLen, D]
+      const vh = g.op('Gather', [vHeads, index], { axis: 0 }, `${base}_v`); // [seqLen, D]
+      const scoresPast = g.msOp('FusedMatMul', [qh, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [group*seqLen, pastLen]
+      const scoresNew = g.msOp('FusedMatMul', [qh, kh], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [group*seqLen, seqLen]
+      const scores = g.op('Concat', [scoresPast, scoresNew], { axis: 1 }, `${base}_scores`); // [group*seqLen, totalLen]
+      const probs = g.op('Softmax', [g.op('Add', [scores, groupMask])], { axis: 1 }, `${base}_probs`);
+      const probsPast = g.op('Slice', [probs, g.constInt64([0]), pastLen, g.constInt64([1])], {}, `${base}_pp`); // [group*seqLen, pastLen]
+      const probsNew = g.op('Slice', [probs, pastLen, g.constInt64([int64Max]), g.constInt64([1])], {}, `${base}_pn`); // [group*seqLen, seqLen]
+      const out = g.op('Add', [g.op('MatMul', [probsPast, pastV]), g.op('MatMul', [probsNew, vh])], {}, `${base}_out`); // [group*seqLen, D]
+      headOutputs.push(out);
+    }
+    const stacked = headOutputs.length === 1 ? headOutputs[0] : g.op('Concat', headOutputs, { axis: 0 }, `l${l}_heads`); // [numHeads*seqLen, D]
+    const perHead = g.op('Reshape', [stacked, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
+    const merged = g.op('Reshape', [g.op('Transpose', [perHead], { perm: [1, 0, 2] }), g.constInt64([-1, c.numHeads * D])], {}, `l${l}_attn`); // [seqLen, numHeads*D]
+    x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, false, `l${l}_o`)], {}, `l${l}_resid1`); // [seqLen, hidden]
+
+    const h2 = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `l${l}_mlp_norm`);
+    const gate = linear(h2, `${p}.mlp.gate_proj`, false, `l${l}_gate`); // [seqLen, intermediate]
+    const up = linear(h2, `${p}.mlp.up_proj`, false, `l${l}_up`);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])], {}, `l${l}_silu`), up], {}, `l${l}_swiglu`);
+    x = g.op('Add', [x, linear(act, `${p}.mlp.down_proj`, false, `l${l}_down`)], {}, `l${l}_resid2`);
+  }
+
+  // Only the last position's logits are needed; norm and project just that row.
+  const last = g.op('Slice', [x, g.constInt64([-1]), g.constInt64([int64Max]), g.constInt64([0])], {}, 'last_hidden'); // [1, hidden]
+  const normed = rmsNorm(last, 'model.norm.weight', 'final_norm');
+  const lmHead = c.tieWordEmbeddings ? embed : weight('lm_head.weight'); // [vocab, hidden]
+  const logits = g.op('Gemm', [normed, lmHead], { transB: 1 }, 'logits_raw'); // [1, vocab]
+  g.output(logits, graphNames.logits, DataType.FLOAT, [1, c.vocabSize]);
+  return g.encode(`heed_${c.modelType}_decoder`);
+}
+
+/** cos/sin [seqLen, headDim/2] for absolute positions [start, start + seqLen). */
+export function ropeTables(c: DecoderConfig, start: number, seqLen: number): { cos: Float32Array; sin: Float32Array } {
+  const half = c.headDim / 2;
+  const cos = new Float32Array(seqLen * half);
+  const sin = new Float32Array(seqLen * half);
+  for (let i = 0; i < half; i++) {
+    // HF computes inv_freq = 1 / theta^(2i / headDim) in fp32; match that rounding.
+    const invFreq = Math.fround(1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+    for (let s = 0; s < seqLen; s++) {
+      const angle = Math.fround((start + s) * invFreq);
+      cos[s * half + i] = Math.cos(angle);
+      sin[s * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+/** Additive causal mask [seqLen, pastLen + seqLen]: new token s sees positions <= pastLen + s. */
+export function causalMask(pastLen: number, seqLen: number): Float32Array {
+  const total = pastLen + seqLen;
+  const mask = new Float32Array(seqLen * total);
+  for (let s = 0; s < seqLen; s++) mask.fill(maskedScore, s * total + pastLen + s + 1, (s + 1) * total);
+  return mask;
+}

@@ -1,0 +1,133 @@
+// Loads a Hugging Face checkpoint folder into a runnable model: validates the files, builds
+// the decoder graph, creates the ORT session, and hands out Sequences whose KV caches JS owns.
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
+import { readDecoderConfig } from './checkpoint/config';
+import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
+import { loadTokenizer } from './tokenizer';
+import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, ropeTables } from './graph/decoderGraph';
+import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
+import { KvCache } from './kvCache';
+
+export interface LoadOptions {
+  threads?: number; // ORT intra-op threads (2 by default)
+  chunkTokens?: number; // longest forward pass; 256 keeps prefill's score matrices small
+}
+
+const defaultChunkTokens = 256;
+
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  const folder = resolve(dir);
+  if (!existsSync(folder)) throw new ModelLoadError(folder, 'model folder does not exist');
+  const chunkTokens = options.chunkTokens ?? defaultChunkTokens;
+  if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new RangeError(`chunkTokens must be a positive integer, got ${chunkTokens}`);
+
+  const config = readDecoderConfig(folder);
+  if (!existsSync(join(folder, 'tokenizer.json'))) throw new ModelLoadError('tokenizer.json', 'missing');
+  const tokenizer = loadTokenizer(folder);
+  const weights = readCheckpointWeights(folder);
+  checkWeights(config, weights);
+
+  const session = createSession(buildDecoderGraph(config, weights), { threads: options.threads });
+  weights.clear(); // the session holds its own copy of the initializers
+  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
+}
+
+function checkWeights(config: DecoderConfig, weights: Map<string, TensorF32>): void {
+  for (const [name, shape] of expectedWeightShapes(config)) {
+    const tensor = weights.get(name);
+    if (!tensor) throw new ModelLoadError('model.safetensors', `tensor ${name} is missing`);
+    if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelLoadError('model.safetensors', `tensor ${name} has shape [${tensor.shape}] but config.json implies [${shape}]`);
+    }
+  }
+}
+
+class OrtModel implements LoadedModel {
+  constructor(
+    readonly name: string,
+    readonly config: DecoderConfig,
+    readonly tokenizer: Tokenizer,
+    readonly chunkTokens: number,
+    private readonly session: OrtSession,
+  ) {}
+
+  newSequence(): Sequence {
+    return new OrtSequence(this.config, this.chunkTokens, this.session);
+  }
+
+  async dispose(): Promise<void> {
+    this.session.dispose();
+  }
+}
+
+class OrtSequence implements Sequence {
+  private readonly cache: KvCache;
+
+  constructor(
+    private readonly config: DecoderConfig,
+    private readonly chunkTokens: number,
+    private readonly session: OrtSession,
+  ) {
+    this.cache = new KvCache({ numLayers: config.numLayers, numKvHeads: config.numKvHeads, headDim: config.headDim, maxPositions: config.maxPositions });
+  }
+
+  get length(): number {
+    return this.cache.length;
+  }
+
+  get kvBytes(): number {
+    return this.cache.bytes;
+  }
+
+  append(tokenIds: ArrayLike<number>): Float32Array {
+    const n = tokenIds.length;
+    if (n === 0) throw new RangeError('append() needs at least one token');
+    const end = this.cache.length + n;
+    if (end > this.config.maxPositions) {
+      throw new RangeError(`sequence of ${end} tokens exceeds the model's max_position_embeddings (${this.config.maxPositions})`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = tokenIds[i];
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} outside [0, ${this.config.vocabSize})`);
+    }
+    // Reserve once for the whole append so that capacity grows before any view is taken.
+    this.cache.reserve(end);
+    let logits: Float32Array | undefined;
+    for (let start = 0; start < n; start += this.chunkTokens) {
+      const count = Math.min(this.chunkTokens, n - start);
+      logits = this.forward(tokenIds, start, count);
+    }
+    return logits!;
+  }
+
+  truncate(length: number): void {
+    this.cache.truncate(length);
+  }
+
+  /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
+  private forward(tokenIds: ArrayLike<number>, start: number, count: number): Float32Array {
+    const { numLayers, numKvHeads, headDim } = this.config;
+    const pastLen = this.cache.length;
+    const ids = new BigInt64Array(count);
+    for (let i = 0; i < count; i++) ids[i] = BigInt(tokenIds[start + i]);
+    const { cos, sin } = ropeTables(this.config, pastLen, count);
+    const feeds: Record<string, FeedTensor> = {
+      [graphNames.inputIds]: { type: 'int64', data: ids, dims: [count] },
+      [graphNames.ropeCos]: { type: 'float32', data: cos, dims: [count, headDim / 2] },
+      [graphNames.ropeSin]: { type: 'float32', data: sin, dims: [count, headDim / 2] },
+      [graphNames.attentionMask]: { type: 'float32', data: causalMask(pastLen, count), dims: [count, pastLen + count] },
+    };
+    for (let l = 0; l < numLayers; l++) {
+      for (let h = 0; h < numKvHeads; h++) {
+        feeds[graphNames.pastKey(l, h)] = { type: 'float32', data: this.cache.pastKeys(l, h), dims: [pastLen, headDim] };
+        feeds[graphNames.pastValue(l, h)] = { type: 'float32', data: this.cache.pastValues(l, h), dims: [pastLen, headDim] };
+      }
+    }
+    const out = this.session.run(feeds);
+    for (let l = 0; l < numLayers; l++) this.cache.appendLayer(l, out[graphNames.newKey(l)], out[graphNames.newValue(l)], count);
+    this.cache.commit(count);
+    return out[graphNames.logits];
+  }
+}

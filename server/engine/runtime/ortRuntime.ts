@@ -1,0 +1,87 @@
+// The one module that imports onnxruntime-node. Architecture Invariant: nothing else in
+// Heed imports it; the rest of the engine sees `OrtSession` with plain typed arrays.
+//
+// onnxruntime-node's public `session.run()` returns a Promise but does its work in one
+// synchronous native call after a setImmediate hop. The engine's Sequence.append() is
+// synchronous by contract (it runs in a worker thread, and cancellation is checked between
+// passes), so we call the native binding's synchronous run directly. The binding is the
+// same object the public API wraps (onnxruntime-node/dist/backend.js); if a future version
+// moves it, `createSession` fails loudly at load time, not silently at run time.
+import * as ort from 'onnxruntime-node';
+
+export interface SessionOptions {
+  threads?: number; // intra-op threads; 2 by default (FACTS.md: small models gain little beyond).
+}
+
+export type FeedTensor =
+  | { type: 'float32'; data: Float32Array; dims: readonly number[] }
+  | { type: 'int64'; data: BigInt64Array; dims: readonly number[] };
+
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the graph once. Inputs are read in place (ORT does not copy them); outputs are new arrays. */
+  run(feeds: Record<string, FeedTensor>): Record<string, Float32Array>;
+  dispose(): void;
+}
+
+interface NativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, { data: unknown }>;
+  dispose(): void;
+  inputMetadata: Array<{ name: string }>;
+  outputMetadata: Array<{ name: string }>;
+}
+
+interface NativeBindingModule {
+  binding: { InferenceSession: new () => NativeSession };
+  initOrt(): void;
+}
+
+function nativeBinding(): NativeBindingModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require('onnxruntime-node/dist/binding') as Partial<NativeBindingModule>;
+  if (typeof module.initOrt !== 'function' || typeof module.binding?.InferenceSession !== 'function') {
+    throw new Error(`onnxruntime-node ${ort.env.versions.common}: native binding not where expected`);
+  }
+  return module as NativeBindingModule;
+}
+
+/** Creates a CPU session from serialized model bytes. Throws ORT's message on a bad graph. */
+export function createSession(modelBytes: Uint8Array, options: SessionOptions = {}): OrtSession {
+  const native = nativeBinding();
+  native.initOrt();
+  const session = new native.binding.InferenceSession();
+  session.loadModel(modelBytes.buffer as ArrayBuffer, modelBytes.byteOffset, modelBytes.byteLength, {
+    executionProviders: [{ name: 'cpu' }],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: options.threads ?? 2,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+  const inputNames = session.inputMetadata.map((m) => m.name);
+  const outputNames = session.outputMetadata.map((m) => m.name);
+  const fetches: Record<string, null> = Object.fromEntries(outputNames.map((n) => [n, null]));
+  let disposed = false;
+  return {
+    inputNames,
+    outputNames,
+    run(feeds) {
+      if (disposed) throw new Error('session already disposed');
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) tensors[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+      const results = session.run(tensors, fetches, {});
+      const out: Record<string, Float32Array> = {};
+      for (const name of outputNames) {
+        const data = results[name]?.data;
+        if (!(data instanceof Float32Array)) throw new Error(`output ${name} is not float32`);
+        out[name] = data;
+      }
+      return out;
+    },
+    dispose() {
+      if (!disposed) session.dispose();
+      disposed = true;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The engine's public vocabulary. Everything above the engine (generation loop, worker,
+// language server, CLI) speaks these types and never imports onnxruntime-node.
+
+/** Architecture numbers, normalized once from a checkpoint's config.json. */
+export interface DecoderConfig {
+  modelType: string; // config.json "model_type", e.g. "qwen2"
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number; // query heads
+  numKvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  rmsNormEps: number;
+  maxPositions: number; // "max_position_embeddings": the longest sequence the model accepts
+  tieWordEmbeddings: boolean;
+  attentionBias: boolean; // q/k/v projections carry biases (Qwen2)
+}
+
+/** The special tokens a prompt builder needs; undefined when the tokenizer lacks one. */
+export interface SpecialTokens {
+  endOfText?: number;
+  fimPrefix?: number;
+  fimMiddle?: number;
+  fimSuffix?: number;
+  fimPad?: number;
+  fileSep?: number;
+  repoName?: number;
+  /** Token ids that end generation (generation_config.json eos_token_id, plus end of text). */
+  eos: number[];
+}
+
+export interface Tokenizer {
+  encode(text: string): number[];
+  decode(ids: number[]): string;
+  readonly special: SpecialTokens;
+}
+
+/**
+ * One sequence's state over a loaded model: its tokens and its KV cache, owned by JS.
+ * Not thread-safe; one caller at a time.
+ */
+export interface Sequence {
+  /** Tokens processed so far; the next token is at position `length`. */
+  readonly length: number;
+  /**
+   * Runs the model over `tokenIds` appended at positions [length, length + n) and returns
+   * the logits of the last of them: Float32Array [vocabSize]. Synchronous: one or more
+   * forward passes, each of at most the model's chunk size.
+   */
+  append(tokenIds: ArrayLike<number>): Float32Array;
+  /** Forgets every token at position >= `length` (half-open [length, this.length)). */
+  truncate(length: number): void;
+  /** Bytes held by this sequence's KV cache, exactly. */
+  readonly kvBytes: number;
+}
+
+export interface LoadedModel {
+  readonly name: string; // the model folder's base name
+  readonly config: DecoderConfig;
+  readonly tokenizer: Tokenizer;
+  /** Longest run of tokens one forward pass takes; append() splits longer inputs. */
+  readonly chunkTokens: number;
+  newSequence(): Sequence;
+  dispose(): Promise<void>;
+}
+
+/** A problem with a model folder, naming the file and what is wrong with it. */
+export class ModelLoadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'ModelLoadError';
+  }
+}

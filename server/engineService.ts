@@ -1,0 +1,118 @@
+// The language server's view of the engine: which model is loaded, in what state, with
+// which settings. It owns the ModelHost (the worker) and tells the client about state
+// changes; features ask it for generations.
+
+import { existsSync } from 'node:fs';
+import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
+import type { ModelSummary, PromptParts } from './worker/messages';
+import type { GenerateOptions, GenerateResult } from './engine/generate';
+import type { EngineState, NoticeParams, ServerSettings, StatusParams } from './protocol';
+
+export interface EngineServiceEvents {
+  status(params: StatusParams): void;
+  notice(params: NoticeParams): void;
+  log(line: string): void;
+}
+
+export class EngineService {
+  private readonly host: ModelHost;
+  private state: EngineState = 'starting';
+  private model: ModelSummary | undefined;
+  private loading: Promise<void> | undefined;
+  private settings: ServerSettings | undefined;
+
+  constructor(
+    workerPath: string,
+    private readonly events: EngineServiceEvents,
+  ) {
+    this.host = new ModelHost(workerPath, {
+      onWorkerExit: (code, restarted) => {
+        const message = restarted
+          ? `The model worker stopped (exit code ${code}); Heed restarted it and is reloading the model.`
+          : `The model worker stopped (exit code ${code}) three times within a minute; Heed stopped restarting it. Run "Heed: Restart server" to try again.`;
+        this.events.log(message);
+        this.events.notice({ severity: restarted ? 'warning' : 'error', message });
+        if (restarted && this.model) this.setStatus('loading', `Reloading ${this.model.name} after the model worker stopped`);
+        else if (!restarted) this.setStatus('error', 'The model worker keeps stopping');
+      },
+    });
+  }
+
+  get currentSettings(): ServerSettings | undefined {
+    return this.settings;
+  }
+
+  get loadedModel(): ModelSummary | undefined {
+    return this.state === 'ready' || this.state === 'busy' ? this.model : undefined;
+  }
+
+  /** Applies settings; reloads the model when its path or thread count changed. */
+  async configure(settings: ServerSettings): Promise<void> {
+    const previous = this.settings;
+    this.settings = settings;
+    const reload = !previous || previous.modelPath !== settings.modelPath || previous.threads !== settings.threads;
+    if (reload) {
+      this.loading = this.load(settings);
+      await this.loading;
+    } else if (!settings.completionEnabled) {
+      this.setStatus('disabled', 'Inline completions are turned off (heed.completion.enabled)');
+    } else if (this.state === 'disabled' && this.model) {
+      this.setStatus('ready', this.readyMessage(this.model));
+    }
+  }
+
+  /** Resolves once the current load (if any) has finished, successfully or not. */
+  async whenLoaded(): Promise<void> {
+    await this.loading;
+  }
+
+  private readyMessage(model: ModelSummary): string {
+    const c = model.config;
+    return `${model.name} ready: ${c.numLayers} layers, ${c.numHeads}/${c.numKvHeads} heads, ${c.vocabSize}-token vocabulary, context ${c.maxPositions} tokens`;
+  }
+
+  private async load(settings: ServerSettings): Promise<void> {
+    this.model = undefined;
+    const path = settings.modelPath;
+    this.setStatus('loading', `Loading the model from ${path}`);
+    if (!existsSync(path)) {
+      const problem = settings.modelIsDefault
+        ? `The embedded model is missing at ${path}: the installation is incomplete. Reinstall Heed, or set heed.model.path to a model folder.`
+        : `heed.model.path points at ${path}, which does not exist. Set it to a Hugging Face model folder (config.json, *.safetensors, tokenizer.json), or clear it to use the embedded model.`;
+      this.fail(problem, path);
+      return;
+    }
+    try {
+      const model = await this.host.load(path, settings.threads);
+      // A newer configure() may have replaced these settings while this model loaded.
+      if (this.settings !== settings) return;
+      this.model = model;
+      this.events.log(`Loaded ${model.name} from ${path} in ${model.loadMs.toFixed(0)} ms (${model.config.modelType}, chunk ${model.chunkTokens} tokens).`);
+      if (settings.completionEnabled) this.setStatus('ready', this.readyMessage(model));
+      else this.setStatus('disabled', 'Inline completions are turned off (heed.completion.enabled)');
+    } catch (error) {
+      if (this.settings !== settings) return;
+      const detail = error instanceof JobFailedError ? error.detail : { message: String(error) };
+      this.fail(`Heed could not load the model at ${path}: ${detail.message}`, detail.file ?? path);
+    }
+  }
+
+  private fail(message: string, detail: string): void {
+    this.events.log(message);
+    this.setStatus('error', message, detail);
+    this.events.notice({ severity: 'error', message });
+  }
+
+  private setStatus(state: EngineState, message: string, detail?: string): void {
+    this.state = state;
+    this.events.status({ state, message, model: this.model?.name, detail });
+  }
+
+  async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal): Promise<GenerateResult> {
+    return this.host.generate(prompt, maxPromptTokens, options, signal);
+  }
+
+  async dispose(): Promise<void> {
+    await this.host.dispose();
+  }
+}

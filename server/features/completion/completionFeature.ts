@@ -1,0 +1,108 @@
+// Inline completions over LSP 3.18 textDocument/inlineCompletion: the text around the
+// cursor goes to the model worker; its single-line continuation comes back as ghost text.
+
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CancellationToken, Connection, InlineCompletionItem, InlineCompletionParams, ServerCapabilities } from 'vscode-languageserver/node';
+import type { TextDocuments } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { EngineService } from '../../engineService';
+import type { Feature } from '../feature';
+import { JobFailedError } from '../../worker/modelHost';
+import { charsPerTokenEstimate, cursorText, describeSkip, skipReason } from './documentContext';
+import { completionPrompt } from './prompt';
+import { postProcess } from './filters';
+
+/** Share of the prompt budget given to text before the cursor; the rest goes after it. */
+const prefixShare = 0.75;
+
+function sleep(ms: number, token: CancellationToken): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      resolve();
+    }, ms);
+    const subscription = token.onCancellationRequested(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function displayPath(uri: string, workspaceRoots: string[]): string {
+  if (!uri.startsWith('file:')) return uri;
+  const path = fileURLToPath(uri);
+  for (const root of workspaceRoots) if (path.startsWith(root + '/')) return path.slice(root.length + 1);
+  return basename(path);
+}
+
+export class CompletionFeature implements Feature {
+  private readonly skipped = new Set<string>();
+  private workspaceRoots: string[] = [];
+  private repoName = 'workspace';
+
+  constructor(
+    private readonly engine: EngineService,
+    private readonly documents: TextDocuments<TextDocument>,
+    private readonly log: (line: string) => void,
+    private readonly notice: (message: string) => void,
+  ) {}
+
+  initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
+    this.workspaceRoots = workspaceRoots;
+    if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
+    connection.languages.inlineCompletion.on((params, token) => this.complete(params, token));
+    return { inlineCompletionProvider: true };
+  }
+
+  async complete(params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionItem[] | null> {
+    const settings = this.engine.currentSettings;
+    const model = this.engine.loadedModel;
+    if (!settings?.completionEnabled || !model) return null;
+    const document = this.documents.get(params.textDocument.uri);
+    if (!document) return null;
+    const text = document.getText();
+    const path = displayPath(document.uri, this.workspaceRoots);
+    const skip = skipReason(text);
+    if (skip) {
+      if (!this.skipped.has(document.uri)) {
+        this.skipped.add(document.uri);
+        this.notice(describeSkip(skip, path));
+      }
+      return null;
+    }
+    await sleep(settings.debounceMs, token);
+    if (token.isCancellationRequested) return null;
+
+    const offset = document.offsetAt(params.position);
+    const budgetChars = settings.maxPromptTokens * charsPerTokenEstimate;
+    const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
+    const prompt = completionPrompt(model.special, this.repoName, path, cursor);
+    const maxPromptTokens = Math.min(settings.maxPromptTokens, model.config.maxPositions - settings.maxTokens - 1);
+    try {
+      const result = await this.engine.generate(prompt, maxPromptTokens, { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, token);
+      const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+      const lineEnd = text.indexOf('\n', offset);
+      const linePrefix = text.slice(lineStart, offset);
+      const lineSuffix = text.slice(offset, lineEnd < 0 ? text.length : lineEnd).replace(/\r$/, '');
+      const insert = postProcess(result.text, { linePrefix, lineSuffix });
+      this.log(
+        `completion ${path}:${params.position.line + 1} prompt ${result.promptTokens} tokens (${result.reusedTokens} reused), ` +
+          `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
+          (insert === undefined ? ', dropped by filters' : ''),
+      );
+      if (insert === undefined || token.isCancellationRequested) return null;
+      return [{ insertText: insert, range: { start: params.position, end: params.position } }];
+    } catch (error) {
+      if (error instanceof JobFailedError && error.cancelled) return null;
+      this.log(`completion failed in ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+  }
+
+  /** A document that changed may no longer be binary or too large. */
+  forget(uri: string): void {
+    this.skipped.delete(uri);
+  }
+}

@@ -1,0 +1,45 @@
+// Heed's custom LSP methods, imported by both the client (src/) and the server (server/).
+// Each method's direction is stated beside it. This module holds names and shapes only:
+// no runtime imports, so each side builds its typed message objects with its own library.
+
+/** server → client notification: the engine's state, shown in the status bar. */
+export const statusNotification = 'heed/status';
+
+export type EngineState = 'starting' | 'loading' | 'ready' | 'busy' | 'error' | 'disabled';
+
+export interface StatusParams {
+  state: EngineState;
+  /** One sentence for the status bar tooltip, e.g. "heed-tiny ready: 2 layers, 263-token vocabulary". */
+  message: string;
+  /** The model folder's base name once known. */
+  model?: string;
+  /** Where the problem is when state is "error" (a file path), for the notification. */
+  detail?: string;
+}
+
+/**
+ * server → client notification: something the user should know about, once (a skipped
+ * file, a model that failed to load). The client shows it as a notification and logs it.
+ */
+export const noticeNotification = 'heed/notice';
+
+export interface NoticeParams {
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+/** Settings the client hands to the server in initializationOptions and on every change. */
+export interface ServerSettings {
+  /** Absolute path of the model folder (the embedded default when the user set none). */
+  modelPath: string;
+  /** Whether the model path is the embedded default: its errors mean a broken install. */
+  modelIsDefault: boolean;
+  completionEnabled: boolean;
+  debounceMs: number;
+  maxTokens: number;
+  maxPromptTokens: number;
+  threads: number;
+}
+
+/** client → server notification: settings changed; the server reloads what they touch. */
+export const settingsNotification = 'heed/settings';

@@ -1,0 +1,63 @@
+// Heed's language server: the entry of dist/server.js. It speaks LSP with the editor (over
+// IPC or stdio, chosen by the command line as vscode-languageserver does), keeps the open
+// documents, and hands model work to the worker through the EngineService.
+//
+// Architecture Invariant: this process never runs a forward pass on its main thread; all
+// model work happens in dist/modelWorker.js.
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { EngineService } from './engineService';
+import { CompletionFeature } from './features/completion/completionFeature';
+import type { Feature } from './features/feature';
+import { noticeNotification, settingsNotification, statusNotification, type NoticeParams, type ServerSettings, type StatusParams } from './protocol';
+import { validateSettings } from './settings';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const log = (line: string) => connection.console.log(line);
+const notice = (params: NoticeParams) => void connection.sendNotification(noticeNotification, params);
+
+const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname, 'modelWorker.js'), {
+  status: (params: StatusParams) => void connection.sendNotification(statusNotification, params),
+  notice,
+  log,
+});
+
+const completion = new CompletionFeature(engine, documents, log, (message) => notice({ severity: 'warning', message }));
+const features: Feature[] = [completion];
+let initialSettings: ServerSettings | undefined;
+let workspaceRoots: string[] = [];
+
+connection.onInitialize((params): InitializeResult => {
+  initialSettings = validateSettings(params.initializationOptions);
+  workspaceRoots = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
+  let capabilities: InitializeResult['capabilities'] = { textDocumentSync: TextDocumentSyncKind.Incremental };
+  for (const feature of features) capabilities = { ...capabilities, ...feature.initialize(connection, workspaceRoots) };
+  return { capabilities, serverInfo: { name: 'heed', version: '0.1.0' } };
+});
+
+connection.onInitialized(() => {
+  if (workspaceRoots.length === 0) log('No folder is open: Heed completes from the current file alone.');
+  if (initialSettings) void engine.configure(initialSettings);
+});
+
+connection.onNotification(settingsNotification, (raw: unknown) => {
+  try {
+    void engine.configure(validateSettings(raw));
+  } catch (error) {
+    notice({ severity: 'error', message: `Heed ignored invalid settings: ${(error as Error).message}` });
+  }
+});
+
+documents.onDidChangeContent((event) => completion.forget(event.document.uri));
+
+connection.onShutdown(async () => {
+  for (const feature of features) await feature.shutdown?.();
+  await engine.dispose();
+});
+
+documents.listen(connection);
+connection.listen();

@@ -1,0 +1,26 @@
+// Checks the settings the client sends; the ranges match package.json's contributes so
+// that a hand-edited settings.json cannot push the engine outside what it supports.
+
+import type { ServerSettings } from './protocol';
+
+function integerIn(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function validateSettings(raw: unknown): ServerSettings {
+  if (typeof raw !== 'object' || raw === null) throw new Error('settings are missing');
+  const r = raw as Record<string, unknown>;
+  if (typeof r.modelPath !== 'string' || r.modelPath.length === 0) throw new Error('modelPath must be a folder path');
+  return {
+    modelPath: r.modelPath,
+    modelIsDefault: r.modelIsDefault === true,
+    completionEnabled: r.completionEnabled !== false,
+    debounceMs: integerIn(r.debounceMs, 'heed.completion.debounceMs', 0, 2000),
+    maxTokens: integerIn(r.maxTokens, 'heed.completion.maxTokens', 1, 512),
+    maxPromptTokens: integerIn(r.maxPromptTokens, 'heed.completion.maxPromptTokens', 64, 131072),
+    threads: integerIn(r.threads, 'heed.engine.threads', 1, 64),
+  };
+}

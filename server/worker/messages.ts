@@ -1,0 +1,48 @@
+// Messages between the language server's main thread (modelHost.ts) and the model worker
+// (modelWorker.ts). The worker does one job at a time; the host queues the rest.
+// Cancellation does not travel as a message: a busy worker is inside a synchronous
+// forward pass and reads no messages, so the host raises a flag in shared memory that
+// the worker checks between forward passes (`cancelFlag[0] !== 0`).
+
+import type { DecoderConfig, SpecialTokens } from '../engine/types';
+import type { GenerateOptions, GenerateResult } from '../engine/generate';
+
+export interface WorkerInit {
+  /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
+  cancelBuffer: SharedArrayBuffer;
+}
+
+export type JobRequest =
+  | { kind: 'load'; modelPath: string; threads: number }
+  | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions }
+  | { kind: 'tokenize'; text: string };
+
+/**
+ * A prompt as pieces of text and special-token names, tokenized inside the worker. A text
+ * piece marked `cut` may lose tokens from that end when the prompt is over its budget.
+ */
+export type PromptPart = { text: string; cut?: 'start' | 'end' } | { special: keyof Omit<SpecialTokens, 'eos'> };
+export type PromptParts = PromptPart[];
+
+export interface ModelSummary {
+  name: string;
+  config: DecoderConfig;
+  special: SpecialTokens;
+  chunkTokens: number;
+  loadMs: number;
+}
+
+export type JobResult =
+  | { kind: 'load'; model: ModelSummary }
+  | { kind: 'generate'; result: GenerateResult }
+  | { kind: 'tokenize'; ids: number[] };
+
+export interface JobError {
+  message: string;
+  /** Set when a model file is at fault: the file's path. */
+  file?: string;
+  cancelled?: boolean;
+}
+
+export type ToWorker = { id: number; job: JobRequest };
+export type FromWorker = { id: number; ok: true; result: JobResult } | { id: number; ok: false; error: JobError };

@@ -1,0 +1,185 @@
+// The main thread's handle on the model worker: a priority queue of jobs, one in flight,
+// cancellation through shared memory, and a restart when the worker dies.
+
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PromptParts, WorkerInit } from './messages';
+import type { GenerateOptions, GenerateResult } from '../engine/generate';
+
+/** What the host needs of a cancellation token; LSP's CancellationToken fits. */
+export interface CancelSignal {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): void };
+}
+
+export class JobFailedError extends Error {
+  constructor(readonly detail: JobError) {
+    super(detail.message);
+    this.name = detail.cancelled ? 'CancelledError' : 'JobFailedError';
+  }
+  get cancelled(): boolean {
+    return this.detail.cancelled === true;
+  }
+}
+
+/** Lower runs first: interactive work pre-empts background work at the queue. */
+export const enum Priority {
+  Interactive = 0,
+  Background = 1,
+}
+
+interface Job {
+  id: number;
+  request: JobRequest;
+  priority: Priority;
+  resolve(result: JobResult): void;
+  reject(error: Error): void;
+  cancelled: boolean;
+}
+
+export interface ModelHostEvents {
+  /** The worker died; it has been restarted and the model reloaded, or not (`restarted`). */
+  onWorkerExit?(exitCode: number, restarted: boolean): void;
+}
+
+const maxRestartsPerMinute = 3;
+
+export class ModelHost {
+  private worker!: Worker;
+  private readonly cancelFlag: Int32Array; // [1]: id of the job to cancel
+  private readonly cancelBuffer = new SharedArrayBuffer(4);
+  private queue: Job[] = [];
+  private inFlight: Job | undefined;
+  private nextId = 1;
+  private disposed = false;
+  private lastLoad: { modelPath: string; threads: number } | undefined;
+  private restarts: number[] = [];
+
+  constructor(
+    private readonly workerPath: string,
+    private readonly events: ModelHostEvents = {},
+  ) {
+    this.cancelFlag = new Int32Array(this.cancelBuffer);
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const init: WorkerInit = { cancelBuffer: this.cancelBuffer };
+    this.worker = new Worker(this.workerPath, { workerData: init });
+    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
+    // An 'error' event (an uncaught exception in the worker) is followed by 'exit'.
+    this.worker.on('error', () => undefined);
+    this.worker.on('exit', (code) => this.onExit(code));
+  }
+
+  private onMessage(message: FromWorker): void {
+    const job = this.inFlight;
+    if (!job || job.id !== message.id) return;
+    this.inFlight = undefined;
+    if (message.ok) job.resolve(message.result);
+    else job.reject(new JobFailedError(message.error));
+    this.pump();
+  }
+
+  private onExit(exitCode: number): void {
+    if (this.disposed) return;
+    const job = this.inFlight;
+    this.inFlight = undefined;
+    job?.reject(new JobFailedError({ message: `the model worker stopped (exit code ${exitCode})` }));
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    const restart = this.restarts.length < maxRestartsPerMinute;
+    if (restart) {
+      this.restarts.push(now);
+      this.spawn();
+      // The model goes back in ahead of whatever was queued.
+      if (this.lastLoad) this.enqueue({ kind: 'load', ...this.lastLoad }, Priority.Interactive, undefined, true).catch(() => undefined);
+    } else {
+      for (const queued of this.queue.splice(0)) queued.reject(new JobFailedError({ message: 'the model worker keeps stopping; restart the server' }));
+    }
+    this.events.onWorkerExit?.(exitCode, restart);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.disposed) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.inFlight = job;
+    this.worker.postMessage({ id: job.id, job: job.request });
+  }
+
+  private enqueue(request: JobRequest, priority: Priority, signal?: CancelSignal, atFront = false): Promise<JobResult> {
+    if (this.disposed) return Promise.reject(new Error('the model host is disposed'));
+    return new Promise<JobResult>((resolve, reject) => {
+      const job: Job = { id: this.nextId++, request, priority, resolve, reject, cancelled: false };
+      if (signal?.isCancellationRequested) {
+        reject(new JobFailedError({ message: 'cancelled', cancelled: true }));
+        return;
+      }
+      const subscription = signal?.onCancellationRequested(() => this.cancel(job));
+      const settle = <T>(fn: (value: T) => void) => (value: T) => {
+        subscription?.dispose();
+        fn(value);
+      };
+      job.resolve = settle(resolve);
+      job.reject = settle(reject);
+      // Stable insertion by priority.
+      let at = atFront ? 0 : this.queue.findIndex((queued) => queued.priority > priority);
+      if (at < 0) at = this.queue.length;
+      this.queue.splice(at, 0, job);
+      this.pump();
+    });
+  }
+
+  private cancel(job: Job): void {
+    if (job.cancelled) return;
+    job.cancelled = true;
+    const queuedAt = this.queue.indexOf(job);
+    if (queuedAt >= 0) {
+      this.queue.splice(queuedAt, 1);
+      job.reject(new JobFailedError({ message: 'cancelled', cancelled: true }));
+    } else if (this.inFlight === job) {
+      // Seen by the worker at its next forward-pass boundary.
+      Atomics.store(this.cancelFlag, 0, job.id);
+    }
+  }
+
+  async load(modelPath: string, threads: number): Promise<ModelSummary> {
+    this.lastLoad = undefined;
+    const result = await this.enqueue({ kind: 'load', modelPath, threads }, Priority.Interactive);
+    if (result.kind !== 'load') throw new Error(`unexpected ${result.kind} result`);
+    this.lastLoad = { modelPath, threads };
+    return result.model;
+  }
+
+  async generate(
+    prompt: PromptParts,
+    maxPromptTokens: number,
+    options: GenerateOptions,
+    signal?: CancelSignal,
+    priority = Priority.Interactive,
+  ): Promise<GenerateResult> {
+    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options }, priority, signal);
+    if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
+    return result.result;
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    const result = await this.enqueue({ kind: 'tokenize', text }, Priority.Interactive);
+    if (result.kind !== 'tokenize') throw new Error(`unexpected ${result.kind} result`);
+    return result.ids;
+  }
+
+  /** Jobs waiting plus the one in flight. */
+  get pendingJobs(): number {
+    return this.queue.length + (this.inFlight ? 1 : 0);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the model host is disposed'));
+    this.inFlight?.reject(new Error('the model host is disposed'));
+    this.inFlight = undefined;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,59 @@
+// The model worker: a worker_thread that owns the loaded model and does all inference.
+// InferenceSession.run() is synchronous, so this thread is busy for whole jobs while the
+// language server's main thread keeps answering (and cancelling) requests.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../engine/loadModel';
+import { CachedSequence, CancelledError, generate } from '../engine/generate';
+import { ModelLoadError, type LoadedModel } from '../engine/types';
+import { tokenizePrompt } from '../engine/promptTokens';
+import type { FromWorker, JobError, JobRequest, JobResult, ToWorker, WorkerInit } from './messages';
+
+if (!parentPort) throw new Error('modelWorker.js must run as a worker thread');
+const port = parentPort;
+const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
+
+let model: LoadedModel | undefined;
+let cached: CachedSequence | undefined;
+
+async function run(id: number, job: JobRequest): Promise<JobResult> {
+  const shouldStop = () => Atomics.load(cancelFlag, 0) === id;
+  if (job.kind === 'load') {
+    const started = performance.now();
+    const previous = model;
+    model = undefined;
+    cached = undefined;
+    await previous?.dispose();
+    const loaded = await loadModel(job.modelPath, { threads: job.threads });
+    model = loaded;
+    cached = new CachedSequence(loaded);
+    return {
+      kind: 'load',
+      model: {
+        name: loaded.name,
+        config: loaded.config,
+        special: loaded.tokenizer.special,
+        chunkTokens: loaded.chunkTokens,
+        loadMs: performance.now() - started,
+      },
+    };
+  }
+  if (!model || !cached) throw new Error('no model is loaded');
+  if (job.kind === 'tokenize') return { kind: 'tokenize', ids: model.tokenizer.encode(job.text) };
+  const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
+  return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop) };
+}
+
+function describe(error: unknown): JobError {
+  if (error instanceof CancelledError) return { message: 'cancelled', cancelled: true };
+  if (error instanceof ModelLoadError) return { message: error.message, file: error.file };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+// Jobs run strictly one after another: the host sends the next only after this one answers.
+port.on('message', (message: ToWorker) => {
+  run(message.id, message.job).then(
+    (result) => port.postMessage({ id: message.id, ok: true, result } satisfies FromWorker),
+    (error: unknown) => port.postMessage({ id: message.id, ok: false, error: describe(error) } satisfies FromWorker),
+  );
+});

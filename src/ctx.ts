@@ -1,0 +1,10 @@
+// What commands and features of the client share: the output channel and the server.
+
+import type * as vscode from 'vscode';
+
+export interface Ctx {
+  readonly extensionContext: vscode.ExtensionContext;
+  readonly output: vscode.LogOutputChannel;
+  /** Stops the language server (if running) and starts it again. */
+  restart(): Promise<void>;
+}

@@ -1,0 +1,132 @@
+// Heed's VS Code client: starts the language server, mirrors its status, and registers
+// commands. Inline completions flow through vscode-languageclient's built-in support for
+// LSP 3.18 textDocument/inlineCompletion.
+//
+// Architecture Invariant: src/ never imports onnxruntime-node; all inference runs in server/.
+
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { noticeNotification, settingsNotification, statusNotification, type NoticeParams, type StatusParams } from '../server/protocol';
+import { StatusBar } from './statusBar';
+import { readSettings } from './settings';
+import { restartServer, showOutput, toggleCompletions } from './commands';
+import type { Ctx } from './ctx';
+
+/** The client restarts a server that died this many times within three minutes, then gives up. */
+const maxServerRestarts = 4;
+
+let client: LanguageClient | undefined;
+
+function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, statusBar: StatusBar): LanguageClient {
+  const module = context.asAbsolutePath(join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const restarts: number[] = [];
+  let toldOfRestart = false;
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    outputChannel: output,
+    traceOutputChannel: output,
+    initializationOptions: readSettings(context.extensionPath),
+    errorHandler: {
+      error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+      closed: (): CloseHandlerResult => {
+        const now = Date.now();
+        while (restarts.length > 0 && now - restarts[0] > 180_000) restarts.shift();
+        if (restarts.length >= maxServerRestarts) {
+          statusBar.show({ state: 'error', message: 'The Heed server stopped repeatedly. Run "Heed: Restart server" to try again.' });
+          return { action: CloseAction.DoNotRestart, message: 'The Heed server stopped repeatedly and was not restarted. See the "Heed" output.' };
+        }
+        restarts.push(now);
+        statusBar.show({ state: 'starting', message: 'Restarting the Heed server after it stopped' });
+        if (!toldOfRestart) {
+          toldOfRestart = true;
+          void vscode.window.showWarningMessage('The Heed server stopped unexpectedly and was restarted. See the "Heed" output for details.');
+        }
+        output.warn('The Heed server stopped unexpectedly; restarting it.');
+        return { action: CloseAction.Restart, handled: true };
+      },
+    },
+  };
+  const created = new LanguageClient('heed', 'Heed', serverOptions, clientOptions);
+  created.onNotification(statusNotification, (params: StatusParams) => statusBar.show(params));
+  created.onNotification(noticeNotification, (params: NoticeParams) => {
+    const show =
+      params.severity === 'error'
+        ? vscode.window.showErrorMessage
+        : params.severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    output[params.severity === 'warning' ? 'warn' : params.severity](params.message);
+    void show(params.message, 'Show Output').then((choice) => choice && output.show(true));
+  });
+  return created;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Heed', { log: true });
+  const statusBar = new StatusBar();
+  context.subscriptions.push(output, statusBar);
+
+  const start = async () => {
+    client = createClient(context, output, statusBar);
+    await client.start();
+  };
+  const ctx: Ctx = {
+    extensionContext: context,
+    output,
+    restart: async () => {
+      const previous = client;
+      client = undefined;
+      if (previous) await previous.dispose().catch((error) => output.error(`Stopping the server: ${String(error)}`));
+      await start();
+    },
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('heed.showOutput', showOutput(ctx)),
+    vscode.commands.registerCommand('heed.restartServer', restartServer(ctx)),
+    vscode.commands.registerCommand('heed.toggleCompletions', toggleCompletions()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('heed') && client?.isRunning()) {
+        void client.sendNotification(settingsNotification, readSettings(context.extensionPath));
+      }
+    }),
+    { dispose: () => void client?.dispose() },
+  );
+
+  if (!vscode.workspace.workspaceFolders?.length) {
+    const message = 'No folder is open: Heed completes from the current file alone. Open a folder to give it the workspace.';
+    output.info(message);
+    // Said as a notification once per installation; the output channel says it every time.
+    if (!context.globalState.get<boolean>('heed.toldNoFolder')) {
+      void context.globalState.update('heed.toldNoFolder', true);
+      void vscode.window.showInformationMessage(message);
+    }
+  }
+  try {
+    await start();
+  } catch (error) {
+    const message = `Heed's server failed to start: ${error instanceof Error ? error.message : String(error)}`;
+    output.error(message);
+    statusBar.show({ state: 'error', message });
+    void vscode.window.showErrorMessage(message);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.dispose();
+  client = undefined;
+}

@@ -1,0 +1,22 @@
+// Reads Heed's settings from VS Code and turns them into what the server expects.
+
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import type { ServerSettings } from '../server/protocol';
+
+/** The model shipped inside the extension, used when heed.model.path is empty. */
+export const embeddedModelFolder = join('models', 'heed-tiny');
+
+export function readSettings(extensionPath: string): ServerSettings {
+  const config = vscode.workspace.getConfiguration('heed');
+  const userPath = config.get<string>('model.path', '').trim();
+  return {
+    modelPath: userPath.length > 0 ? userPath : join(extensionPath, embeddedModelFolder),
+    modelIsDefault: userPath.length === 0,
+    completionEnabled: config.get<boolean>('completion.enabled', true),
+    debounceMs: config.get<number>('completion.debounceMs', 75),
+    maxTokens: config.get<number>('completion.maxTokens', 48),
+    maxPromptTokens: config.get<number>('completion.maxPromptTokens', 2048),
+    threads: config.get<number>('engine.threads', 2),
+  };
+}

@@ -1,0 +1,46 @@
+// The status bar item: shows what the server pushes (the client decides nothing).
+
+import * as vscode from 'vscode';
+import type { StatusParams } from '../server/protocol';
+
+const icons: Record<StatusParams['state'], string> = {
+  starting: '$(loading~spin)',
+  loading: '$(loading~spin)',
+  ready: '$(sparkle)',
+  busy: '$(loading~spin)',
+  error: '$(error)',
+  disabled: '$(circle-slash)',
+};
+
+const labels: Record<StatusParams['state'], string> = {
+  starting: 'starting',
+  loading: 'loading the model',
+  ready: 'ready',
+  busy: 'working',
+  error: 'error',
+  disabled: 'completions off',
+};
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+
+  constructor() {
+    this.item = vscode.window.createStatusBarItem('heed.status', vscode.StatusBarAlignment.Right, 100);
+    this.item.name = 'Heed';
+    this.item.command = 'heed.showOutput';
+    this.show({ state: 'starting', message: 'Starting the Heed server' });
+    this.item.show();
+  }
+
+  show(status: StatusParams): void {
+    this.item.text = `${icons[status.state]} Heed`;
+    // The accessibility label carries the state word so that tests and screen readers can read it.
+    this.item.accessibilityInformation = { label: `Heed: ${labels[status.state]}` };
+    this.item.tooltip = `Heed: ${labels[status.state]}. ${status.message}\nClick to show Heed's output.`;
+    this.item.backgroundColor = status.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,173 @@
+// Starts dist/server.js over stdio and speaks LSP to it as an editor would.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  CancellationTokenSource,
+  InitializeRequest,
+  InitializedNotification,
+  DidOpenTextDocumentNotification,
+  DidChangeTextDocumentNotification,
+  InlineCompletionRequest,
+  InlineCompletionTriggerKind,
+  ShutdownRequest,
+  ExitNotification,
+  type ProtocolConnection,
+  type InlineCompletionItem,
+} from 'vscode-languageserver-protocol/node';
+import type { NoticeParams, ServerSettings, StatusParams } from '../../server/protocol';
+import { loadModel } from '../../server/engine/loadModel';
+import { CachedSequence, generate } from '../../server/engine/generate';
+import { tokenizePrompt } from '../../server/engine/promptTokens';
+import { completionPrompt } from '../../server/features/completion/prompt';
+import { postProcess } from '../../server/features/completion/filters';
+
+const root = join(__dirname, '..', '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'heed-lsp-'));
+const modelPath = join(work, 'model');
+const filePath = join(work, 'src', 'inventory.ts');
+const uri = pathToFileURL(filePath).href;
+
+let server: ChildProcess;
+let connection: ProtocolConnection;
+const statuses: StatusParams[] = [];
+const notices: NoticeParams[] = [];
+let stderr = '';
+
+const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
+  modelPath,
+  modelIsDefault: false,
+  completionEnabled: true,
+  debounceMs: 0,
+  maxTokens: 24,
+  maxPromptTokens: 512,
+  threads: 1,
+  ...overrides,
+});
+
+/** Resolves with the first status (past or future) that satisfies `predicate`. */
+function waitForStatus(predicate: (s: StatusParams) => boolean, timeoutMs = 30_000): Promise<StatusParams> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      const found = statuses.find(predicate);
+      if (found) return resolve(found);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`no matching status; saw ${JSON.stringify(statuses)}; stderr ${stderr}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function complete(line: number, character: number, token?: CancellationTokenSource) {
+  return connection.sendRequest(
+    InlineCompletionRequest.type,
+    { textDocument: { uri }, position: { line, character }, context: { triggerKind: InlineCompletionTriggerKind.Automatic } },
+    token?.token,
+  ) as Promise<InlineCompletionItem[] | null>;
+}
+
+/** What the server should suggest for `text` with the cursor at its end, computed in-process. */
+async function expectedCompletion(text: string): Promise<string | undefined> {
+  const model = await loadModel(modelPath, { threads: 1 });
+  try {
+    const parts = completionPrompt(model.tokenizer.special, 'heed-lsp', 'src/inventory.ts', { prefix: text, suffix: '', truncated: false });
+    const ids = tokenizePrompt(model.tokenizer, parts, 512);
+    const result = generate(new CachedSequence(model), ids, { maxTokens: 24, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, () => false);
+    const lineStart = text.lastIndexOf('\n') + 1;
+    return postProcess(result.text, { linePrefix: text.slice(lineStart), lineSuffix: '' });
+  } finally {
+    await model.dispose();
+  }
+}
+
+before(async () => {
+  execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'make-tiny-model', '--out', modelPath]);
+  server = spawn(process.execPath, [join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  server.stderr!.on('data', (chunk) => (stderr += chunk));
+  connection = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+  connection.onNotification('heed/status', (params: StatusParams) => void statuses.push(params));
+  connection.onNotification('heed/notice', (params: NoticeParams) => void notices.push(params));
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.listen();
+});
+
+after(() => {
+  connection?.dispose();
+  server?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('initialize announces inline completions and the model loads', async () => {
+  const result = await connection.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: pathToFileURL(work).href,
+    workspaceFolders: [{ uri: pathToFileURL(work).href, name: 'heed-lsp' }],
+    capabilities: {},
+    initializationOptions: settings(),
+  });
+  assert.equal(result.capabilities.inlineCompletionProvider, true);
+  await connection.sendNotification(InitializedNotification.type, {});
+  const ready = await waitForStatus((s) => s.state === 'ready');
+  assert.equal(ready.model, 'model');
+  assert.match(ready.message, /ready/);
+});
+
+const text = 'export function total(items: Item[]): number {\n  let total = 0;\n  for (const item of items) {\n    total += ';
+const editedText = text + 'item.price * item.';
+
+test('a completion is decoded from the model, and follows the document as it changes', async () => {
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+  const items = await complete(3, 13);
+  const expected = await expectedCompletion(text);
+  assert.ok(expected, 'the tiny model should suggest something here');
+  assert.deepEqual(items, [{ insertText: expected, range: { start: { line: 3, character: 13 }, end: { line: 3, character: 13 } } }]);
+
+  // An incremental change: the suggestion follows the new text.
+  await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 3, character: 13 }, end: { line: 3, character: 13 } }, text: 'item.price * item.' }],
+  });
+  const changed = await complete(3, 31);
+  const expectedChanged = await expectedCompletion(editedText);
+  assert.deepEqual(changed?.map((i) => i.insertText), expectedChanged === undefined ? undefined : [expectedChanged]);
+});
+
+test('a cancelled request returns no suggestion', async () => {
+  await connection.sendNotification('heed/settings', settings({ debounceMs: 400 }));
+  const source = new CancellationTokenSource();
+  const pending = complete(3, 31, source);
+  setTimeout(() => source.cancel(), 30);
+  const result = await pending.catch((error: { code?: number }) => ({ cancelledWithCode: error.code }));
+  // vscode-jsonrpc answers a cancelled request with RequestCancelled (-32800) or the handler's null.
+  assert.ok(result === null || (result as { cancelledWithCode?: number }).cancelledWithCode === -32800, `got ${JSON.stringify(result)}`);
+  await connection.sendNotification('heed/settings', settings());
+});
+
+test('a missing model folder is reported, and a good one brings completions back', async () => {
+  statuses.length = 0;
+  await connection.sendNotification('heed/settings', settings({ modelPath: join(work, 'no-such-model') }));
+  const failed = await waitForStatus((s) => s.state === 'error');
+  assert.match(failed.message, /does not exist/);
+  assert.ok(notices.some((n) => n.severity === 'error' && /no-such-model/.test(n.message)));
+  assert.equal(await complete(3, 31), null);
+  await connection.sendNotification('heed/settings', settings());
+  await waitForStatus((s) => s.state === 'ready');
+  const expected = await expectedCompletion(editedText);
+  assert.deepEqual((await complete(3, 31))?.map((i) => i.insertText), expected === undefined ? undefined : [expected]);
+});
+
+test('shutdown and exit end the server', async () => {
+  await connection.sendRequest(ShutdownRequest.type);
+  const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+  await connection.sendNotification(ExitNotification.type);
+  assert.equal(await exited, 0);
+});

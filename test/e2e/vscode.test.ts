@@ -1,0 +1,170 @@
+// End to end: Heed's .vsix installed in a real VS Code (code-server in headless Chromium).
+//
+//   bash scripts/setup-e2e.sh && npm run package && npm run build
+//   node --test out/test/e2e/vscode.test.js
+//
+// Environment:
+//   HEED_SKIP_E2E=1       skip these tests (the only way to skip them)
+//   HEED_E2E_VSIX         extension to install (default dist/heed.vsix)
+//   HEED_E2E_WORKSPACE    folder to copy and open (default sample-workspace/)
+//   HEED_E2E_FILE         file in it to edit (default: the first source file by name)
+//   HEED_E2E_TYPE         the line to type (default: by the file's language, see `lineToType`)
+// Screenshots go to test/artifacts/: ghost-text.png, accepted.png, and failure.png when a
+// case fails (which also prints the tails of code-server's and the extension's logs).
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative } from 'node:path';
+import {
+  e2eSkipReason,
+  ghostTextInsertion,
+  openFile,
+  openVsCode,
+  readGhostText,
+  repoRoot,
+  screenshot,
+  waitForFile,
+  waitForGhostText,
+  waitForHeedStatus,
+  waitForSaved,
+  withFailureReport,
+  type VsCodeSession,
+} from './harness';
+
+const vsix = process.env.HEED_E2E_VSIX ?? join(repoRoot, 'dist', 'heed.vsix');
+const workspaceSource = process.env.HEED_E2E_WORKSPACE ?? join(repoRoot, 'sample-workspace');
+
+/** A line that starts a statement the model has to finish, by file extension. */
+const lineToType: Record<string, string> = {
+  '.ts': 'const total = ',
+  '.js': 'const total = ',
+  '.py': 'total = ',
+};
+
+// The typed text must reach the file unchanged, so nothing may insert characters of its
+// own while typing; quick suggestions are off so Tab goes to the inline completion.
+const typingSettings = {
+  'editor.autoClosingBrackets': 'never',
+  'editor.autoClosingQuotes': 'never',
+  'editor.autoClosingComments': 'never',
+  'editor.autoSurround': 'never',
+  'editor.autoIndent': 'none',
+  'editor.formatOnType': false,
+  'editor.formatOnSave': false,
+  'editor.quickSuggestions': { other: false, comments: false, strings: false },
+  'editor.suggestOnTriggerCharacters': false,
+  'editor.wordBasedSuggestions': 'off',
+  'editor.parameterHints.enabled': false,
+  'files.insertFinalNewline': false,
+  'files.trimTrailingWhitespace': false,
+  'files.trimFinalNewlines': false,
+};
+
+/** The file to edit, relative to the workspace. */
+function pickFile(workspace: string): string {
+  if (process.env.HEED_E2E_FILE) return process.env.HEED_E2E_FILE;
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else if (extname(name) in lineToType) files.push(relative(workspace, path));
+    }
+  };
+  walk(workspace);
+  if (files.length === 0) throw new Error(`no ${Object.keys(lineToType).join('/')} file in ${workspace}`);
+  return files[0];
+}
+
+/** Moves to the end of the file and, unless it ends with one, starts a new line. */
+async function goToNewLastLine(session: VsCodeSession, original: string): Promise<string> {
+  await session.page.keyboard.press('Control+End');
+  if (original.length > 0 && !original.endsWith('\n')) {
+    await session.page.keyboard.press('Enter');
+    return '\n';
+  }
+  return '';
+}
+
+const skip = e2eSkipReason();
+
+// Budgets per case (the whole file stays under 5 minutes); node:test's own timeout is a
+// little longer so that a case over budget still writes its failure report.
+const ghostTextBudgetMs = 150_000;
+const errorStateBudgetMs = 100_000;
+const reportSlackMs = 20_000;
+
+describe('Heed in a real VS Code', { skip }, () => {
+  let session: VsCodeSession | undefined;
+  after(async () => {
+    await session?.close();
+  });
+
+  it('shows ghost text while typing, and Tab accepts it into the file', { timeout: ghostTextBudgetMs + reportSlackMs }, () =>
+    withFailureReport(() => session, ghostTextBudgetMs, async () => {
+      session = await openVsCode({ vsix, workspaceSource, settings: typingSettings });
+      const { page, workspace } = session;
+      const ready = await waitForHeedStatus(page, /\bready\b/i, 60_000);
+      console.log(`status bar: ${JSON.stringify(ready)}`);
+
+      const file = pickFile(workspace);
+      const typed = process.env.HEED_E2E_TYPE ?? lineToType[extname(file)] ?? lineToType['.ts'];
+      const original = readFileSync(join(workspace, file), 'utf8');
+      await openFile(page, file);
+      const newline = await goToNewLastLine(session, original);
+      await page.keyboard.type(typed, { delay: 60 });
+
+      const ghost = await waitForGhostText(page, 45_000);
+      const insertion = ghostTextInsertion(ghost);
+      console.log(`ghost text after ${JSON.stringify(typed)}: ${JSON.stringify(insertion)}`);
+      await screenshot(page, 'ghost-text.png');
+      // The screenshot took time; the ghost text accepted must be the one recorded.
+      assert.deepEqual(await readGhostText(page), ghost, 'ghost text changed before it could be accepted');
+
+      // The page handles keys in order, so the save sees the accepted text. (Waiting for the
+      // ghost text to disappear instead would race Heed's next completion.)
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Control+S');
+      await waitForSaved(page, 15_000);
+      const expected = original + newline + typed + insertion;
+      const saved = await waitForFile(join(workspace, file), (content) => content === expected, 10_000);
+      await screenshot(page, 'accepted.png');
+      assert.equal(saved, expected, 'the saved file is the original, the typed line and the accepted ghost text');
+    }),
+  );
+});
+
+describe('Heed with a model folder that does not exist', { skip }, () => {
+  let session: VsCodeSession | undefined;
+  after(async () => {
+    await session?.close();
+  });
+
+  it('shows an error in the status bar, and the editor still takes typing', { timeout: errorStateBudgetMs + reportSlackMs }, () =>
+    withFailureReport(() => session, errorStateBudgetMs, async () => {
+      const missing = join(repoRoot, 'test', 'artifacts', 'no-such-model-folder');
+      session = await openVsCode({
+        vsix,
+        workspaceSource,
+        settings: { ...typingSettings, 'heed.model.path': missing },
+      });
+      const { page, workspace } = session;
+      const error = await waitForHeedStatus(page, /error|fail|not found|missing|cannot|could not/i, 60_000);
+      console.log(`status bar: ${JSON.stringify(error)}`);
+      assert.doesNotMatch(error.label, /\bready\b/i, 'an error state must not also say ready');
+
+      const file = pickFile(workspace);
+      const original = readFileSync(join(workspace, file), 'utf8');
+      await openFile(page, file);
+      const newline = await goToNewLastLine(session, original);
+      const typed = '// still typing';
+      await page.keyboard.type(typed, { delay: 20 });
+      await page.keyboard.press('Control+S');
+      await waitForSaved(page, 15_000);
+      const expected = original + newline + typed;
+      const saved = await waitForFile(join(workspace, file), (content) => content === expected, 10_000);
+      assert.equal(saved, expected);
+    }),
+  );
+});

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -163,6 +163,40 @@ test('a missing model folder is reported, and a good one brings completions back
   await waitForStatus((s) => s.state === 'ready');
   const expected = await expectedCompletion(editedText);
   assert.deepEqual((await complete(3, 31))?.map((i) => i.insertText), expected === undefined ? undefined : [expected]);
+});
+
+test('a corrupt model is reported with the file at fault', async () => {
+  const broken = join(work, 'broken-model');
+  cpSync(modelPath, broken, { recursive: true });
+  const weights = join(broken, 'model.safetensors');
+  truncateSync(weights, Math.floor(statSync(weights).size / 2));
+  statuses.length = 0;
+  notices.length = 0;
+  await connection.sendNotification('heed/settings', settings({ modelPath: broken }));
+  const failed = await waitForStatus((s) => s.state === 'error');
+  assert.match(failed.message, /model\.safetensors/);
+  assert.ok(notices.some((n) => n.severity === 'error' && /model\.safetensors/.test(n.message)), JSON.stringify(notices));
+  assert.equal(await complete(3, 31), null);
+  await connection.sendNotification('heed/settings', settings());
+  await waitForStatus((s) => s.state === 'ready');
+});
+
+test('binary and invalid UTF-8 documents are skipped with one notice each', async () => {
+  notices.length = 0;
+  const binaryUri = pathToFileURL(join(work, 'image.png')).href;
+  const text = '\u0089PNG\r\n\u001a\n\u0000\u0000\u0000\rIHDR';
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: binaryUri, languageId: 'plaintext', version: 1, text } });
+  const request = { textDocument: { uri: binaryUri }, position: { line: 0, character: 4 }, context: { triggerKind: InlineCompletionTriggerKind.Automatic } };
+  assert.equal(await connection.sendRequest(InlineCompletionRequest.type, request), null);
+  assert.equal(await connection.sendRequest(InlineCompletionRequest.type, request), null);
+  const invalidUri = pathToFileURL(join(work, 'latin1.txt')).href;
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: invalidUri, languageId: 'plaintext', version: 1, text: '\uFFFD\uFFFD\uFFFD caf\uFFFD r\uFFFDsum\uFFFD' },
+  });
+  assert.equal(await connection.sendRequest(InlineCompletionRequest.type, { ...request, textDocument: { uri: invalidUri } }), null);
+  const skips = notices.filter((n) => /looks binary/.test(n.message));
+  assert.equal(skips.length, 2, JSON.stringify(notices));
+  assert.match(skips[0].message, /image\.png/);
 });
 
 test('shutdown and exit end the server', async () => {

@@ -6,7 +6,8 @@ import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from 
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
-import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, ropeTables } from './graph/decoderGraph';
+import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames } from './graph/decoderGraph';
+import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { KvCache } from './kvCache';
 

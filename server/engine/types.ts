@@ -12,11 +12,17 @@ export interface DecoderConfig {
   numKvHeads: number;
   headDim: number;
   ropeTheta: number;
+  /** config.json "rope_scaling", normalized; absent for plain rope. */
+  ropeScaling?: RopeScaling;
   rmsNormEps: number;
   maxPositions: number; // "max_position_embeddings": the longest sequence the model accepts
   tieWordEmbeddings: boolean;
   attentionBias: boolean; // q/k/v projections carry biases (Qwen2)
 }
+
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
 
 /** The special tokens a prompt builder needs; undefined when the tokenizer lacks one. */
 export interface SpecialTokens {

@@ -2,7 +2,7 @@
 // rest of the engine speaks one vocabulary (numLayers, numKvHeads, headDim).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DecoderConfig, ModelLoadError } from '../types';
+import { DecoderConfig, ModelLoadError, RopeScaling } from '../types';
 
 const file = 'config.json';
 
@@ -62,12 +62,7 @@ export function parseDecoderConfig(raw: Record<string, unknown>): DecoderConfig 
   const headDim = positive('head_dim', hiddenSize / numHeads);
   if (headDim % 2 !== 0) throw new ModelLoadError(file, `head_dim ${headDim} must be even for rotary embeddings`);
 
-  // Rope scaling changes positions' angles; it is not implemented yet, so refuse rather than
-  // silently produce a different model. (cos/sin are computed in JS, where it will go.)
-  const ropeScaling = raw.rope_scaling as { type?: string; rope_type?: string } | null | undefined;
-  if (ropeScaling && (ropeScaling.rope_type ?? ropeScaling.type) !== 'default') {
-    throw new ModelLoadError(file, `rope_scaling ${JSON.stringify(ropeScaling)} is not supported yet`);
-  }
+  const ropeScaling = parseRopeScaling(raw.rope_scaling);
   const attentionBias = typeof raw.attention_bias === 'boolean' ? raw.attention_bias : supportedModelTypes[modelType].attentionBias;
   const hiddenAct = raw.hidden_act ?? 'silu';
   if (hiddenAct !== 'silu') throw new ModelLoadError(file, `hidden_act ${JSON.stringify(hiddenAct)} is not supported (only silu)`);
@@ -82,9 +77,41 @@ export function parseDecoderConfig(raw: Record<string, unknown>): DecoderConfig 
     numKvHeads,
     headDim,
     ropeTheta: positiveNumber('rope_theta', 10000),
+    ...(ropeScaling ? { ropeScaling } : {}),
     rmsNormEps: positiveNumber('rms_norm_eps', 1e-6),
     maxPositions: positive('max_position_embeddings'),
     tieWordEmbeddings: raw.tie_word_embeddings === true,
     attentionBias,
   };
+}
+
+/**
+ * rope_scaling: absent, null or "default" is plain rope; "linear" and "llama3" are
+ * computed in JS (graph/rope.ts). Other kinds (dynamic, yarn, longrope) change more than
+ * the angles, so they are refused rather than run as a silently different model.
+ */
+function parseRopeScaling(value: unknown): RopeScaling | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ModelLoadError(file, `"rope_scaling" must be an object, got ${JSON.stringify(value)}`);
+  const r = value as Record<string, unknown>;
+  const kind = r.rope_type ?? r.type;
+  const positiveNumber = (key: string): number => {
+    const n = r[key];
+    if (typeof n !== 'number' || !(n > 0)) throw new ModelLoadError(file, `rope_scaling "${key}" must be a positive number, got ${JSON.stringify(n)}`);
+    return n;
+  };
+  if (kind === 'default') return undefined;
+  if (kind === 'linear') return { type: 'linear', factor: positiveNumber('factor') };
+  if (kind === 'llama3') {
+    const scaling = {
+      type: 'llama3' as const,
+      factor: positiveNumber('factor'),
+      lowFreqFactor: positiveNumber('low_freq_factor'),
+      highFreqFactor: positiveNumber('high_freq_factor'),
+      originalMaxPositions: positiveNumber('original_max_position_embeddings'),
+    };
+    if (scaling.highFreqFactor <= scaling.lowFreqFactor) throw new ModelLoadError(file, 'rope_scaling "high_freq_factor" must exceed "low_freq_factor"');
+    return scaling;
+  }
+  throw new ModelLoadError(file, `rope_scaling of type ${JSON.stringify(kind)} is not supported (supported: linear, llama3)`);
 }

@@ -171,23 +171,6 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   return g.encode(`heed_${c.modelType}_decoder`);
 }
 
-/** cos/sin [seqLen, headDim/2] for absolute positions [start, start + seqLen). */
-export function ropeTables(c: DecoderConfig, start: number, seqLen: number): { cos: Float32Array; sin: Float32Array } {
-  const half = c.headDim / 2;
-  const cos = new Float32Array(seqLen * half);
-  const sin = new Float32Array(seqLen * half);
-  for (let i = 0; i < half; i++) {
-    // HF computes inv_freq = 1 / theta^(2i / headDim) in fp32; match that rounding.
-    const invFreq = Math.fround(1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
-    for (let s = 0; s < seqLen; s++) {
-      const angle = Math.fround((start + s) * invFreq);
-      cos[s * half + i] = Math.cos(angle);
-      sin[s * half + i] = Math.sin(angle);
-    }
-  }
-  return { cos, sin };
-}
-
 /** Additive causal mask [seqLen, pastLen + seqLen]: new token s sees positions <= pastLen + s. */
 export function causalMask(pastLen: number, seqLen: number): Float32Array {
   const total = pastLen + seqLen;

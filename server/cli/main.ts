@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { generateCommand } from './generateCommand';
 import { makeTinyModelCommand } from './makeTinyModelCommand';
+import { benchCommand, makeRandomModelCommand } from './benchCommand';
 
 interface Command {
   summary: string;
@@ -16,6 +17,16 @@ const commands: Record<string, Command> = {
     summary: 'Continue a prompt with a model and print the completion.',
     usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--json]',
     run: generateCommand,
+  },
+  bench: {
+    summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',
+    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192] [--decode 1024,4096,16384] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE]',
+    run: benchCommand,
+  },
+  'make-random-model': {
+    summary: 'Write a random-weight checkpoint of a named shape (heed-30m, qwen2.5-coder-0.5b) for benchmarks.',
+    usage: 'heed make-random-model --shape NAME --out DIR [--seed N]',
+    run: makeRandomModelCommand,
   },
   'make-tiny-model': {
     summary: 'Write the small deterministic test model (a Hugging Face folder) that Heed embeds until a trained one ships.',

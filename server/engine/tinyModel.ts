@@ -12,22 +12,17 @@
 //     as a real model's would, without drowning the bigram.
 // Same inputs give byte-identical files: a seeded PRNG, no clocks, sorted JSON keys where
 // order could vary, and only IEEE arithmetic plus Math.log (the same fdlibm port everywhere).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { TensorF32, writeSafetensors } from './checkpoint/safetensors';
-import { specialTokenNames } from './tokenizer';
+import { TensorF32 } from './checkpoint/safetensors';
+import { byteTokens, byteVocabSize, endOfTextId, randomLayerWeights, writeByteModelFolder, type FolderShape } from './checkpoint/byteModelFolder';
 import { seededRandom } from './sampling';
 
-const byteTokens = 256;
-// No fill-in-the-middle tokens: a bigram model sees only the token before the cursor, and
-// after <|fim_middle|> that would always be the same token. Without them Heed prompts the
-// model with the text before the cursor, so its suggestion follows what was typed.
-const specialNames = [specialTokenNames.endOfText, specialTokenNames.fileSep, specialTokenNames.repoName]; // ids 256… in this order
-const vocabSize = byteTokens + specialNames.length;
-const endOfTextId = byteTokens; // '<|endoftext|>' comes first in specialTokenNames
+const vocabSize = byteVocabSize;
 
 /** Architecture numbers: 128 hidden gives one axis to each printable ASCII byte. */
-const tinyShape = {
+const tinyShape: FolderShape = {
+  modelType: 'qwen2',
+  vocabSize,
+  tieWordEmbeddings: false,
   hiddenSize: 128,
   intermediateSize: 256,
   numLayers: 2,
@@ -43,54 +38,6 @@ const smoothing = 0.01; // add-k smoothing of the bigram counts
 // spaces forever); counting repeats of the same byte at this weight keeps greedy text moving.
 const repeatWeight = 0.2;
 const seed = 0x4eed;
-
-/** GPT-2's byte-to-unicode table: the printable stand-in of each byte in vocab strings. */
-function bytesToUnicode(): string[] {
-  const table: string[] = new Array(256);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    table[b] = String.fromCharCode(printable ? b : 256 + extra++);
-  }
-  return table;
-}
-
-function tokenizerJson(): object {
-  const unicode = bytesToUnicode();
-  const vocab: Record<string, number> = {};
-  for (let b = 0; b < byteTokens; b++) vocab[unicode[b]] = b;
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: specialNames.map((content, i) => ({
-      id: byteTokens + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: byteLevel,
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: [],
-    },
-  };
-}
 
 /** Bigram log-probabilities per "axis class" of the previous token. */
 function bigramWeights(corpusTexts: string[], hidden: number): { axisOf: Int32Array; logProbs: Float64Array } {
@@ -130,17 +77,8 @@ function bigramWeights(corpusTexts: string[], hidden: number): { axisOf: Int32Ar
 }
 
 function modelWeights(corpusTexts: string[]): Map<string, TensorF32> {
-  const { hiddenSize: hidden, intermediateSize: inter, numLayers, numHeads, numKvHeads } = tinyShape;
-  const headDim = hidden / numHeads;
-  const random = seededRandom(seed);
-  const uniformScale = layerWeightScale * Math.sqrt(3); // uniform [-a, a] has std a/sqrt(3)
-  const randomTensor = (shape: number[]): TensorF32 => {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * uniformScale;
-    return { shape, data };
-  };
-  const ones = (n: number): TensorF32 => ({ shape: [n], data: new Float32Array(n).fill(1) });
-
+  const hidden = tinyShape.hiddenSize;
+  const weights = randomLayerWeights(tinyShape, seededRandom(seed), layerWeightScale);
   const { axisOf, logProbs } = bigramWeights(corpusTexts, hidden);
   const rootHidden = Math.sqrt(hidden);
   const embed = new Float32Array(vocabSize * hidden); // [vocab, hidden]
@@ -149,30 +87,10 @@ function modelWeights(corpusTexts: string[]): Map<string, TensorF32> {
   for (let v = 0; v < vocabSize; v++) {
     for (let axis = 0; axis < hidden; axis++) lmHead[v * hidden + axis] = logProbs[axis * vocabSize + v] / rootHidden;
   }
-
-  const weights = new Map<string, TensorF32>();
   weights.set('model.embed_tokens.weight', { shape: [vocabSize, hidden], data: embed });
-  for (let l = 0; l < numLayers; l++) {
-    const p = `model.layers.${l}`;
-    weights.set(`${p}.input_layernorm.weight`, ones(hidden));
-    weights.set(`${p}.self_attn.q_proj.weight`, randomTensor([numHeads * headDim, hidden]));
-    weights.set(`${p}.self_attn.q_proj.bias`, randomTensor([numHeads * headDim]));
-    weights.set(`${p}.self_attn.k_proj.weight`, randomTensor([numKvHeads * headDim, hidden]));
-    weights.set(`${p}.self_attn.k_proj.bias`, randomTensor([numKvHeads * headDim]));
-    weights.set(`${p}.self_attn.v_proj.weight`, randomTensor([numKvHeads * headDim, hidden]));
-    weights.set(`${p}.self_attn.v_proj.bias`, randomTensor([numKvHeads * headDim]));
-    weights.set(`${p}.self_attn.o_proj.weight`, randomTensor([hidden, numHeads * headDim]));
-    weights.set(`${p}.post_attention_layernorm.weight`, ones(hidden));
-    weights.set(`${p}.mlp.gate_proj.weight`, randomTensor([inter, hidden]));
-    weights.set(`${p}.mlp.up_proj.weight`, randomTensor([inter, hidden]));
-    weights.set(`${p}.mlp.down_proj.weight`, randomTensor([hidden, inter]));
-  }
-  weights.set('model.norm.weight', ones(hidden));
   weights.set('lm_head.weight', { shape: [vocabSize, hidden], data: lmHead });
   return weights;
 }
-
-const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 const readme = `# heed-tiny
 
@@ -192,51 +110,7 @@ folder. Replace it with a trained model or point \`heed.model.path\` at a Huggin
 checkpoint (Qwen2, Llama, Mistral).
 `;
 
-/** Writes config.json, model.safetensors, tokenizer files and README.md into `outDir`. */
+/** Writes the tiny model's folder into `outDir`. */
 export async function makeTinyModel(outDir: string, corpusTexts: string[]): Promise<void> {
-  const { hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, maxPositions, ropeTheta, rmsNormEps } = tinyShape;
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, 'config.json'),
-    json({
-      architectures: ['Qwen2ForCausalLM'],
-      model_type: 'qwen2',
-      vocab_size: vocabSize,
-      hidden_size: hiddenSize,
-      intermediate_size: intermediateSize,
-      num_hidden_layers: numLayers,
-      num_attention_heads: numHeads,
-      num_key_value_heads: numKvHeads,
-      max_position_embeddings: maxPositions,
-      rope_theta: ropeTheta,
-      rms_norm_eps: rmsNormEps,
-      hidden_act: 'silu',
-      tie_word_embeddings: false,
-      use_sliding_window: false,
-      bos_token_id: endOfTextId,
-      eos_token_id: endOfTextId,
-      torch_dtype: 'float32',
-    }),
-  );
-  writeSafetensors(join(outDir, 'model.safetensors'), modelWeights(corpusTexts), 'F32');
-  writeFileSync(join(outDir, 'tokenizer.json'), json(tokenizerJson()));
-  writeFileSync(
-    join(outDir, 'tokenizer_config.json'),
-    json({
-      tokenizer_class: 'Qwen2Tokenizer',
-      add_bos_token: false,
-      add_eos_token: false,
-      add_prefix_space: false,
-      bos_token: null,
-      eos_token: specialTokenNames.endOfText,
-      pad_token: specialTokenNames.endOfText,
-      unk_token: null,
-      additional_special_tokens: specialNames.slice(1),
-      clean_up_tokenization_spaces: false,
-      split_special_tokens: false,
-      model_max_length: maxPositions,
-    }),
-  );
-  writeFileSync(join(outDir, 'generation_config.json'), json({ bos_token_id: endOfTextId, eos_token_id: [endOfTextId], do_sample: false }));
-  writeFileSync(join(outDir, 'README.md'), readme);
+  writeByteModelFolder(outDir, tinyShape, modelWeights(corpusTexts), readme, 'F32');
 }

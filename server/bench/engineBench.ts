@@ -1,0 +1,130 @@
+// heed bench engine: cold prefill and decode speed of one model at several context
+// lengths, written as EVAL.md result records (JSON lines) and printed as a table.
+
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { loadModel } from '../engine/loadModel';
+import { argmax, seededRandom } from '../engine/sampling';
+import type { LoadedModel } from '../engine/types';
+
+export interface EngineBenchOptions {
+  modelPath: string;
+  prefillContexts: number[];
+  decodeContexts: number[];
+  decodeTokens: number;
+  runs: number;
+  threads: number;
+  chunkTokens?: number;
+  out: string;
+  log(line: string): void;
+}
+
+export interface ResultRecord {
+  metric: string;
+  scenario?: string;
+  context_tokens?: number;
+  kv: string;
+  model: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+  commit: string;
+  threads: number;
+  chunk_tokens: number;
+  load_avg_1m: number;
+  [extra: string]: unknown;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function currentCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function randomTokens(count: number, vocabSize: number, seed: number): number[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => Math.floor(random() * vocabSize));
+}
+
+function peakRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+export async function runEngineBench(options: EngineBenchOptions): Promise<ResultRecord[]> {
+  const started = performance.now();
+  const model: LoadedModel = await loadModel(options.modelPath, { threads: options.threads, chunkTokens: options.chunkTokens });
+  const loadMs = performance.now() - started;
+  const commit = currentCommit();
+  const records: ResultRecord[] = [];
+  const record = (metric: string, values: number[], extra: Record<string, unknown>) => {
+    const r: ResultRecord = {
+      metric,
+      ...extra,
+      kv: 'dense',
+      model: model.name,
+      median: median(values),
+      min: Math.min(...values),
+      max: Math.max(...values),
+      runs: values.length,
+      commit,
+      threads: options.threads,
+      chunk_tokens: model.chunkTokens,
+      load_avg_1m: Number(loadavg()[0].toFixed(2)),
+    };
+    records.push(r);
+    mkdirSync(dirname(options.out), { recursive: true });
+    appendFileSync(options.out, JSON.stringify(r) + '\n');
+    options.log(`${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, ${r.runs} runs, load ${r.load_avg_1m})`);
+  };
+  options.log(`${model.name}: loaded in ${loadMs.toFixed(0)} ms; ${options.threads} thread(s), chunks of ${model.chunkTokens} tokens`);
+  record('load_ms', [loadMs], {});
+  const vocab = model.config.vocabSize;
+  const limit = model.config.maxPositions;
+
+  try {
+    for (const context of options.prefillContexts.filter((n) => n <= limit)) {
+      const ids = randomTokens(context, vocab, context);
+      const tps: number[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        const sequence = model.newSequence();
+        const t0 = performance.now();
+        sequence.append(ids);
+        tps.push((context * 1000) / (performance.now() - t0));
+      }
+      record('prefill_tps', tps, { scenario: 'cold', context_tokens: context });
+    }
+    for (const context of options.decodeContexts.filter((n) => n + options.decodeTokens <= limit)) {
+      const sequence = model.newSequence();
+      let logits = sequence.append(randomTokens(context, vocab, context));
+      const tps: number[] = [];
+      const stepMs: number[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        sequence.truncate(context);
+        const t0 = performance.now();
+        for (let i = 0; i < options.decodeTokens; i++) {
+          const s0 = performance.now();
+          logits = sequence.append([argmax(logits)]);
+          stepMs.push(performance.now() - s0);
+        }
+        tps.push((options.decodeTokens * 1000) / (performance.now() - t0));
+      }
+      record('decode_tps', tps, { context_tokens: context, decode_tokens: options.decodeTokens, step_ms_median: Number(median(stepMs).toFixed(3)) });
+      record('kv_bytes_per_token', [sequence.kvBytes / sequence.length], { context_tokens: context, note: 'allocated capacity (grown by doubling) / tokens held' });
+    }
+    record('peak_rss_mb', [peakRssMB()], { note: 'whole process, after every measurement above' });
+  } finally {
+    await model.dispose();
+  }
+  return records;
+}

@@ -170,3 +170,32 @@ export function generate(
     kvBytes: cached.sequence.kvBytes,
   };
 }
+
+export interface ScoreResult {
+  /** Natural-log probability of each continuation token given everything before it. */
+  logprobs: number[];
+  total: number;
+  contextTokens: number;
+  reusedTokens: number;
+}
+
+/**
+ * Scoring mode: the log-probability of a given continuation after a context, one forward
+ * pass per continuation token (the graph returns the last position's logits only).
+ */
+export function score(cached: CachedSequence, contextIds: number[], continuationIds: number[], shouldStop: () => boolean): ScoreResult {
+  const maxPositions = cached.model.config.maxPositions;
+  if (contextIds.length + continuationIds.length > maxPositions) {
+    throw new Error(`context and continuation (${contextIds.length + continuationIds.length} tokens) do not fit the model's context of ${maxPositions} tokens`);
+  }
+  const { logits: first, reused } = cached.prefill(contextIds, shouldStop);
+  let logits = first;
+  const logprobs: number[] = [];
+  for (let i = 0; i < continuationIds.length; i++) {
+    logprobs.push(logSoftmaxAt(logits, continuationIds[i]));
+    if (i + 1 === continuationIds.length) break;
+    if (shouldStop()) throw new CancelledError();
+    logits = cached.appendOne(continuationIds[i]);
+  }
+  return { logprobs, total: logprobs.reduce((a, b) => a + b, 0), contextTokens: contextIds.length, reusedTokens: reused };
+}

@@ -5,7 +5,7 @@
 // the worker checks between forward passes (`cancelFlag[0] !== 0`).
 
 import type { DecoderConfig, SpecialTokens } from '../engine/types';
-import type { GenerateOptions, GenerateResult } from '../engine/generate';
+import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 
 export interface WorkerInit {
   /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
@@ -15,6 +15,7 @@ export interface WorkerInit {
 export type JobRequest =
   | { kind: 'load'; modelPath: string; threads: number }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions }
+  | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   | { kind: 'tokenize'; text: string };
 
 /**
@@ -35,6 +36,7 @@ export interface ModelSummary {
 export type JobResult =
   | { kind: 'load'; model: ModelSummary }
   | { kind: 'generate'; result: GenerateResult }
+  | { kind: 'score'; result: ScoreResult }
   | { kind: 'tokenize'; ids: number[] };
 
 export interface JobError {

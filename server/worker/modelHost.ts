@@ -3,7 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PromptParts, WorkerInit } from './messages';
-import type { GenerateOptions, GenerateResult } from '../engine/generate';
+import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 
 /** What the host needs of a cancellation token; LSP's CancellationToken fits. */
 export interface CancelSignal {
@@ -161,6 +161,13 @@ export class ModelHost {
   ): Promise<GenerateResult> {
     const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options }, priority, signal);
     if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
+    return result.result;
+  }
+
+  /** The log-probability of `continuation` after `context`, token by token. */
+  async score(context: PromptParts, maxContextTokens: number, continuation: string, signal?: CancelSignal): Promise<ScoreResult> {
+    const result = await this.enqueue({ kind: 'score', context, maxContextTokens, continuation }, Priority.Interactive, signal);
+    if (result.kind !== 'score') throw new Error(`unexpected ${result.kind} result`);
     return result.result;
   }
 

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../engine/loadModel';
-import { CachedSequence, CancelledError, generate } from '../engine/generate';
+import { CachedSequence, CancelledError, generate, score } from '../engine/generate';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt } from '../engine/promptTokens';
 import type { FromWorker, JobError, JobRequest, JobResult, ToWorker, WorkerInit } from './messages';
@@ -40,6 +40,10 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   }
   if (!model || !cached) throw new Error('no model is loaded');
   if (job.kind === 'tokenize') return { kind: 'tokenize', ids: model.tokenizer.encode(job.text) };
+  if (job.kind === 'score') {
+    const contextIds = tokenizePrompt(model.tokenizer, job.context, job.maxContextTokens);
+    return { kind: 'score', result: score(cached, contextIds, model.tokenizer.encode(job.continuation), shouldStop) };
+  }
   const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
   return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop) };
 }

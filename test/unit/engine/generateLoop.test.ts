@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTinyModel } from '../../../server/engine/tinyModel';
 import { loadModel } from '../../../server/engine/loadModel';
-import { CachedSequence, CancelledError, generate, type GenerateOptions } from '../../../server/engine/generate';
+import { CachedSequence, CancelledError, generate, score, type GenerateOptions } from '../../../server/engine/generate';
 import type { LoadedModel } from '../../../server/engine/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'heed-generate-'));
@@ -69,4 +69,19 @@ test('stop strings, token limits and the context limit end generation', () => {
   assert.equal(stopped.text, free.text.slice(0, free.text.indexOf(stopAt)));
   const tooLong = new Array(model.config.maxPositions).fill(encode('a')[0]);
   assert.throws(() => generate(new CachedSequence(model), tooLong, options, () => false), /does not fit the model's context/);
+});
+
+test('scoring a continuation gives the log-probabilities generation reported for it', () => {
+  const prompt = encode('function add(a, b) {\n  return ');
+  const generated = generate(new CachedSequence(model), prompt, { ...options, maxTokens: 6 }, () => false);
+  const cached = new CachedSequence(model);
+  const scored = score(cached, prompt, generated.tokens, () => false);
+  const diff = maxDiff(scored.logprobs, generated.logprobs);
+  assert.ok(diff <= 1e-4, `scored and generated log-probabilities differ by ${diff}`);
+  assert.ok(Math.abs(scored.total - generated.logprobs.reduce((a, b) => a + b, 0)) <= 1e-3);
+  // A second score over the same context reuses it.
+  const again = score(cached, prompt, generated.tokens.slice(0, 2), () => false);
+  assert.equal(again.reusedTokens, prompt.length - 1);
+  assert.ok(maxDiff(again.logprobs, scored.logprobs.slice(0, 2)) <= 1e-4);
+  assert.throws(() => score(new CachedSequence(model), prompt, generated.tokens, () => true), CancelledError);
 });

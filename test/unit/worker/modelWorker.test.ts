@@ -1,0 +1,39 @@
+// The real model worker (dist/modelWorker.js) behind ModelHost, on the tiny model.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelHost } from '../../../server/worker/modelHost';
+import { makeTinyModel } from '../../../server/engine/tinyModel';
+import { defaultGenerateOptions } from '../../../server/engine/generate';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'heed-worker-'));
+let host: ModelHost;
+
+before(async () => {
+  await makeTinyModel(dir, ['const total = items.reduce((sum, item) => sum + item.price, 0);\n'.repeat(30)]);
+  host = new ModelHost(join(root, 'dist', 'modelWorker.js'));
+});
+after(async () => {
+  await host?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('load, generate, and score the generated text through the worker', async () => {
+  const model = await host.load(dir, 1);
+  assert.equal(model.config.modelType, 'qwen2');
+  assert.equal(model.special.fileSep, 257);
+  const prompt = [{ special: 'fileSep' as const }, { text: 'a.ts\nconst total = items.' }];
+  const generated = await host.generate(prompt, 512, { ...defaultGenerateOptions, maxTokens: 8 });
+  assert.equal(generated.tokens.length, 8);
+  const scored = await host.score(prompt, 512, generated.text);
+  const sum = generated.logprobs.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(scored.total - sum) < 1e-3, `score ${scored.total} vs generation ${sum}`);
+});
+
+test('a model folder that is not there fails the load with the path', async () => {
+  await assert.rejects(host.load(join(dir, 'missing'), 1), /missing: model folder does not exist/);
+});

@@ -41,7 +41,12 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     traceOutputChannel: output,
     initializationOptions: readSettings(context.extensionPath),
     errorHandler: {
-      error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+      // A write to a server that just died fails before `closed` runs; `closed` restarts
+      // it and tells the user once, so this error is logged, not shown as well.
+      error: (error): ErrorHandlerResult => {
+        output.warn(`Connection to the Heed server: ${error.message}`);
+        return { action: ErrorAction.Continue, handled: true };
+      },
       closed: (): CloseHandlerResult => {
         const now = Date.now();
         while (restarts.length > 0 && now - restarts[0] > 180_000) restarts.shift();

@@ -30,7 +30,11 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const weights = readCheckpointWeights(folder);
   checkWeights(config, weights);
 
-  const session = createSession(buildDecoderGraph(config, weights), { threads: options.threads });
+  // Queries are fetched only on request (appendWithQueries); the default run copies out
+  // just the logits and the new keys and values.
+  const defaultFetch = [graphNames.logits];
+  for (let l = 0; l < config.numLayers; l++) defaultFetch.push(graphNames.newKey(l), graphNames.newValue(l));
+  const session = createSession(buildDecoderGraph(config, weights), { threads: options.threads }, defaultFetch);
   weights.clear(); // the session holds its own copy of the initializers
   return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
 }
@@ -85,6 +89,18 @@ class OrtSequence implements Sequence {
   append(tokenIds: ArrayLike<number>): Float32Array {
     const n = tokenIds.length;
     if (n === 0) throw new RangeError('append() needs at least one token');
+    this.checkAppend(tokenIds);
+    let logits: Float32Array | undefined;
+    for (let start = 0; start < n; start += this.chunkTokens) {
+      const count = Math.min(this.chunkTokens, n - start);
+      logits = this.forward(tokenIds, start, count)[graphNames.logits];
+    }
+    return logits!;
+  }
+
+  /** Validates ids and length, and grows the cache once for the whole append (before any view is taken). */
+  private checkAppend(tokenIds: ArrayLike<number>): void {
+    const n = tokenIds.length;
     const end = this.cache.length + n;
     if (end > this.config.maxPositions) {
       throw new RangeError(`sequence of ${end} tokens exceeds the model's max_position_embeddings (${this.config.maxPositions})`);
@@ -93,14 +109,20 @@ class OrtSequence implements Sequence {
       const id = tokenIds[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} outside [0, ${this.config.vocabSize})`);
     }
-    // Reserve once for the whole append so that capacity grows before any view is taken.
     this.cache.reserve(end);
-    let logits: Float32Array | undefined;
-    for (let start = 0; start < n; start += this.chunkTokens) {
-      const count = Math.min(this.chunkTokens, n - start);
-      logits = this.forward(tokenIds, start, count);
-    }
-    return logits!;
+  }
+
+  appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] } {
+    const n = tokenIds.length;
+    if (n === 0 || n > this.chunkTokens) throw new RangeError(`appendWithQueries() takes 1 to ${this.chunkTokens} tokens, got ${n}`);
+    this.checkAppend(tokenIds);
+    const queryNames = Array.from({ length: this.config.numLayers }, (_, l) => graphNames.query(l));
+    const out = this.forward(tokenIds, 0, n, queryNames);
+    return { logits: out[graphNames.logits], queries: queryNames.map((name) => out[name]) };
+  }
+
+  keys(layer: number, kvHead: number): Float32Array {
+    return this.cache.pastKeys(layer, kvHead);
   }
 
   truncate(length: number): void {
@@ -108,7 +130,7 @@ class OrtSequence implements Sequence {
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
-  private forward(tokenIds: ArrayLike<number>, start: number, count: number): Float32Array {
+  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = []): Record<string, Float32Array> {
     const { numLayers, numKvHeads, headDim } = this.config;
     const pastLen = this.cache.length;
     const ids = new BigInt64Array(count);
@@ -126,9 +148,9 @@ class OrtSequence implements Sequence {
         feeds[graphNames.pastValue(l, h)] = { type: 'float32', data: this.cache.pastValues(l, h), dims: [pastLen, headDim] };
       }
     }
-    const out = this.session.run(feeds);
+    const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     for (let l = 0; l < numLayers; l++) this.cache.appendLayer(l, out[graphNames.newKey(l)], out[graphNames.newValue(l)], count);
     this.cache.commit(count);
-    return out[graphNames.logits];
+    return out;
   }
 }

@@ -56,6 +56,14 @@ export interface Sequence {
    * forward passes, each of at most the model's chunk size.
    */
   append(tokenIds: ArrayLike<number>): Float32Array;
+  /**
+   * append() for at most chunkTokens tokens (one forward pass) that also returns each
+   * layer's queries after RoPE: queries[layer] is Float32Array [numHeads, n, headDim].
+   * With keys(), this is what attention over the context is computed from.
+   */
+  appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
+  /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
+  keys(layer: number, kvHead: number): Float32Array;
   /** Forgets every token at position >= `length` (half-open [length, this.length)). */
   truncate(length: number): void;
   /** Bytes held by this sequence's KV cache, exactly. */

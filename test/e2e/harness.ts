@@ -8,10 +8,10 @@
 // Code that runs inside the page is written as strings: the test project compiles without
 // the DOM library, and strings cannot be altered by the bundler.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { startCodeServer, type CodeServer } from '../../scripts/codeServer.cjs';
+import { listDescendants, startCodeServer, type CodeServer } from '../../scripts/codeServer.cjs';
 
 /** The repository root, found from this file whether it runs bundled (out/) or not. */
 export const repoRoot = findRepoRoot(__dirname);
@@ -64,6 +64,11 @@ export interface OpenOptions {
   workspaceSource: string;
   /** User settings on top of codeServer.cjs's defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Open an empty window (no folder) instead of the workspace copy, through code-server's
+   * `?ew=true`. The copy is still made, so its files can be opened one at a time by path.
+   */
+  emptyWindow?: boolean;
   timeoutMs?: number;
 }
 
@@ -135,8 +140,8 @@ export async function openVsCode(options: OpenOptions): Promise<VsCodeSession> {
       if (message.type() === 'error') session.consoleErrors.push(message.text());
     });
     page.on('pageerror', (error) => session.consoleErrors.push(`pageerror: ${error.message}`));
-    await page.goto(codeServer.url, { timeout: timeoutMs });
-    await waitForWorkbench(page, timeoutMs);
+    await page.goto(options.emptyWindow ? `${codeServer.url}?ew=true` : codeServer.url, { timeout: timeoutMs });
+    await waitForWorkbench(page, timeoutMs, !options.emptyWindow);
     return session as VsCodeSession;
   } catch (error) {
     await session.close();
@@ -144,9 +149,13 @@ export async function openVsCode(options: OpenOptions): Promise<VsCodeSession> {
   }
 }
 
-/** Waits until the workbench has rendered its status bar and explorer. */
-export async function waitForWorkbench(page: Page, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the workbench has rendered its status bar and, when a folder is open, its
+ * explorer (an empty window may not show the explorer at all).
+ */
+export async function waitForWorkbench(page: Page, timeoutMs: number, withFolder = true): Promise<void> {
   await page.waitForSelector('.monaco-workbench .part.statusbar .statusbar-item', { timeout: timeoutMs });
+  if (!withFolder) return;
   await page.waitForSelector('.monaco-workbench .explorer-folders-view, .monaco-workbench .explorer-viewlet', {
     timeout: timeoutMs,
   });
@@ -349,4 +358,44 @@ export async function withFailureReport(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * PIDs of the Heed language server(s) run by this session's code-server: processes in its
+ * tree whose command line names `dist/server.js` in Heed's folder under this session's
+ * profile, so a parallel run's server is never matched.
+ */
+export function heedServerPids(session: VsCodeSession): number[] {
+  const { codeServer } = session;
+  const marker = '/heed.heed-';
+  const found: number[] = [];
+  for (const pid of listDescendants(codeServer.pid)) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // It ended while we looked.
+    }
+    const isServer = args.some(
+      (arg) => arg.startsWith(codeServer.profileDir + '/') && arg.includes(marker) && arg.endsWith('/dist/server.js'),
+    );
+    if (isServer) found.push(pid);
+  }
+  return found;
+}
+
+/** Waits until exactly one Heed server is running in this session, other than `exclude`. */
+export async function waitForHeedServer(session: VsCodeSession, timeoutMs: number, exclude: number[] = []): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number[] = [];
+  while (Date.now() < deadline) {
+    last = heedServerPids(session).filter((pid) => !exclude.includes(pid));
+    if (last.length === 1) return last[0];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const extensions = join(session.codeServer.userDataDir, 'extensions');
+  const listing = existsSync(extensions) ? readdirSync(extensions).join(', ') : '(none)';
+  throw new Error(
+    `expected one Heed server process within ${timeoutMs} ms, found ${JSON.stringify(last)}; extensions: ${listing}`,
+  );
 }

@@ -9,6 +9,9 @@
 //   past_value.{l}.{h}        float [pastLen, headDim]
 //   logits                    float [1, vocabSize]        last position only
 //   new_key.{l}, new_value.{l} float [numKvHeads, seqLen, headDim]   keys after RoPE
+//   query.{l}                 float [numHeads, seqLen, headDim]   queries after RoPE; fetched
+//                             only on request (calibration and evidence compute attention
+//                             from them and the JS-owned keys)
 //
 // The past is fed per KV head because JS stores each layer's cache as
 // [numKvHeads, capacity, headDim]: one head's filled rows are a contiguous subarray that
@@ -39,6 +42,7 @@ export const graphNames = {
   pastValue: (layer: number, head: number) => `past_value.${layer}.${head}`,
   newKey: (layer: number) => `new_key.${layer}`,
   newValue: (layer: number) => `new_value.${layer}`,
+  query: (layer: number) => `query.${layer}`,
 };
 
 /** Every weight the graph needs, with its expected shape (Hugging Face names). */
@@ -123,7 +127,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const v = linear(h, `${p}.self_attn.v_proj`, c.attentionBias, `l${l}_v`);
     const headsFirst = (t: string, n: number, base: string): string =>
       g.op('Transpose', [g.op('Reshape', [t, g.constInt64([-1, n, D])])], { perm: [1, 0, 2] }, base); // [n, seqLen, D]
-    const qRot = rope(headsFirst(q, c.numHeads, `l${l}_qh`), `l${l}_q_rot`); // [numHeads, seqLen, D]
+    // Named as the graph output itself, so that exposing it adds no Identity copy.
+    const qRot = rope(headsFirst(q, c.numHeads, `l${l}_qh`), graphNames.query(l)); // [numHeads, seqLen, D]
+    g.output(qRot, qRot, DataType.FLOAT, [c.numHeads, 'seqLen', D]);
     const kRot = rope(headsFirst(k, c.numKvHeads, `l${l}_kh`), `l${l}_k_rot`); // [numKvHeads, seqLen, D]
     const vHeads = headsFirst(v, c.numKvHeads, `l${l}_vh`); // [numKvHeads, seqLen, D]
     g.output(kRot, graphNames.newKey(l), DataType.FLOAT, [c.numKvHeads, 'seqLen', D]);

@@ -20,8 +20,13 @@ export type FeedTensor =
 export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs the graph once. Inputs are read in place (ORT does not copy them); outputs are new arrays. */
-  run(feeds: Record<string, FeedTensor>): Record<string, Float32Array>;
+  /** What run() fetches when not told otherwise. */
+  readonly defaultFetch: readonly string[];
+  /**
+   * Runs the graph once. Inputs are read in place (ORT does not copy them); the outputs
+   * named in `fetch` (by default the session's default fetches) come back as new arrays.
+   */
+  run(feeds: Record<string, FeedTensor>, fetch?: readonly string[]): Record<string, Float32Array>;
   dispose(): void;
 }
 
@@ -48,7 +53,7 @@ function nativeBinding(): NativeBindingModule {
 }
 
 /** Creates a CPU session from serialized model bytes. Throws ORT's message on a bad graph. */
-export function createSession(modelBytes: Uint8Array, options: SessionOptions = {}): OrtSession {
+export function createSession(modelBytes: Uint8Array, options: SessionOptions = {}, defaultFetch?: readonly string[]): OrtSession {
   const native = nativeBinding();
   native.initOrt();
   const session = new native.binding.InferenceSession();
@@ -61,18 +66,21 @@ export function createSession(modelBytes: Uint8Array, options: SessionOptions = 
   });
   const inputNames = session.inputMetadata.map((m) => m.name);
   const outputNames = session.outputMetadata.map((m) => m.name);
-  const fetches: Record<string, null> = Object.fromEntries(outputNames.map((n) => [n, null]));
+  const fetchesOf = (names: readonly string[]): Record<string, null> => Object.fromEntries(names.map((n) => [n, null]));
+  const defaultFetches = fetchesOf(defaultFetch ?? outputNames);
   let disposed = false;
   return {
     inputNames,
     outputNames,
-    run(feeds) {
+    defaultFetch: Object.keys(defaultFetches),
+    run(feeds, fetch) {
       if (disposed) throw new Error('session already disposed');
       const tensors: Record<string, ort.Tensor> = {};
       for (const [name, feed] of Object.entries(feeds)) tensors[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+      const fetches = fetch ? fetchesOf(fetch) : defaultFetches;
       const results = session.run(tensors, fetches, {});
       const out: Record<string, Float32Array> = {};
-      for (const name of outputNames) {
+      for (const name of Object.keys(fetches)) {
         const data = results[name]?.data;
         if (!(data instanceof Float32Array)) throw new Error(`output ${name} is not float32`);
         out[name] = data;

@@ -66,7 +66,10 @@ export function writeCheckpoint(dir: string, config: DecoderConfig, weights: Map
 }
 
 /** Plain-JS float64 forward pass over a whole sequence; returns the last position's logits. */
-export function referenceLogits(c: DecoderConfig, w: Map<string, TensorF32>, ids: number[]): Float64Array {
+/** Attention probabilities of one query head at one position, over positions [0, pos]. */
+export type AttentionObserver = (layer: number, head: number, pos: number, probs: number[]) => void;
+
+export function referenceLogits(c: DecoderConfig, w: Map<string, TensorF32>, ids: number[], onAttention?: AttentionObserver): Float64Array {
   const get = (name: string): Float32Array => w.get(name)!.data;
   const H = c.hiddenSize;
   const D = c.headDim;
@@ -127,6 +130,7 @@ export function referenceLogits(c: DecoderConfig, w: Map<string, TensorF32>, ids
         const max = Math.max(...scores);
         const exps = scores.map((s) => Math.exp(s - max));
         const total = exps.reduce((a, b) => a + b, 0);
+        onAttention?.(l, head, pos, exps.map((e) => e / total));
         for (let t = 0; t <= pos; t++) {
           for (let d = 0; d < D; d++) attn[head * D + d] += (exps[t] / total) * values[l][t][kv * D + d];
         }

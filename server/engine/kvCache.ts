@@ -1,14 +1,13 @@
 // The JS-owned KV cache of one sequence.
 //
 // Layout: per layer, keys and values are each one Float32Array [numKvHeads, capacity,
-// headDim]. One head's filled rows [0, length) are then a contiguous subarray, which is fed
-// to ORT as the input `past_key.{l}.{h}` without copying (ORT reads inputs in place). The
-// alternatives cost more: a position-major [capacity, numKvHeads, headDim] buffer has a
-// contiguous filled prefix, but the graph would have to transpose it, an O(cache) copy per
-// layer per token inside ORT; and a [numKvHeads, length, headDim] input needs exactly
-// capacity == length, i.e. a copy of the cache every token. The price of this layout is
-// that growing the capacity moves every head's rows (done by doubling, so amortized O(1)
-// per token), and that the graph has one past input per KV head.
+// headDim]. The graph reads a layer's whole buffer in place (ORT does not copy inputs) and
+// masks the unfilled slots [length, capacity), so no token ever copies the cache. One
+// head's filled rows [0, length) are a contiguous subarray too (pastKeys), for code that
+// reads keys in JS. The price of the layout: growing the capacity moves every head's rows,
+// and attention also runs over the unfilled tail. Capacity therefore grows in steps of an
+// eighth (rounded up to 256 tokens): the tail stays under an eighth of the buffer, and the
+// moves cost O(1) per token amortized.
 //
 // Appending copies only the new tokens' rows: O(numKvHeads * seqLen * headDim) per layer.
 
@@ -19,7 +18,8 @@ export interface KvShape {
   maxPositions: number; // capacity never grows beyond this
 }
 
-const initialCapacity = 64; // tokens; small so that short sequences stay small
+const capacityStepTokens = 256; // capacities are multiples of this
+const growthDivisor = 8; // grow by at least capacity / 8
 
 export class KvCache {
   private keys: Float32Array[] = []; // per layer: [numKvHeads, capacity, headDim]
@@ -43,6 +43,16 @@ export class KvCache {
     let total = 0;
     for (let l = 0; l < this.keys.length; l++) total += this.keys[l].byteLength + this.values[l].byteLength;
     return total;
+  }
+
+  /** The layer's whole key buffer [numKvHeads, capacity, headDim], filled in [0, length). Valid until the capacity grows. */
+  layerKeys(layer: number): Float32Array {
+    return this.keys[layer];
+  }
+
+  /** The layer's whole value buffer [numKvHeads, capacity, headDim], filled in [0, length). */
+  layerValues(layer: number): Float32Array {
+    return this.values[layer];
   }
 
   /** Zero-copy view of one head's filled keys: [length, headDim]. Valid until the next append. */
@@ -92,14 +102,13 @@ export class KvCache {
     this.lengthTokens = Math.min(this.lengthTokens, length);
   }
 
-  /** Ensures room for `tokens` positions, doubling the capacity (bounded by maxPositions). */
+  /** Ensures room for `tokens` positions, growing by at least an eighth (bounded by maxPositions). */
   reserve(tokens: number): void {
     const { numLayers, maxPositions } = this.shape;
     if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
     if (tokens <= this.capacityTokens) return;
-    let capacity = Math.max(this.capacityTokens, initialCapacity);
-    while (capacity < tokens) capacity *= 2;
-    capacity = Math.min(capacity, maxPositions);
+    const wanted = Math.max(tokens, this.capacityTokens + Math.ceil(this.capacityTokens / growthDivisor));
+    const capacity = Math.min(Math.ceil(wanted / capacityStepTokens) * capacityStepTokens, maxPositions);
     for (let l = 0; l < numLayers; l++) {
       this.keys[l] = this.regrow(this.keys[l], capacity);
       this.values[l] = this.regrow(this.values[l], capacity);

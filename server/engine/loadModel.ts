@@ -98,7 +98,7 @@ class OrtSequence implements Sequence {
     return logits!;
   }
 
-  /** Validates ids and length, and grows the cache once for the whole append (before any view is taken). */
+  /** Validates ids and the length the append would reach. */
   private checkAppend(tokenIds: ArrayLike<number>): void {
     const n = tokenIds.length;
     const end = this.cache.length + n;
@@ -109,7 +109,6 @@ class OrtSequence implements Sequence {
       const id = tokenIds[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} outside [0, ${this.config.vocabSize})`);
     }
-    this.cache.reserve(end);
   }
 
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] } {
@@ -133,6 +132,10 @@ class OrtSequence implements Sequence {
   private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = []): Record<string, Float32Array> {
     const { numLayers, numKvHeads, headDim } = this.config;
     const pastLen = this.cache.length;
+    // Grown per pass, not for a whole append: attention runs over the whole capacity (the
+    // unfilled tail masked), so a prefill's early chunks must not see its final size.
+    this.cache.reserve(pastLen + count);
+    const capacity = this.cache.capacity;
     const ids = new BigInt64Array(count);
     for (let i = 0; i < count; i++) ids[i] = BigInt(tokenIds[start + i]);
     const { cos, sin } = ropeTables(this.config, pastLen, count);
@@ -140,13 +143,11 @@ class OrtSequence implements Sequence {
       [graphNames.inputIds]: { type: 'int64', data: ids, dims: [count] },
       [graphNames.ropeCos]: { type: 'float32', data: cos, dims: [count, headDim / 2] },
       [graphNames.ropeSin]: { type: 'float32', data: sin, dims: [count, headDim / 2] },
-      [graphNames.attentionMask]: { type: 'float32', data: causalMask(pastLen, count), dims: [count, pastLen + count] },
+      [graphNames.attentionMask]: { type: 'float32', data: causalMask(pastLen, capacity, count), dims: [count, capacity + count] },
     };
     for (let l = 0; l < numLayers; l++) {
-      for (let h = 0; h < numKvHeads; h++) {
-        feeds[graphNames.pastKey(l, h)] = { type: 'float32', data: this.cache.pastKeys(l, h), dims: [pastLen, headDim] };
-        feeds[graphNames.pastValue(l, h)] = { type: 'float32', data: this.cache.pastValues(l, h), dims: [pastLen, headDim] };
-      }
+      feeds[graphNames.pastKey(l)] = { type: 'float32', data: this.cache.layerKeys(l), dims: [numKvHeads, capacity, headDim] };
+      feeds[graphNames.pastValue(l)] = { type: 'float32', data: this.cache.layerValues(l), dims: [numKvHeads, capacity, headDim] };
     }
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     for (let l = 0; l < numLayers; l++) this.cache.appendLayer(l, out[graphNames.newKey(l)], out[graphNames.newValue(l)], count);

@@ -4,24 +4,26 @@
 // Graph interface (Hugging Face names appear only in the weights, not here):
 //   input_ids                 int64 [seqLen]
 //   rope_cos, rope_sin        float [seqLen, headDim/2]   from absolute positions, in JS
-//   attention_mask            float [seqLen, pastLen + seqLen]   additive: 0 or -1e9
-//   past_key.{l}.{h}          float [pastLen, headDim]    one per layer and KV head
-//   past_value.{l}.{h}        float [pastLen, headDim]
+//   attention_mask            float [seqLen, capacity + seqLen]   additive: 0 or -1e9
+//   past_key.{l}              float [numKvHeads, capacity, headDim]   the layer's whole cache buffer
+//   past_value.{l}            float [numKvHeads, capacity, headDim]
 //   logits                    float [1, vocabSize]        last position only
 //   new_key.{l}, new_value.{l} float [numKvHeads, seqLen, headDim]   keys after RoPE
 //   query.{l}                 float [numHeads, seqLen, headDim]   queries after RoPE; fetched
 //                             only on request (calibration and evidence compute attention
 //                             from them and the JS-owned keys)
 //
-// The past is fed per KV head because JS stores each layer's cache as
-// [numKvHeads, capacity, headDim]: one head's filled rows are a contiguous subarray that
-// ORT reads in place, while a [numKvHeads, pastLen, headDim] tensor would need a copy of
-// the whole cache every token (see kvCache.ts). The cache is never a graph output, since
-// onnxruntime-node copies every output after each run (FACTS.md).
+// The past is fed as the JS cache's own buffer, [numKvHeads, capacity, headDim], without a
+// copy: only positions [0, pastLen) are filled, and the mask hides [pastLen, capacity). The
+// price is attention over the unfilled tail (kvCache.ts keeps it under an eighth of the
+// capacity); the gain is one batched product per layer instead of one per KV head, which
+// is what a decode step at short context pays for (hundreds of small nodes otherwise). The
+// cache is never a graph output, since onnxruntime-node copies every output after each run
+// (FACTS.md).
 //
 // Attention over past and new keys is computed as two products whose scores are
-// concatenated ([.., pastLen + seqLen], small), instead of concatenating the keys and values
-// themselves, which would copy the whole past inside ORT for every layer and token.
+// concatenated, instead of concatenating the keys and values themselves, which would copy
+// the whole past inside ORT for every layer and token.
 import { DecoderConfig } from '../types';
 import { GraphBuilder, float } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
@@ -38,8 +40,8 @@ export const graphNames = {
   ropeSin: 'rope_sin',
   attentionMask: 'attention_mask',
   logits: 'logits',
-  pastKey: (layer: number, head: number) => `past_key.${layer}.${head}`,
-  pastValue: (layer: number, head: number) => `past_value.${layer}.${head}`,
+  pastKey: (layer: number) => `past_key.${layer}`,
+  pastValue: (layer: number) => `past_value.${layer}`,
   newKey: (layer: number) => `new_key.${layer}`,
   newValue: (layer: number) => `new_value.${layer}`,
   query: (layer: number) => `query.${layer}`,
@@ -88,13 +90,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const ids = g.input(graphNames.inputIds, DataType.INT64, ['seqLen']);
   const cos = g.input(graphNames.ropeCos, DataType.FLOAT, ['seqLen', D / 2]);
   const sin = g.input(graphNames.ropeSin, DataType.FLOAT, ['seqLen', D / 2]);
-  const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'totalLen']);
+  const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'capacityPlusSeqLen']);
   // Query rows of one KV head's group are ordered [group, seqLen]: repeat the mask to match.
-  const groupMask = group === 1 ? mask : g.op('Tile', [mask, g.constInt64([group, 1])], {}, 'group_mask'); // [group*seqLen, totalLen]
+  const groupMask = group === 1 ? mask : g.op('Tile', [mask, g.constInt64([group, 1])], {}, 'group_mask'); // [group*seqLen, capacity+seqLen]
 
   const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
-  let pastLen: string | undefined;
+  let capacity: string | undefined;
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
     // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
@@ -137,27 +139,19 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     // Query head i uses KV head floor(i / group), so grouping is a free reshape.
     const qGrouped = g.op('Reshape', [qRot, g.constInt64([c.numKvHeads, -1, D])], {}, `l${l}_qg`); // [numKvHeads, group*seqLen, D]
 
-    const headOutputs: string[] = [];
-    for (let kv = 0; kv < c.numKvHeads; kv++) {
-      const pastK = g.input(graphNames.pastKey(l, kv), DataType.FLOAT, ['pastLen', D]);
-      const pastV = g.input(graphNames.pastValue(l, kv), DataType.FLOAT, ['pastLen', D]);
-      pastLen ??= g.op('Shape', [pastK], { start: 0, end: 1 }, 'past_len'); // [1]
-      const index = g.initializerInt64('head_index', [kv], []);
-      const base = `l${l}_h${kv}`;
-      const qh = g.op('Gather', [qGrouped, index], { axis: 0 }, `${base}_q`); // [group*seqLen, D]
-      const kh = g.op('Gather', [kRot, index], { axis: 0 }, `${base}_k`); // [seqLen, D]
-      const vh = g.op('Gather', [vHeads, index], { axis: 0 }, `${base}_v`); // [seqLen, D]
-      const scoresPast = g.msOp('FusedMatMul', [qh, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [group*seqLen, pastLen]
-      const scoresNew = g.msOp('FusedMatMul', [qh, kh], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [group*seqLen, seqLen]
-      const scores = g.op('Concat', [scoresPast, scoresNew], { axis: 1 }, `${base}_scores`); // [group*seqLen, totalLen]
-      const probs = g.op('Softmax', [g.op('Add', [scores, groupMask])], { axis: 1 }, `${base}_probs`);
-      const probsPast = g.op('Slice', [probs, g.constInt64([0]), pastLen, g.constInt64([1])], {}, `${base}_pp`); // [group*seqLen, pastLen]
-      const probsNew = g.op('Slice', [probs, pastLen, g.constInt64([int64Max]), g.constInt64([1])], {}, `${base}_pn`); // [group*seqLen, seqLen]
-      const out = g.op('Add', [g.op('MatMul', [probsPast, pastV]), g.op('MatMul', [probsNew, vh])], {}, `${base}_out`); // [group*seqLen, D]
-      headOutputs.push(out);
-    }
-    const stacked = headOutputs.length === 1 ? headOutputs[0] : g.op('Concat', headOutputs, { axis: 0 }, `l${l}_heads`); // [numHeads*seqLen, D]
-    const perHead = g.op('Reshape', [stacked, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
+    const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [c.numKvHeads, 'capacity', D]);
+    const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [c.numKvHeads, 'capacity', D]);
+    capacity ??= g.op('Shape', [pastK], { start: 1, end: 2 }, 'capacity'); // [1]
+    const base = `l${l}`;
+    const scoresPast = g.msOp('FusedMatMul', [qGrouped, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [numKvHeads, group*seqLen, capacity]
+    const scoresNew = g.msOp('FusedMatMul', [qGrouped, kRot], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [numKvHeads, group*seqLen, seqLen]
+    const scores = g.op('Concat', [scoresPast, scoresNew], { axis: 2 }, `${base}_scores`); // [numKvHeads, group*seqLen, capacity+seqLen]
+    const probs = g.op('Softmax', [g.op('Add', [scores, groupMask])], { axis: -1 }, `${base}_probs`);
+    const probsPast = g.op('Slice', [probs, g.constInt64([0]), capacity, g.constInt64([2])], {}, `${base}_pp`); // [numKvHeads, group*seqLen, capacity]
+    const probsNew = g.op('Slice', [probs, capacity, g.constInt64([int64Max]), g.constInt64([2])], {}, `${base}_pn`); // [numKvHeads, group*seqLen, seqLen]
+    const attended = g.op('Add', [g.op('MatMul', [probsPast, pastV]), g.op('MatMul', [probsNew, vHeads])], {}, `${base}_out`); // [numKvHeads, group*seqLen, D]
+    // Query head i = kvHead * group + g, so [numKvHeads, group*seqLen, D] is [numHeads, seqLen, D] as laid out.
+    const perHead = g.op('Reshape', [attended, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
     const merged = g.op('Reshape', [g.op('Transpose', [perHead], { perm: [1, 0, 2] }), g.constInt64([-1, c.numHeads * D])], {}, `l${l}_attn`); // [seqLen, numHeads*D]
     x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, false, `l${l}_o`)], {}, `l${l}_resid1`); // [seqLen, hidden]
 
@@ -177,10 +171,16 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   return g.encode(`heed_${c.modelType}_decoder`);
 }
 
-/** Additive causal mask [seqLen, pastLen + seqLen]: new token s sees positions <= pastLen + s. */
-export function causalMask(pastLen: number, seqLen: number): Float32Array {
-  const total = pastLen + seqLen;
+/**
+ * Additive mask [seqLen, capacity + seqLen]: new token s sees cached positions [0, pastLen)
+ * and new positions [0, s]; the unfilled cache slots [pastLen, capacity) are hidden.
+ */
+export function causalMask(pastLen: number, capacity: number, seqLen: number): Float32Array {
+  const total = capacity + seqLen;
   const mask = new Float32Array(seqLen * total);
-  for (let s = 0; s < seqLen; s++) mask.fill(maskedScore, s * total + pastLen + s + 1, (s + 1) * total);
+  for (let s = 0; s < seqLen; s++) {
+    mask.fill(maskedScore, s * total + pastLen, s * total + capacity);
+    mask.fill(maskedScore, s * total + capacity + s + 1, (s + 1) * total);
+  }
   return mask;
 }

@@ -63,6 +63,8 @@ export function createSession(modelBytes: Uint8Array, options: SessionOptions = 
     intraOpNumThreads: options.threads ?? 2,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // HEED_ORT_PROFILE=PREFIX writes ORT's per-node timing (Chrome trace JSON) for benchmarks.
+    ...(process.env.HEED_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.HEED_ORT_PROFILE } : {}),
   });
   const inputNames = session.inputMetadata.map((m) => m.name);
   const outputNames = session.outputMetadata.map((m) => m.name);

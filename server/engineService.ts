@@ -50,7 +50,8 @@ export class EngineService {
   async configure(settings: ServerSettings): Promise<void> {
     const previous = this.settings;
     this.settings = settings;
-    const reload = !previous || previous.modelPath !== settings.modelPath || previous.threads !== settings.threads;
+    const reload =
+      !previous || previous.modelPath !== settings.modelPath || previous.threads !== settings.threads || previous.graphCacheDir !== settings.graphCacheDir;
     if (reload) {
       this.loading = this.load(settings);
       await this.loading;
@@ -83,7 +84,8 @@ export class EngineService {
       return;
     }
     try {
-      const model = await this.host.load(path, settings.threads);
+      const model = await this.host.load(path, settings.threads, settings.graphCacheDir);
+      for (const line of model.log) this.events.log(line);
       // A newer configure() may have replaced these settings while this model loaded.
       if (this.settings !== settings) return;
       this.model = model;

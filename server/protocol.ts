@@ -39,6 +39,8 @@ export interface ServerSettings {
   maxTokens: number;
   maxPromptTokens: number;
   threads: number;
+  /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
+  graphCacheDir?: string;
 }
 
 /** client → server notification: settings changed; the server reloads what they touch. */

@@ -22,5 +22,6 @@ export function validateSettings(raw: unknown): ServerSettings {
     maxTokens: integerIn(r.maxTokens, 'heed.completion.maxTokens', 1, 512),
     maxPromptTokens: integerIn(r.maxPromptTokens, 'heed.completion.maxPromptTokens', 64, 131072),
     threads: integerIn(r.threads, 'heed.engine.threads', 1, 64),
+    ...(typeof r.graphCacheDir === 'string' && r.graphCacheDir.length > 0 ? { graphCacheDir: r.graphCacheDir } : {}),
   };
 }

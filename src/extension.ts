@@ -39,7 +39,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     outputChannel: output,
     traceOutputChannel: output,
-    initializationOptions: readSettings(context.extensionPath),
+    initializationOptions: readSettings(context.extensionPath, context.globalStorageUri.fsPath),
     errorHandler: {
       // A write to a server that just died fails before `closed` runs; `closed` restarts
       // it and tells the user once, so this error is logged, not shown as well.
@@ -106,7 +106,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('heed.toggleCompletions', toggleCompletions()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('heed') && client?.isRunning()) {
-        void client.sendNotification(settingsNotification, readSettings(context.extensionPath));
+        void client.sendNotification(settingsNotification, readSettings(context.extensionPath, context.globalStorageUri.fsPath));
       }
     }),
     { dispose: () => void client?.dispose() },

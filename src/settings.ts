@@ -7,7 +7,7 @@ import type { ServerSettings } from '../server/protocol';
 /** The model shipped inside the extension, used when heed.model.path is empty. */
 export const embeddedModelFolder = join('models', 'heed-tiny');
 
-export function readSettings(extensionPath: string): ServerSettings {
+export function readSettings(extensionPath: string, globalStoragePath: string): ServerSettings {
   const config = vscode.workspace.getConfiguration('heed');
   const userPath = config.get<string>('model.path', '').trim();
   return {
@@ -18,5 +18,6 @@ export function readSettings(extensionPath: string): ServerSettings {
     maxTokens: config.get<number>('completion.maxTokens', 48),
     maxPromptTokens: config.get<number>('completion.maxPromptTokens', 2048),
     threads: config.get<number>('engine.threads', 2),
+    graphCacheDir: join(globalStoragePath, 'graphs'),
   };
 }

@@ -18,6 +18,7 @@ export interface EngineBenchOptions {
   threads: number;
   chunkTokens?: number;
   out: string;
+  graphCacheDir?: string;
   log(line: string): void;
 }
 
@@ -63,7 +64,12 @@ function peakRssMB(): number {
 
 export async function runEngineBench(options: EngineBenchOptions): Promise<ResultRecord[]> {
   const started = performance.now();
-  const model: LoadedModel = await loadModel(options.modelPath, { threads: options.threads, chunkTokens: options.chunkTokens });
+  const model: LoadedModel = await loadModel(options.modelPath, {
+    threads: options.threads,
+    chunkTokens: options.chunkTokens,
+    graphCacheDir: options.graphCacheDir,
+    log: options.log,
+  });
   const loadMs = performance.now() - started;
   const commit = currentCommit();
   const records: ResultRecord[] = [];
@@ -88,7 +94,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
     options.log(`${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, ${r.runs} runs, load ${r.load_avg_1m})`);
   };
   options.log(`${model.name}: loaded in ${loadMs.toFixed(0)} ms; ${options.threads} thread(s), chunks of ${model.chunkTokens} tokens`);
-  record('load_ms', [loadMs], {});
+  record('load_ms', [loadMs], { graph_cache: options.graphCacheDir !== undefined });
   const vocab = model.config.vocabSize;
   const limit = model.config.maxPositions;
 

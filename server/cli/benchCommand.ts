@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineBench } from '../bench/engineBench';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
+import { defaultGraphCacheDir } from './cacheDir';
 
 const numberList = (name: string, value: string): number[] =>
   value.split(',').map((part) => {
@@ -28,6 +29,8 @@ export async function benchCommand(args: string[]): Promise<number> {
       threads: { type: 'string', default: '2' },
       chunk: { type: 'string' },
       out: { type: 'string' },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      'no-graph-cache': { type: 'boolean', default: false },
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
@@ -42,6 +45,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       threads: t,
       chunkTokens: values.chunk ? positiveInteger('chunk', values.chunk) : undefined,
       out: values.out ?? join('bench', 'results', 'engine.jsonl'),
+      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
       log: (line) => console.log(line),
     });
   }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../engine/loadModel';
 import { CachedSequence, generate } from '../engine/generate';
+import { defaultGraphCacheDir } from './cacheDir';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -19,6 +20,8 @@ export async function generateCommand(args: string[]): Promise<number> {
       stop: { type: 'string', multiple: true, default: [] },
       threads: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      'no-graph-cache': { type: 'boolean', default: false },
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
@@ -29,7 +32,11 @@ export async function generateCommand(args: string[]): Promise<number> {
     if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number, not "${value}"`);
     return parsed;
   };
-  const model = await loadModel(values.model, { threads: number('threads', values.threads, true) });
+  const model = await loadModel(values.model, {
+    threads: number('threads', values.threads, true),
+    graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   try {
     const ids = model.tokenizer.encode(prompt);
     const result = generate(

@@ -1,6 +1,6 @@
 // Loads a Hugging Face checkpoint folder into a runnable model: validates the files, builds
 // the decoder graph, creates the ORT session, and hands out Sequences whose KV caches JS owns.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
@@ -9,11 +9,15 @@ import { loadTokenizer } from './tokenizer';
 import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
+import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
 import { KvCache } from './kvCache';
 
 export interface LoadOptions {
   threads?: number; // ORT intra-op threads (2 by default)
   chunkTokens?: number; // longest forward pass; 256 keeps prefill's score matrices small
+  /** Folder for built graphs (graphCache.ts); without it the graph is built in memory on every load. */
+  graphCacheDir?: string;
+  log?: (line: string) => void;
 }
 
 const defaultChunkTokens = 256;
@@ -27,16 +31,59 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const config = readDecoderConfig(folder);
   if (!existsSync(join(folder, 'tokenizer.json'))) throw new ModelLoadError('tokenizer.json', 'missing');
   const tokenizer = loadTokenizer(folder);
+  const session = options.graphCacheDir ? cachedSession(folder, config, options.graphCacheDir, options) : builtSession(folder, config, options);
+  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
+}
+
+/** Queries are fetched only on request (appendWithQueries); a default run copies out the logits and the new keys and values. */
+function defaultFetch(config: DecoderConfig): string[] {
+  const fetch = [graphNames.logits];
+  for (let l = 0; l < config.numLayers; l++) fetch.push(graphNames.newKey(l), graphNames.newValue(l));
+  return fetch;
+}
+
+function readWeights(folder: string, config: DecoderConfig): Map<string, TensorF32> {
   const weights = readCheckpointWeights(folder);
   checkWeights(config, weights);
+  return weights;
+}
 
-  // Queries are fetched only on request (appendWithQueries); the default run copies out
-  // just the logits and the new keys and values.
-  const defaultFetch = [graphNames.logits];
-  for (let l = 0; l < config.numLayers; l++) defaultFetch.push(graphNames.newKey(l), graphNames.newValue(l));
-  const session = createSession(buildDecoderGraph(config, weights), { threads: options.threads }, defaultFetch);
-  weights.clear(); // the session holds its own copy of the initializers
-  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
+/** Reads the weights and builds the graph in memory (the session keeps its own copy). */
+function builtSession(folder: string, config: DecoderConfig, options: LoadOptions, weights = readWeights(folder, config)): OrtSession {
+  return createSession(buildDecoderGraph(config, weights), { threads: options.threads }, defaultFetch(config));
+}
+
+/**
+ * The graph from the disk cache, built into it first when missing or not verified. A cache
+ * that cannot be written (read-only, full) or a cached graph ORT refuses falls back to a
+ * build in memory, with a log line.
+ */
+function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions): OrtSession {
+  const log = options.log ?? (() => undefined);
+  const weightFiles = readdirSync(folder).filter((name) => name.endsWith('.safetensors') || name === 'model.safetensors.index.json');
+  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, {}));
+  let path = findCachedGraph(cacheDir, key, log);
+  if (!path) {
+    const weights = readWeights(folder, config);
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      path = writeCachedGraph(cacheDir, key, (sink) => buildDecoderGraph(config, weights, sink));
+      log(`Built the graph of ${basename(folder)} into ${path}.`);
+    } catch (error) {
+      log(`Could not write the graph cache in ${cacheDir} (${(error as Error).message}); building the graph in memory.`);
+      return builtSession(folder, config, options, weights);
+    }
+  }
+  try {
+    const session = createSession(path, { threads: options.threads }, defaultFetch(config));
+    touchGraphCacheEntry(path);
+    pruneGraphCache(cacheDir, folder);
+    return session;
+  } catch (error) {
+    log(`The cached graph ${path} did not load (${(error as Error).message}); rebuilding it in memory.`);
+    rmSync(join(path, '..'), { recursive: true, force: true });
+    return builtSession(folder, config, options);
+  }
 }
 
 function checkWeights(config: DecoderConfig, weights: Map<string, TensorF32>): void {

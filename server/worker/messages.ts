@@ -13,7 +13,7 @@ export interface WorkerInit {
 }
 
 export type JobRequest =
-  | { kind: 'load'; modelPath: string; threads: number }
+  | { kind: 'load'; modelPath: string; threads: number; graphCacheDir?: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   | { kind: 'tokenize'; text: string };
@@ -31,6 +31,8 @@ export interface ModelSummary {
   special: SpecialTokens;
   chunkTokens: number;
   loadMs: number;
+  /** What the load said along the way (graph cache hits, rebuilds), for the server's log. */
+  log: string[];
 }
 
 export type JobResult =

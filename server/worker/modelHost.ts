@@ -51,7 +51,7 @@ export class ModelHost {
   private inFlight: Job | undefined;
   private nextId = 1;
   private disposed = false;
-  private lastLoad: { modelPath: string; threads: number } | undefined;
+  private lastLoad: { modelPath: string; threads: number; graphCacheDir?: string } | undefined;
   private restarts: number[] = [];
 
   constructor(
@@ -144,11 +144,11 @@ export class ModelHost {
     }
   }
 
-  async load(modelPath: string, threads: number): Promise<ModelSummary> {
+  async load(modelPath: string, threads: number, graphCacheDir?: string): Promise<ModelSummary> {
     this.lastLoad = undefined;
-    const result = await this.enqueue({ kind: 'load', modelPath, threads }, Priority.Interactive);
+    const result = await this.enqueue({ kind: 'load', modelPath, threads, graphCacheDir }, Priority.Interactive);
     if (result.kind !== 'load') throw new Error(`unexpected ${result.kind} result`);
-    this.lastLoad = { modelPath, threads };
+    this.lastLoad = { modelPath, threads, graphCacheDir };
     return result.model;
   }
 

@@ -24,7 +24,8 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     model = undefined;
     cached = undefined;
     await previous?.dispose();
-    const loaded = await loadModel(job.modelPath, { threads: job.threads });
+    const log: string[] = [];
+    const loaded = await loadModel(job.modelPath, { threads: job.threads, graphCacheDir: job.graphCacheDir, log: (line) => log.push(line) });
     model = loaded;
     cached = new CachedSequence(loaded);
     return {
@@ -35,6 +36,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
         special: loaded.tokenizer.special,
         chunkTokens: loaded.chunkTokens,
         loadMs: performance.now() - started,
+        log,
       },
     };
   }

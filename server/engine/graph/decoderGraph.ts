@@ -25,7 +25,7 @@
 // concatenated, instead of concatenating the keys and values themselves, which would copy
 // the whole past inside ORT for every layer and token.
 import { DecoderConfig } from '../types';
-import { GraphBuilder, float } from '../onnx/graphBuilder';
+import { GraphBuilder, float, type ExternalDataSink } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 
@@ -75,9 +75,12 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
   return shapes;
 }
 
-/** Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes. */
-export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>): Uint8Array {
-  const g = new GraphBuilder();
+/**
+ * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
+ * With `externalData`, large weights go to the sink instead of into the returned bytes.
+ */
+export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink): Uint8Array {
+  const g = new GraphBuilder(externalData);
   const weight = (name: string): string => {
     const t = weights.get(name);
     if (!t) throw new Error(`weight ${name} missing`);

@@ -7,6 +7,7 @@ import {
   DataType,
   Dim,
   encodeModel,
+  externalDataLocation,
   NodeMessage,
   TensorMessage,
   ValueInfoMessage,
@@ -27,7 +28,22 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/**
+ * Where large initializers go when the graph is saved with external data: the sink stores
+ * the bytes (appending them to a file) and says where they landed.
+ */
+export interface ExternalDataSink {
+  /** The data file's name, relative to the model file. */
+  readonly location: string;
+  write(raw: Uint8Array): { offset: number; length: number };
+}
+
+/** Initializers smaller than this stay inside the model file. */
+const externalThresholdBytes = 1024;
+
 export class GraphBuilder {
+  constructor(private readonly externalData?: ExternalDataSink) {}
+
   private readonly nodes: NodeMessage[] = [];
   private readonly initializers: TensorMessage[] = [];
   private readonly inputs: ValueInfoMessage[] = [];
@@ -101,7 +117,22 @@ export class GraphBuilder {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (expected !== count) throw new Error(`initializer ${base}: ${count} values for dims [${dims}]`);
     const name = this.uniqueName(base);
-    this.initializers.push({ name, dims, data_type: dataType, raw_data: raw });
+    if (this.externalData && raw.byteLength >= externalThresholdBytes) {
+      const { offset, length } = this.externalData.write(raw);
+      this.initializers.push({
+        name,
+        dims,
+        data_type: dataType,
+        data_location: externalDataLocation,
+        external_data: [
+          { key: 'location', value: this.externalData.location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(length) },
+        ],
+      });
+    } else {
+      this.initializers.push({ name, dims, data_type: dataType, raw_data: raw });
+    }
     return name;
   }
 

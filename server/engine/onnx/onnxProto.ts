@@ -70,6 +70,13 @@ message TensorProto {
   string name = 8;
   bytes raw_data = 9;
   string doc_string = 12;
+  repeated StringStringEntryProto external_data = 13;
+  int32 data_location = 14;
+}
+
+message StringStringEntryProto {
+  string key = 1;
+  string value = 2;
 }
 
 message TensorShapeProto {
@@ -109,8 +116,14 @@ export interface TensorMessage {
   name: string;
   dims: number[];
   data_type: number;
-  raw_data: Uint8Array;
+  raw_data?: Uint8Array;
+  /** With data_location EXTERNAL: location (a file beside the model), offset and length in bytes. */
+  external_data?: Array<{ key: string; value: string }>;
+  data_location?: number;
 }
+
+/** TensorProto.DataLocation: the data lives in a file beside the model. */
+export const externalDataLocation = 1;
 
 export interface AttributeMessage {
   name: string;

@@ -32,6 +32,7 @@ export interface OrtSession {
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  loadModel(path: string, options: object): void;
   run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, { data: unknown }>;
   dispose(): void;
   inputMetadata: Array<{ name: string }>;
@@ -52,12 +53,15 @@ function nativeBinding(): NativeBindingModule {
   return module as NativeBindingModule;
 }
 
-/** Creates a CPU session from serialized model bytes. Throws ORT's message on a bad graph. */
-export function createSession(modelBytes: Uint8Array, options: SessionOptions = {}, defaultFetch?: readonly string[]): OrtSession {
+/**
+ * Creates a CPU session from serialized model bytes, or from a model file (whose external
+ * data files ORT reads from beside it). Throws ORT's message on a bad graph.
+ */
+export function createSession(model: Uint8Array | string, options: SessionOptions = {}, defaultFetch?: readonly string[]): OrtSession {
   const native = nativeBinding();
   native.initOrt();
   const session = new native.binding.InferenceSession();
-  session.loadModel(modelBytes.buffer as ArrayBuffer, modelBytes.byteOffset, modelBytes.byteLength, {
+  const sessionOptions = {
     executionProviders: [{ name: 'cpu' }],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.threads ?? 2,
@@ -65,7 +69,9 @@ export function createSession(modelBytes: Uint8Array, options: SessionOptions = 
     executionMode: 'sequential',
     // HEED_ORT_PROFILE=PREFIX writes ORT's per-node timing (Chrome trace JSON) for benchmarks.
     ...(process.env.HEED_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.HEED_ORT_PROFILE } : {}),
-  });
+  };
+  if (typeof model === 'string') session.loadModel(model, sessionOptions);
+  else session.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions);
   const inputNames = session.inputMetadata.map((m) => m.name);
   const outputNames = session.outputMetadata.map((m) => m.name);
   const fetchesOf = (names: readonly string[]): Record<string, null> => Object.fromEntries(names.map((n) => [n, null]));

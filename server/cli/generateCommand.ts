@@ -1,9 +1,9 @@
-// heed generate: load a model folder and continue a prompt, in this process.
+// heed generate: load a model folder in the model worker and continue a prompt.
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../engine/loadModel';
-import { CachedSequence, generate } from '../engine/generate';
+import { join, resolve } from 'node:path';
+import { JobFailedError, ModelHost, type CancelSignal } from '../worker/modelHost';
 import { defaultGraphCacheDir } from './cacheDir';
 
 export async function generateCommand(args: string[]): Promise<number> {
@@ -32,25 +32,22 @@ export async function generateCommand(args: string[]): Promise<number> {
     if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number, not "${value}"`);
     return parsed;
   };
-  const model = await loadModel(values.model, {
-    threads: number('threads', values.threads, true),
-    graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const options = {
+    maxTokens: number('max-tokens', values['max-tokens'], true),
+    temperature: number('temperature', values.temperature, false),
+    topP: number('top-p', values['top-p'], false),
+    seed: number('seed', values.seed, true),
+    stop: values.stop,
+  };
+  // The same worker host the language server uses: the model runs off the main thread, so
+  // Ctrl-C cancels between forward passes instead of waiting for the whole generation.
+  const host = new ModelHost(join(__dirname, 'modelWorker.js'));
+  const cancel = cancelOnInterrupt();
   try {
-    const ids = model.tokenizer.encode(prompt);
-    const result = generate(
-      new CachedSequence(model),
-      ids,
-      {
-        maxTokens: number('max-tokens', values['max-tokens'], true),
-        temperature: number('temperature', values.temperature, false),
-        topP: number('top-p', values['top-p'], false),
-        seed: number('seed', values.seed, true),
-        stop: values.stop,
-      },
-      () => false,
-    );
+    const model = await host.load(resolve(values.model), number('threads', values.threads, true), values['no-graph-cache'] ? undefined : values['graph-cache']);
+    for (const line of model.log) process.stderr.write(`${line}\n`);
+    const maxPromptTokens = model.config.maxPositions - options.maxTokens;
+    const result = await host.generate([{ text: prompt, cut: 'start' }], maxPromptTokens, options, cancel.signal);
     if (values.json) {
       console.log(JSON.stringify({ model: model.name, ...result }));
     } else {
@@ -60,8 +57,39 @@ export async function generateCommand(args: string[]): Promise<number> {
         `${result.promptTokens} prompt tokens, first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens, ${decodeTps.toFixed(1)} tokens/s decode, stop: ${result.stopReason}\n`,
       );
     }
+  } catch (error) {
+    if (error instanceof JobFailedError && error.cancelled) {
+      process.stderr.write('heed: cancelled\n');
+      return 130;
+    }
+    throw error;
   } finally {
-    await model.dispose();
+    cancel.dispose();
+    await host.dispose();
   }
   return 0;
+}
+
+/** A cancel signal raised by the first Ctrl-C (a second one ends the process as usual). */
+function cancelOnInterrupt(): { signal: CancelSignal; dispose(): void } {
+  const listeners: (() => void)[] = [];
+  let cancelled = false;
+  const onInterrupt = () => {
+    process.removeListener('SIGINT', onInterrupt);
+    cancelled = true;
+    for (const listener of listeners) listener();
+  };
+  process.on('SIGINT', onInterrupt);
+  return {
+    signal: {
+      get isCancellationRequested() {
+        return cancelled;
+      },
+      onCancellationRequested(listener) {
+        listeners.push(listener);
+        return { dispose: () => listeners.splice(listeners.indexOf(listener), 1) };
+      },
+    },
+    dispose: () => process.removeListener('SIGINT', onInterrupt),
+  };
 }

@@ -51,7 +51,11 @@ export class EngineService {
     const previous = this.settings;
     this.settings = settings;
     const reload =
-      !previous || previous.modelPath !== settings.modelPath || previous.threads !== settings.threads || previous.graphCacheDir !== settings.graphCacheDir;
+      !previous ||
+      previous.modelPath !== settings.modelPath ||
+      previous.threads !== settings.threads ||
+      previous.weightFormat !== settings.weightFormat ||
+      previous.graphCacheDir !== settings.graphCacheDir;
     if (reload) {
       this.loading = this.load(settings);
       await this.loading;
@@ -84,7 +88,7 @@ export class EngineService {
       return;
     }
     try {
-      const model = await this.host.load(path, settings.threads, settings.graphCacheDir);
+      const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir });
       for (const line of model.log) this.events.log(line);
       // A newer configure() may have replaced these settings while this model loaded.
       if (this.settings !== settings) return;

@@ -39,6 +39,8 @@ export interface ServerSettings {
   maxTokens: number;
   maxPromptTokens: number;
   threads: number;
+  /** Linear weights as in the checkpoint (fp32) or quantized to 4 bits (int4: about 2x faster decoding, less exact). */
+  weightFormat: 'fp32' | 'int4';
   /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
   graphCacheDir?: string;
 }

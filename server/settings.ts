@@ -10,6 +10,11 @@ function integerIn(value: unknown, name: string, min: number, max: number): numb
   return value;
 }
 
+function weightFormatOf(value: unknown): 'fp32' | 'int4' {
+  if (value === undefined || value === 'fp32' || value === 'int4') return value ?? 'fp32';
+  throw new Error(`heed.engine.weights must be "fp32" or "int4", not ${JSON.stringify(value)}`);
+}
+
 export function validateSettings(raw: unknown): ServerSettings {
   if (typeof raw !== 'object' || raw === null) throw new Error('settings are missing');
   const r = raw as Record<string, unknown>;
@@ -22,6 +27,7 @@ export function validateSettings(raw: unknown): ServerSettings {
     maxTokens: integerIn(r.maxTokens, 'heed.completion.maxTokens', 1, 512),
     maxPromptTokens: integerIn(r.maxPromptTokens, 'heed.completion.maxPromptTokens', 64, 131072),
     threads: integerIn(r.threads, 'heed.engine.threads', 1, 64),
+    weightFormat: weightFormatOf(r.weightFormat),
     ...(typeof r.graphCacheDir === 'string' && r.graphCacheDir.length > 0 ? { graphCacheDir: r.graphCacheDir } : {}),
   };
 }

@@ -18,6 +18,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string): 
     maxTokens: config.get<number>('completion.maxTokens', 48),
     maxPromptTokens: config.get<number>('completion.maxPromptTokens', 2048),
     threads: config.get<number>('engine.threads', 2),
+    weightFormat: config.get<'fp32' | 'int4'>('engine.weights', 'fp32'),
     graphCacheDir: join(globalStoragePath, 'graphs'),
   };
 }

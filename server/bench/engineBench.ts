@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { loadModel } from '../engine/loadModel';
 import { argmax, seededRandom } from '../engine/sampling';
 import type { LoadedModel } from '../engine/types';
+import type { WeightFormat } from '../engine/graph/decoderGraph';
 
 export interface EngineBenchOptions {
   modelPath: string;
@@ -19,6 +20,7 @@ export interface EngineBenchOptions {
   chunkTokens?: number;
   out: string;
   graphCacheDir?: string;
+  weightFormat?: WeightFormat;
   log(line: string): void;
 }
 
@@ -68,6 +70,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
     threads: options.threads,
     chunkTokens: options.chunkTokens,
     graphCacheDir: options.graphCacheDir,
+    weightFormat: options.weightFormat,
     log: options.log,
   });
   const loadMs = performance.now() - started;
@@ -86,6 +89,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
       commit,
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
+      weights: options.weightFormat ?? 'fp32',
       load_avg_1m: Number(loadavg()[0].toFixed(2)),
     };
     records.push(r);

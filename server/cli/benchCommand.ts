@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineBench } from '../bench/engineBench';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
-import { defaultGraphCacheDir } from './cacheDir';
+import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
 const numberList = (name: string, value: string): number[] =>
   value.split(',').map((part) => {
@@ -31,9 +31,11 @@ export async function benchCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
+      weights: { type: 'string', default: 'fp32' },
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
+  const weightFormat = parseWeightFormat(values.weights!);
   const threads = numberList('threads', values.threads!);
   for (const t of threads) {
     await runEngineBench({
@@ -46,6 +48,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       chunkTokens: values.chunk ? positiveInteger('chunk', values.chunk) : undefined,
       out: values.out ?? join('bench', 'results', 'engine.jsonl'),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+      weightFormat,
       log: (line) => console.log(line),
     });
   }

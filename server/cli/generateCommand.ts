@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { JobFailedError, ModelHost, type CancelSignal } from '../worker/modelHost';
-import { defaultGraphCacheDir } from './cacheDir';
+import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +22,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
+      weights: { type: 'string', default: 'fp32' },
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
@@ -44,7 +45,12 @@ export async function generateCommand(args: string[]): Promise<number> {
   const host = new ModelHost(join(__dirname, 'modelWorker.js'));
   const cancel = cancelOnInterrupt();
   try {
-    const model = await host.load(resolve(values.model), number('threads', values.threads, true), values['no-graph-cache'] ? undefined : values['graph-cache']);
+    const model = await host.load({
+      modelPath: resolve(values.model),
+      threads: number('threads', values.threads, true),
+      weightFormat: parseWeightFormat(values.weights!),
+      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+    });
     for (const line of model.log) process.stderr.write(`${line}\n`);
     const maxPromptTokens = model.config.maxPositions - options.maxTokens;
     const result = await host.generate([{ text: prompt, cut: 'start' }], maxPromptTokens, options, cancel.signal);

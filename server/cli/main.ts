@@ -15,12 +15,12 @@ interface Command {
 const commands: Record<string, Command> = {
   generate: {
     summary: 'Continue a prompt with a model and print the completion.',
-    usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--json] [--graph-cache DIR | --no-graph-cache]',
+    usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int4] [--json] [--graph-cache DIR | --no-graph-cache]',
     run: generateCommand,
   },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',
-    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192] [--decode 1024,4096,16384] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--graph-cache DIR | --no-graph-cache]',
+    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192] [--decode 1024,4096,16384] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]',
     run: benchCommand,
   },
   'make-random-model': {

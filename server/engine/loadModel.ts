@@ -6,7 +6,7 @@ import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from 
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
-import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames } from './graph/decoderGraph';
+import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -15,6 +15,8 @@ import { KvCache } from './kvCache';
 export interface LoadOptions {
   threads?: number; // ORT intra-op threads (2 by default)
   chunkTokens?: number; // longest forward pass; 256 keeps prefill's score matrices small
+  /** fp32 (default) or int4 linear weights (graph/decoderGraph.ts WeightFormat). */
+  weightFormat?: WeightFormat;
   /** Folder for built graphs (graphCache.ts); without it the graph is built in memory on every load. */
   graphCacheDir?: string;
   log?: (line: string) => void;
@@ -50,7 +52,7 @@ function readWeights(folder: string, config: DecoderConfig): Map<string, TensorF
 
 /** Reads the weights and builds the graph in memory (the session keeps its own copy). */
 function builtSession(folder: string, config: DecoderConfig, options: LoadOptions, weights = readWeights(folder, config)): OrtSession {
-  return createSession(buildDecoderGraph(config, weights), { threads: options.threads }, defaultFetch(config));
+  return createSession(buildDecoderGraph(config, weights, undefined, options.weightFormat), { threads: options.threads }, defaultFetch(config));
 }
 
 /**
@@ -61,13 +63,13 @@ function builtSession(folder: string, config: DecoderConfig, options: LoadOption
 function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions): OrtSession {
   const log = options.log ?? (() => undefined);
   const weightFiles = readdirSync(folder).filter((name) => name.endsWith('.safetensors') || name === 'model.safetensors.index.json');
-  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, {}));
+  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, { weightFormat: options.weightFormat ?? 'fp32' }));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
     const weights = readWeights(folder, config);
     try {
       mkdirSync(cacheDir, { recursive: true });
-      path = writeCachedGraph(cacheDir, key, (sink) => buildDecoderGraph(config, weights, sink));
+      path = writeCachedGraph(cacheDir, key, (sink) => buildDecoderGraph(config, weights, sink, options.weightFormat));
       log(`Built the graph of ${basename(folder)} into ${path}.`);
     } catch (error) {
       log(`Could not write the graph cache in ${cacheDir} (${(error as Error).message}); building the graph in memory.`);

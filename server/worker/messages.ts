@@ -5,6 +5,7 @@
 // the worker checks between forward passes (`cancelFlag[0] !== 0`).
 
 import type { DecoderConfig, SpecialTokens } from '../engine/types';
+import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 
 export interface WorkerInit {
@@ -13,7 +14,7 @@ export interface WorkerInit {
 }
 
 export type JobRequest =
-  | { kind: 'load'; modelPath: string; threads: number; graphCacheDir?: string }
+  | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   | { kind: 'tokenize'; text: string };

@@ -5,6 +5,8 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PromptParts, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 
+export type LoadRequest = Omit<Extract<JobRequest, { kind: 'load' }>, 'kind'>;
+
 /** What the host needs of a cancellation token; LSP's CancellationToken fits. */
 export interface CancelSignal {
   readonly isCancellationRequested: boolean;
@@ -51,7 +53,7 @@ export class ModelHost {
   private inFlight: Job | undefined;
   private nextId = 1;
   private disposed = false;
-  private lastLoad: { modelPath: string; threads: number; graphCacheDir?: string } | undefined;
+  private lastLoad: LoadRequest | undefined;
   private restarts: number[] = [];
 
   constructor(
@@ -144,11 +146,11 @@ export class ModelHost {
     }
   }
 
-  async load(modelPath: string, threads: number, graphCacheDir?: string): Promise<ModelSummary> {
+  async load(request: LoadRequest): Promise<ModelSummary> {
     this.lastLoad = undefined;
-    const result = await this.enqueue({ kind: 'load', modelPath, threads, graphCacheDir }, Priority.Interactive);
+    const result = await this.enqueue({ kind: 'load', ...request }, Priority.Interactive);
     if (result.kind !== 'load') throw new Error(`unexpected ${result.kind} result`);
-    this.lastLoad = { modelPath, threads, graphCacheDir };
+    this.lastLoad = request;
     return result.model;
   }
 

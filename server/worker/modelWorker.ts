@@ -25,7 +25,12 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     cached = undefined;
     await previous?.dispose();
     const log: string[] = [];
-    const loaded = await loadModel(job.modelPath, { threads: job.threads, graphCacheDir: job.graphCacheDir, log: (line) => log.push(line) });
+    const loaded = await loadModel(job.modelPath, {
+      threads: job.threads,
+      weightFormat: job.weightFormat,
+      graphCacheDir: job.graphCacheDir,
+      log: (line) => log.push(line),
+    });
     model = loaded;
     cached = new CachedSequence(loaded);
     return {

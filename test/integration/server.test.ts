@@ -50,6 +50,7 @@ const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
   maxTokens: 24,
   maxPromptTokens: 512,
   threads: 1,
+  weightFormat: 'fp32',
   ...overrides,
 });
 
@@ -197,6 +198,18 @@ test('binary and invalid UTF-8 documents are skipped with one notice each', asyn
   const skips = notices.filter((n) => /looks binary/.test(n.message));
   assert.equal(skips.length, 2, JSON.stringify(notices));
   assert.match(skips[0].message, /image\.png/);
+});
+
+test('switching to int4 weights reloads the model and completions go on', async () => {
+  statuses.length = 0;
+  await connection.sendNotification('heed/settings', settings({ weightFormat: 'int4' }));
+  await waitForStatus((s) => s.state === 'loading');
+  await waitForStatus((s) => s.state === 'ready');
+  const items = await complete(3, 31);
+  assert.ok(items === null || typeof items[0].insertText === 'string');
+  statuses.length = 0;
+  await connection.sendNotification('heed/settings', settings());
+  await waitForStatus((s) => s.state === 'ready');
 });
 
 test('shutdown and exit end the server', async () => {

@@ -28,6 +28,14 @@ import { DecoderConfig } from '../types';
 import { GraphBuilder, float, type ExternalDataSink } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
+import { nbitsBlockSize, quantize4 } from './quantize';
+
+/**
+ * How linear layers and the output head hold their weights: fp32 as in the checkpoint
+ * (widened), or int4 blocks of 32 with a scale each (com.microsoft MatMulNBits).
+ * Embeddings (the lookup), norms and biases stay fp32.
+ */
+export type WeightFormat = 'fp32' | 'int4';
 
 /** Masked scores get this added; large enough that exp() underflows to 0 in fp32. */
 export const maskedScore = -1e9;
@@ -79,7 +87,7 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
-export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink): Uint8Array {
+export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, weightFormat: WeightFormat = 'fp32'): Uint8Array {
   const g = new GraphBuilder(externalData);
   const weight = (name: string): string => {
     const t = weights.get(name);
@@ -110,7 +118,23 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return g.op('Mul', [g.op('Div', [input, rms], {}, `${base}_unit`), weight(weightName)], {}, base);
   };
 
+  // MatMulNBits computes x · dequant(W)ᵀ from Hugging Face's [out, in] layout directly.
+  const matMul4 = (input: string, weightName: string, base: string): string => {
+    const t = weights.get(weightName);
+    if (!t) throw new Error(`weight ${weightName} missing`);
+    const [rows, cols] = t.shape;
+    const q = quantize4(t.data, rows, cols);
+    const blocks = cols / nbitsBlockSize;
+    const packed = g.initializerUint8(`${weightName}_q4`, q.packed, [rows, blocks, nbitsBlockSize / 2]);
+    const scales = g.initializerFloat(`${weightName}_scales`, q.scales, [rows * blocks]);
+    return g.msOp('MatMulNBits', [input, packed, scales], { K: cols, N: rows, bits: 4, block_size: nbitsBlockSize }, base);
+  };
+
   const linear = (input: string, prefix: string, bias: boolean, base: string): string => {
+    if (weightFormat === 'int4') {
+      const product = matMul4(input, `${prefix}.weight`, bias ? `${base}_nb` : base);
+      return bias ? g.op('Add', [product, weight(`${prefix}.bias`)], {}, base) : product;
+    }
     const inputs = [input, weight(`${prefix}.weight`)];
     if (bias) inputs.push(weight(`${prefix}.bias`));
     return g.op('Gemm', inputs, { transB: 1 }, base); // HF stores [out, in]: y = x · Wᵀ + b
@@ -168,8 +192,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   // Only the last position's logits are needed; norm and project just that row.
   const last = g.op('Slice', [x, g.constInt64([-1]), g.constInt64([int64Max]), g.constInt64([0])], {}, 'last_hidden'); // [1, hidden]
   const normed = rmsNorm(last, 'model.norm.weight', 'final_norm');
-  const lmHead = c.tieWordEmbeddings ? embed : weight('lm_head.weight'); // [vocab, hidden]
-  const logits = g.op('Gemm', [normed, lmHead], { transB: 1 }, 'logits_raw'); // [1, vocab]
+  // The output head reads vocab × hidden weights per token: with int4 it gets its own
+  // quantized copy (tied embeddings keep fp32 for the lookup).
+  const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'; // [vocab, hidden]
+  const logits =
+    weightFormat === 'int4'
+      ? matMul4(normed, headName, 'logits_raw')
+      : g.op('Gemm', [normed, c.tieWordEmbeddings ? embed : weight(headName)], { transB: 1 }, 'logits_raw'); // [1, vocab]
   g.output(logits, graphNames.logits, DataType.FLOAT, [1, c.vocabSize]);
   return g.encode(`heed_${c.modelType}_decoder`);
 }

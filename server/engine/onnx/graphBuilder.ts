@@ -82,6 +82,9 @@ export class GraphBuilder {
     return this.initializer(base, DataType.FLOAT, bytesOf(data), dims, data.length);
   }
 
+  initializerUint8(base: string, data: Uint8Array, dims: number[]): string {
+    return this.initializer(base, DataType.UINT8, data, dims, data.length);
+  }
   initializerFloat16(base: string, data: Uint16Array, dims: number[]): string {
     return this.initializer(base, DataType.FLOAT16, bytesOf(data), dims, data.length);
   }

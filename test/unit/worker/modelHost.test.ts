@@ -62,7 +62,7 @@ test('a worker that dies fails its job, is restarted, and the host keeps working
   const exits: [number, boolean][] = [];
   const host = new ModelHost(fakeWorker, { onWorkerExit: (code, restarted) => exits.push([code, restarted]) });
   t.after(() => host.dispose());
-  await assert.rejects(host.load('crash', 1), /worker stopped \(exit code 3\)/);
+  await assert.rejects(host.load({ modelPath: 'crash', threads: 1, weightFormat: 'fp32' }), /worker stopped \(exit code 3\)/);
   assert.deepEqual(exits, [[3, true]]);
-  assert.equal((await host.load('fine', 1)).name, 'fine');
+  assert.equal((await host.load({ modelPath: 'fine', threads: 1, weightFormat: 'fp32' })).name, 'fine');
 });

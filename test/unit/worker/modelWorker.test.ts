@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test('load, generate, and score the generated text through the worker', async () => {
-  const model = await host.load(dir, 1);
+  const model = await host.load({ modelPath: dir, threads: 1, weightFormat: 'fp32' });
   assert.equal(model.config.modelType, 'qwen2');
   assert.equal(model.special.fileSep, 257);
   const prompt = [{ special: 'fileSep' as const }, { text: 'a.ts\nconst total = items.' }];
@@ -35,5 +35,5 @@ test('load, generate, and score the generated text through the worker', async ()
 });
 
 test('a model folder that is not there fails the load with the path', async () => {
-  await assert.rejects(host.load(join(dir, 'missing'), 1), /missing: model folder does not exist/);
+  await assert.rejects(host.load({ modelPath: join(dir, 'missing'), threads: 1, weightFormat: 'fp32' }), /missing: model folder does not exist/);
 });

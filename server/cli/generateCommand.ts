@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { JobFailedError, ModelHost, type CancelSignal } from '../worker/modelHost';
+import { CancelSource, JobFailedError, ModelHost, type CancelSignal } from '../worker/modelHost';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
 export async function generateCommand(args: string[]): Promise<number> {
@@ -78,24 +78,11 @@ export async function generateCommand(args: string[]): Promise<number> {
 
 /** A cancel signal raised by the first Ctrl-C (a second one ends the process as usual). */
 function cancelOnInterrupt(): { signal: CancelSignal; dispose(): void } {
-  const listeners: (() => void)[] = [];
-  let cancelled = false;
+  const source = new CancelSource();
   const onInterrupt = () => {
     process.removeListener('SIGINT', onInterrupt);
-    cancelled = true;
-    for (const listener of listeners) listener();
+    source.cancel();
   };
   process.on('SIGINT', onInterrupt);
-  return {
-    signal: {
-      get isCancellationRequested() {
-        return cancelled;
-      },
-      onCancellationRequested(listener) {
-        listeners.push(listener);
-        return { dispose: () => listeners.splice(listeners.indexOf(listener), 1) };
-      },
-    },
-    dispose: () => process.removeListener('SIGINT', onInterrupt),
-  };
+  return { signal: source.signal, dispose: () => process.removeListener('SIGINT', onInterrupt) };
 }

@@ -13,6 +13,32 @@ export interface CancelSignal {
   onCancellationRequested(listener: () => void): { dispose(): void };
 }
 
+/** A cancellation signal and the switch that raises it, for callers without LSP's own. */
+export class CancelSource {
+  private readonly listeners = new Set<() => void>();
+  private cancelled = false;
+  readonly signal: CancelSignal;
+
+  constructor() {
+    const isCancelled = () => this.cancelled;
+    this.signal = {
+      get isCancellationRequested() {
+        return isCancelled();
+      },
+      onCancellationRequested: (listener) => {
+        this.listeners.add(listener);
+        return { dispose: () => this.listeners.delete(listener) };
+      },
+    };
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
 export class JobFailedError extends Error {
   constructor(readonly detail: JobError) {
     super(detail.message);

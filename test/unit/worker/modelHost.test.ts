@@ -1,31 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ModelHost, Priority, type CancelSignal } from '../../../server/worker/modelHost';
+import { CancelSource, ModelHost, Priority } from '../../../server/worker/modelHost';
 import { defaultGenerateOptions } from '../../../server/engine/generate';
 
 const fakeWorker = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'fakeWorker.js');
-
-/** A cancellation source shaped like LSP's CancellationTokenSource. */
-function cancelSource(): { signal: CancelSignal; cancel(): void } {
-  const listeners: (() => void)[] = [];
-  let cancelled = false;
-  return {
-    signal: {
-      get isCancellationRequested() {
-        return cancelled;
-      },
-      onCancellationRequested(listener) {
-        listeners.push(listener);
-        return { dispose: () => listeners.splice(listeners.indexOf(listener), 1) };
-      },
-    },
-    cancel() {
-      cancelled = true;
-      for (const listener of [...listeners]) listener();
-    },
-  };
-}
 
 const job = (label: string, passes = 1, passMs = 1) => [{ text: JSON.stringify({ label, passes, passMs }) }];
 
@@ -44,8 +23,8 @@ test('jobs run one at a time, interactive ones before queued background ones', a
 test('cancelling a running job stops it between passes; cancelling a queued one removes it', async (t) => {
   const host = new ModelHost(fakeWorker);
   t.after(() => host.dispose());
-  const running = cancelSource();
-  const queued = cancelSource();
+  const running = new CancelSource();
+  const queued = new CancelSource();
   const started = Date.now();
   const long = host.generate(job('long', 1000, 5), 100, defaultGenerateOptions, running.signal);
   const waiting = host.generate(job('waiting'), 100, defaultGenerateOptions, queued.signal);

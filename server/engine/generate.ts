@@ -106,6 +106,35 @@ export function cutAtStop(text: string, stop: string[]): string | undefined {
   return cut < 0 ? undefined : text.slice(0, cut);
 }
 
+/**
+ * Text of a growing token list without decoding the whole list at every token. Each step
+ * decodes only the tokens since the last commit, behind a window of the tokens before
+ * them, and keeps the difference: the window gives decoders whose output depends on the
+ * neighbouring token (a leading-space marker) the context a whole decode would have. A
+ * step that ends mid-way through a UTF-8 sequence is not committed until it completes.
+ */
+export class IncrementalDecoder {
+  private readonly tokens: number[] = [];
+  private text = '';
+  private windowStart = 0; // tokens[windowStart, committedEnd) are context, already in text
+  private committedEnd = 0;
+
+  constructor(private readonly tokenizer: { decode(ids: number[]): string }) {}
+
+  /** Adds a token and returns the text so far (without a trailing incomplete character). */
+  push(token: number): string {
+    this.tokens.push(token);
+    const context = this.tokenizer.decode(this.tokens.slice(this.windowStart, this.committedEnd));
+    const extended = this.tokenizer.decode(this.tokens.slice(this.windowStart));
+    if (extended.length > context.length && !extended.endsWith('\uFFFD') && extended.startsWith(context)) {
+      this.text += extended.slice(context.length);
+      this.windowStart = this.committedEnd;
+      this.committedEnd = this.tokens.length;
+    }
+    return this.text;
+  }
+}
+
 /** Drops a trailing replacement character left by a token that ends mid-way through a UTF-8 sequence. */
 function dropIncompleteUtf8(text: string): string {
   return text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
@@ -130,6 +159,7 @@ export function generate(
   const random = seededRandom(options.seed);
   const tokens: number[] = [];
   const logprobs: number[] = [];
+  const detokenizer = new IncrementalDecoder(model.tokenizer);
   let text = '';
   let ttftMs = 0;
   let stopReason: StopReason = 'max_tokens';
@@ -142,7 +172,7 @@ export function generate(
     }
     tokens.push(next);
     logprobs.push(logSoftmaxAt(logits, next));
-    text = model.tokenizer.decode(tokens);
+    text = detokenizer.push(next);
     const cut = cutAtStop(text, options.stop);
     if (cut !== undefined) {
       text = cut;

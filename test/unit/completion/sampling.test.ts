@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { argmax, chooseToken, logSoftmaxAt, seededRandom } from '../../../server/engine/sampling';
-import { cutAtStop } from '../../../server/engine/generate';
+import { cutAtStop, IncrementalDecoder } from '../../../server/engine/generate';
 
 test('greedy picks the largest logit; log-softmax sums to one', () => {
   const logits = new Float32Array([0.5, 3, -1, 2.9]);
@@ -24,4 +24,27 @@ test('cutAtStop cuts before the earliest stop string', () => {
   assert.equal(cutAtStop('abc\ndef', ['\n']), 'abc');
   assert.equal(cutAtStop('abc;def\n', ['\n', ';']), 'abc');
   assert.equal(cutAtStop('abc', ['\n', '']), undefined);
+});
+
+test('IncrementalDecoder gives the text a whole decode gives, across split characters', () => {
+  // A byte-level stand-in: each token is one UTF-8 byte.
+  const tokenizer = { decode: (ids: number[]) => new TextDecoder().decode(Uint8Array.from(ids)) };
+  const bytes = Array.from(new TextEncoder().encode('a = "日本語 😀";\r\nok'));
+  const decoder = new IncrementalDecoder(tokenizer);
+  bytes.forEach((b, i) => {
+    const whole = tokenizer.decode(bytes.slice(0, i + 1)).replace(/\uFFFD$/, '');
+    assert.equal(decoder.push(b), whole, `after ${i + 1} tokens`);
+  });
+});
+
+test('IncrementalDecoder keeps leading-space markers that depend on the token before', () => {
+  // A SentencePiece-like stand-in: "▁" is a space, except at the very start of a decode.
+  const vocab = ['▁const', '▁total', '▁=', '▁items', '.', 'map', '(', ')'];
+  const tokenizer = { decode: (ids: number[]) => ids.map((id) => vocab[id]).join('').replace(/▁/g, ' ').replace(/^ /, '') };
+  const ids = [0, 1, 2, 3, 4, 5, 6, 7];
+  const decoder = new IncrementalDecoder(tokenizer);
+  let text = '';
+  for (const id of ids) text = decoder.push(id);
+  assert.equal(text, tokenizer.decode(ids));
+  assert.equal(text, 'const total = items.map()');
 });

@@ -7,11 +7,13 @@ import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomMod
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
 const numberList = (name: string, value: string): number[] =>
-  value.split(',').map((part) => {
-    const n = Number(part.trim());
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes whole numbers separated by commas, not "${value}"`);
-    return n;
-  });
+  value === 'none'
+    ? []
+    : value.split(',').map((part) => {
+        const n = Number(part.trim());
+        if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes whole numbers separated by commas (or none), not "${value}"`);
+        return n;
+      });
 
 const positiveInteger = (name: string, value: string): number => numberList(name, value)[0];
 

@@ -20,7 +20,7 @@ const commands: Record<string, Command> = {
   },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',
-    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192] [--decode 1024,4096,16384] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]',
+    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]',
     run: benchCommand,
   },
   'make-random-model': {

@@ -81,8 +81,18 @@ export function loadTokenizer(dir: string): Tokenizer {
   if (special.endOfText !== undefined) eos.add(special.endOfText);
   special.eos = [...eos].sort((a, b) => a - b);
 
+  // A string, or (newer checkpoints) a list of named templates of which "default" is used.
+  const template = tokenizerConfig.chat_template;
+  const chatTemplate =
+    typeof template === 'string'
+      ? template
+      : Array.isArray(template)
+        ? (template as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default' && typeof t.template === 'string')?.template
+        : undefined;
+
   return {
     special,
+    ...(typeof chatTemplate === 'string' ? { chatTemplate } : {}),
     // add_special_tokens: false keeps post-processors from adding BOS/EOS around user text.
     encode: (text) => (text.length === 0 ? [] : plain.encode(text, { add_special_tokens: false }).ids),
     // clean_up_tokenization_spaces would rewrite " ." as "." and break exact round trips.

@@ -41,6 +41,11 @@ export interface Tokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
   readonly special: SpecialTokens;
+  /**
+   * tokenizer_config.json's "chat_template" (a Jinja template) when the model has one: an
+   * instruct model. Base code models have none and are prompted as code.
+   */
+  readonly chatTemplate?: string;
 }
 
 /**

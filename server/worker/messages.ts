@@ -30,6 +30,8 @@ export interface ModelSummary {
   name: string;
   config: DecoderConfig;
   special: SpecialTokens;
+  /** Whether the model has a chat template (an instruct model). */
+  hasChatTemplate: boolean;
   chunkTokens: number;
   loadMs: number;
   /** What the load said along the way (graph cache hits, rebuilds), for the server's log. */

@@ -73,3 +73,16 @@ test('a missing or broken tokenizer.json is a ModelLoadError naming it', () => {
   writeFileSync(join(dir, 'tokenizer.json'), '{"model": ');
   assert.throws(() => loadTokenizer(dir), (e: unknown) => e instanceof ModelLoadError && e.file === 'tokenizer.json');
 });
+
+test('the chat template comes from tokenizer_config.json when there is one', async () => {
+  const dir = await tinyModelDir();
+  assert.equal(loadTokenizer(dir).chatTemplate, undefined);
+  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}' }));
+  assert.match(loadTokenizer(dir).chatTemplate!, /for m in messages/);
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ ...config, chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] }),
+  );
+  assert.equal(loadTokenizer(dir).chatTemplate, 'D');
+});

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { CancelSource, JobFailedError, ModelHost, type CancelSignal } from '../worker/modelHost';
+import { CancelSource, JobFailedError, ModelHost, Priority, type CancelSignal } from '../worker/modelHost';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
 export async function generateCommand(args: string[]): Promise<number> {
@@ -53,11 +53,19 @@ export async function generateCommand(args: string[]): Promise<number> {
     });
     for (const line of model.log) process.stderr.write(`${line}\n`);
     const maxPromptTokens = model.config.maxPositions - options.maxTokens;
-    const result = await host.generate([{ text: prompt, cut: 'start' }], maxPromptTokens, options, cancel.signal);
+    // Without --json the text streams to stdout as it is generated.
+    let printed = 0;
+    const stream = values.json
+      ? undefined
+      : (text: string) => {
+          process.stdout.write(text.slice(printed));
+          printed = text.length;
+        };
+    const result = await host.generate([{ text: prompt, cut: 'start' }], maxPromptTokens, options, cancel.signal, Priority.Interactive, stream);
     if (values.json) {
       console.log(JSON.stringify({ model: model.name, ...result }));
     } else {
-      process.stdout.write(result.text + '\n');
+      process.stdout.write(result.text.slice(printed) + '\n');
       const decodeTps = result.tokens.length > 1 ? ((result.tokens.length - 1) * 1000) / (result.totalMs - result.ttftMs) : 0;
       process.stderr.write(
         `${result.promptTokens} prompt tokens, first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens, ${decodeTps.toFixed(1)} tokens/s decode, stop: ${result.stopReason}\n`,

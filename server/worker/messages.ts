@@ -15,7 +15,7 @@ export interface WorkerInit {
 
 export type JobRequest =
   | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string }
-  | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions }
+  | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   | { kind: 'tokenize'; text: string };
 
@@ -52,4 +52,8 @@ export interface JobError {
 }
 
 export type ToWorker = { id: number; job: JobRequest };
-export type FromWorker = { id: number; ok: true; result: JobResult } | { id: number; ok: false; error: JobError };
+export type FromWorker =
+  | { id: number; ok: true; result: JobResult }
+  | { id: number; ok: false; error: JobError }
+  /** A streamed generation's text so far, after each token (the job goes on). */
+  | { id: number; partial: string };

@@ -62,6 +62,7 @@ interface Job {
   resolve(result: JobResult): void;
   reject(error: Error): void;
   cancelled: boolean;
+  onPartial?(text: string): void;
 }
 
 export interface ModelHostEvents {
@@ -102,6 +103,10 @@ export class ModelHost {
   private onMessage(message: FromWorker): void {
     const job = this.inFlight;
     if (!job || job.id !== message.id) return;
+    if ('partial' in message) {
+      job.onPartial?.(message.partial);
+      return;
+    }
     this.inFlight = undefined;
     if (message.ok) job.resolve(message.result);
     else job.reject(new JobFailedError(message.error));
@@ -136,10 +141,16 @@ export class ModelHost {
     this.worker.postMessage({ id: job.id, job: job.request });
   }
 
-  private enqueue(request: JobRequest, priority: Priority, signal?: CancelSignal, atFront = false): Promise<JobResult> {
+  private enqueue(
+    request: JobRequest,
+    priority: Priority,
+    signal?: CancelSignal,
+    atFront = false,
+    onPartial?: (text: string) => void,
+  ): Promise<JobResult> {
     if (this.disposed) return Promise.reject(new Error('the model host is disposed'));
     return new Promise<JobResult>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, request, priority, resolve, reject, cancelled: false };
+      const job: Job = { id: this.nextId++, request, priority, resolve, reject, cancelled: false, onPartial };
       if (signal?.isCancellationRequested) {
         reject(new JobFailedError({ message: 'cancelled', cancelled: true }));
         return;
@@ -186,8 +197,9 @@ export class ModelHost {
     options: GenerateOptions,
     signal?: CancelSignal,
     priority = Priority.Interactive,
+    onText?: (textSoFar: string) => void,
   ): Promise<GenerateResult> {
-    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options }, priority, signal);
+    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined }, priority, signal, false, onText);
     if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
     return result.result;
   }

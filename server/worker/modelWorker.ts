@@ -53,7 +53,8 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     return { kind: 'score', result: score(cached, contextIds, model.tokenizer.encode(job.continuation), shouldStop) };
   }
   const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
-  return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop) };
+  const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;
+  return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop, onToken) };
 }
 
 function describe(error: unknown): JobError {

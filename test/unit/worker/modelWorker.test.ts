@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelHost } from '../../../server/worker/modelHost';
+import { ModelHost, Priority } from '../../../server/worker/modelHost';
 import { makeTinyModel } from '../../../server/engine/tinyModel';
 import { defaultGenerateOptions } from '../../../server/engine/generate';
 
@@ -32,6 +32,15 @@ test('load, generate, and score the generated text through the worker', async ()
   const scored = await host.score(prompt, 512, generated.text);
   const sum = generated.logprobs.reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(scored.total - sum) < 1e-3, `score ${scored.total} vs generation ${sum}`);
+});
+
+test('a streamed generation reports its text after each token, ending with the result', async () => {
+  await host.load({ modelPath: dir, threads: 1, weightFormat: 'fp32' });
+  const seen: string[] = [];
+  const result = await host.generate([{ text: 'const total = items.' }], 512, { ...defaultGenerateOptions, maxTokens: 10 }, undefined, Priority.Interactive, (text) => seen.push(text));
+  assert.equal(seen.length, result.tokens.length);
+  assert.equal(seen[seen.length - 1], result.text);
+  seen.forEach((text, i) => i > 0 && assert.ok(text.startsWith(seen[i - 1]), 'each report extends the one before'));
 });
 
 test('a model folder that is not there fails the load with the path', async () => {

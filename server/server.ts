@@ -52,7 +52,6 @@ connection.onNotification(settingsNotification, (raw: unknown) => {
   }
 });
 
-documents.onDidChangeContent((event) => completion.forget(event.document.uri));
 
 connection.onShutdown(async () => {
   for (const feature of features) await feature.shutdown?.();

@@ -38,16 +38,23 @@ export function chooseToken(logits: Float32Array, temperature: number, topP: num
     probs[i] = Math.exp((logits[i] - max) / temperature);
     sum += probs[i];
   }
-  // Candidates in descending probability until their mass reaches topP.
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
-  const keep: number[] = [];
-  let mass = 0;
-  for (const i of order) {
-    keep.push(i);
-    mass += probs[i] / sum;
-    if (mass >= topP) break;
+  // Candidates in descending probability until their mass reaches topP. With topP = 1
+  // every token is a candidate and the per-token sort of the whole vocabulary is skipped.
+  let keep: number[];
+  let keptMass = sum;
+  if (topP >= 1) {
+    keep = Array.from(probs.keys());
+  } else {
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
+    keep = [];
+    keptMass = 0;
+    for (const i of order) {
+      keep.push(i);
+      keptMass += probs[i];
+      if (keptMass / sum >= topP) break;
+    }
   }
-  let threshold = random() * keep.reduce((acc, i) => acc + probs[i], 0);
+  let threshold = random() * keptMass;
   for (const i of keep) {
     threshold -= probs[i];
     if (threshold <= 0) return i;

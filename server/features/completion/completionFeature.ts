@@ -64,6 +64,8 @@ export class CompletionFeature implements Feature {
     if (!document) return null;
     const text = document.getText();
     const path = displayPath(document.uri, this.workspaceRoots);
+    // One notice while a document stays skipped; it can be told again only after a
+    // request found it fine (edits alone do not re-arm it, or every keystroke would).
     const skip = skipReason(text);
     if (skip) {
       if (!this.skipped.has(document.uri)) {
@@ -72,6 +74,7 @@ export class CompletionFeature implements Feature {
       }
       return null;
     }
+    this.skipped.delete(document.uri);
     await sleep(settings.debounceMs, token);
     if (token.isCancellationRequested) return null;
 
@@ -99,10 +102,5 @@ export class CompletionFeature implements Feature {
       this.log(`completion failed in ${path}: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     }
-  }
-
-  /** A document that changed may no longer be binary or too large. */
-  forget(uri: string): void {
-    this.skipped.delete(uri);
   }
 }

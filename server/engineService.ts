@@ -18,7 +18,6 @@ export class EngineService {
   private readonly host: ModelHost;
   private state: EngineState = 'starting';
   private model: ModelSummary | undefined;
-  private loading: Promise<void> | undefined;
   private settings: ServerSettings | undefined;
 
   constructor(
@@ -43,7 +42,7 @@ export class EngineService {
   }
 
   get loadedModel(): ModelSummary | undefined {
-    return this.state === 'ready' || this.state === 'busy' ? this.model : undefined;
+    return this.state === 'ready' ? this.model : undefined;
   }
 
   /** Applies settings; reloads the model when its path or thread count changed. */
@@ -57,18 +56,12 @@ export class EngineService {
       previous.weightFormat !== settings.weightFormat ||
       previous.graphCacheDir !== settings.graphCacheDir;
     if (reload) {
-      this.loading = this.load(settings);
-      await this.loading;
+      await this.load(settings);
     } else if (!settings.completionEnabled) {
       this.setStatus('disabled', 'Inline completions are turned off (heed.completion.enabled)');
     } else if (this.state === 'disabled' && this.model) {
       this.setStatus('ready', this.readyMessage(this.model));
     }
-  }
-
-  /** Resolves once the current load (if any) has finished, successfully or not. */
-  async whenLoaded(): Promise<void> {
-    await this.loading;
   }
 
   private readyMessage(model: ModelSummary): string {

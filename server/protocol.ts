@@ -5,7 +5,7 @@
 /** server → client notification: the engine's state, shown in the status bar. */
 export const statusNotification = 'heed/status';
 
-export type EngineState = 'starting' | 'loading' | 'ready' | 'busy' | 'error' | 'disabled';
+export type EngineState = 'starting' | 'loading' | 'ready' | 'error' | 'disabled';
 
 export interface StatusParams {
   state: EngineState;

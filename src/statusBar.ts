@@ -7,7 +7,6 @@ const icons: Record<StatusParams['state'], string> = {
   starting: '$(loading~spin)',
   loading: '$(loading~spin)',
   ready: '$(sparkle)',
-  busy: '$(loading~spin)',
   error: '$(error)',
   disabled: '$(circle-slash)',
 };
@@ -16,7 +15,6 @@ const labels: Record<StatusParams['state'], string> = {
   starting: 'starting',
   loading: 'loading the model',
   ready: 'ready',
-  busy: 'working',
   error: 'error',
   disabled: 'completions off',
 };

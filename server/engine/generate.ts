@@ -135,11 +135,6 @@ export class IncrementalDecoder {
   }
 }
 
-/** Drops a trailing replacement character left by a token that ends mid-way through a UTF-8 sequence. */
-function dropIncompleteUtf8(text: string): string {
-  return text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
-}
-
 export function generate(
   cached: CachedSequence,
   promptIds: number[],
@@ -189,7 +184,7 @@ export function generate(
     logits = cached.appendOne(next);
   }
   return {
-    text: dropIncompleteUtf8(text),
+    text,
     tokens,
     logprobs,
     stopReason,

@@ -16,8 +16,7 @@ export interface WorkerInit {
 export type JobRequest =
   | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
-  | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
-  | { kind: 'tokenize'; text: string };
+  | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string };
 
 /**
  * A prompt as pieces of text and special-token names, tokenized inside the worker. A text
@@ -41,8 +40,7 @@ export interface ModelSummary {
 export type JobResult =
   | { kind: 'load'; model: ModelSummary }
   | { kind: 'generate'; result: GenerateResult }
-  | { kind: 'score'; result: ScoreResult }
-  | { kind: 'tokenize'; ids: number[] };
+  | { kind: 'score'; result: ScoreResult };
 
 export interface JobError {
   message: string;

@@ -211,17 +211,6 @@ export class ModelHost {
     return result.result;
   }
 
-  async tokenize(text: string): Promise<number[]> {
-    const result = await this.enqueue({ kind: 'tokenize', text }, Priority.Interactive);
-    if (result.kind !== 'tokenize') throw new Error(`unexpected ${result.kind} result`);
-    return result.ids;
-  }
-
-  /** Jobs waiting plus the one in flight. */
-  get pendingJobs(): number {
-    return this.queue.length + (this.inFlight ? 1 : 0);
-  }
-
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the model host is disposed'));

@@ -47,7 +47,6 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     };
   }
   if (!model || !cached) throw new Error('no model is loaded');
-  if (job.kind === 'tokenize') return { kind: 'tokenize', ids: model.tokenizer.encode(job.text) };
   if (job.kind === 'score') {
     const contextIds = tokenizePrompt(model.tokenizer, job.context, job.maxContextTokens);
     return { kind: 'score', result: score(cached, contextIds, model.tokenizer.encode(job.continuation), shouldStop) };

@@ -85,9 +85,6 @@ export class GraphBuilder {
   initializerUint8(base: string, data: Uint8Array, dims: number[]): string {
     return this.initializer(base, DataType.UINT8, data, dims, data.length);
   }
-  initializerFloat16(base: string, data: Uint16Array, dims: number[]): string {
-    return this.initializer(base, DataType.FLOAT16, bytesOf(data), dims, data.length);
-  }
 
   initializerInt64(base: string, data: ArrayLike<number>, dims: number[]): string {
     const values = BigInt64Array.from(Array.from(data, (v) => BigInt(v)));

@@ -186,8 +186,3 @@ export function encodeModel(model: ModelMessage): Uint8Array {
   return type.encode(type.fromObject(model)).finish();
 }
 
-/** Decodes bytes written by encodeModel; used by tests to inspect a graph. */
-export function decodeModel(bytes: Uint8Array): ModelMessage {
-  const type = getModelType();
-  return type.toObject(type.decode(bytes), { longs: Number, bytes: Uint8Array, defaults: true }) as ModelMessage;
-}

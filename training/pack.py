@@ -1,0 +1,125 @@
+"""Turns the corpus into token streams in Heed's repo-level prompt layout.
+
+One package is one sample:
+  <|repo_name|>NAME\n <|file_sep|>PATH\nCONTENT\n <|file_sep|>PATH\n… <|endoftext|>
+Files keep their path order, so a window sees its neighbours. About half the files of
+the train split are fill-in-the-middle, split at two random characters, half of them PSM
+  <|fim_prefix|>PRE<|fim_suffix|>SUF<|fim_middle|>MID
+and half SPM (the order Heed prefers, since a keystroke then extends the cached prefix)
+  <|fim_suffix|>SUF<|fim_prefix|>PRE<|fim_middle|>MID
+Each part is tokenized on its own, as the extension tokenizes a prompt's parts.
+
+Writes into --out: train-1.u16, train-2.u16 (two draws of the fill-in-the-middle choices,
+packages in two shuffled orders), heldout.u16 (held-out packages, plain), and
+pack-summary.json. Streams are flat uint16 token ids.
+"""
+
+import argparse
+import json
+import os
+import random
+
+import numpy as np
+from tokenizers import Tokenizer
+
+FIM_RATE = 0.5
+SPM_RATE = 0.5
+ENCODE_BATCH = 4096
+
+
+def fim_pieces(rng: random.Random, content: str):
+    """None for a plain file, else (order, prefix, middle, suffix)."""
+    if rng.random() >= FIM_RATE or len(content) < 2:
+        return None
+    a, b = sorted(rng.randrange(len(content) + 1) for _ in range(2))
+    return ('spm' if rng.random() < SPM_RATE else 'psm', content[:a], content[a:b], content[b:])
+
+
+class Encoder:
+    """Collects strings, encodes them in parallel batches, and hands back their ids by ticket."""
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.texts = []
+        self.ids = []
+
+    def ticket(self, text: str) -> int:
+        self.texts.append(text)
+        return len(self.texts) - 1
+
+    def run(self):
+        for start in range(0, len(self.texts), ENCODE_BATCH):
+            batch = self.texts[start:start + ENCODE_BATCH]
+            self.ids.extend(np.asarray(e.ids, dtype=np.uint16) for e in self.tokenizer.encode_batch(batch, add_special_tokens=False))
+        self.texts = []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--corpus', required=True)
+    parser.add_argument('--tokenizer', required=True, help='folder with tokenizer.json')
+    parser.add_argument('--seed', type=int, default=1234)
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    tokenizer = Tokenizer.from_file(os.path.join(args.tokenizer, 'tokenizer.json'))
+    assert tokenizer.get_vocab_size() <= 65536
+    special = {name: tokenizer.token_to_id(f'<|{name}|>') for name in ('endoftext', 'fim_prefix', 'fim_middle', 'fim_suffix', 'fim_pad', 'repo_name', 'file_sep')}
+    tok = {name: np.asarray([i], dtype=np.uint16) for name, i in special.items()}
+
+    encoder = Encoder(tokenizer)
+    packages = []  # (split, name ticket, [(path ticket, plain ticket, [variant pieces])])
+    with open(args.corpus, encoding='utf-8') as f:
+        for line in f:
+            package = json.loads(line)
+            files = []
+            for path, text in package['files']:
+                content = text if text.endswith('\n') else text + '\n'
+                variants = []
+                for variant in (1, 2):
+                    rng = random.Random(f"{args.seed}/{variant}/{package['name']}/{path}")
+                    pieces = fim_pieces(rng, content) if package['split'] == 'train' else None
+                    variants.append(None if pieces is None else (pieces[0], *(encoder.ticket(p) for p in pieces[1:])))
+                files.append((encoder.ticket(f'{path}\n'), encoder.ticket(content), variants))
+            packages.append((package['split'], encoder.ticket(f"{package['name']}\n"), files))
+    encoder.run()
+    ids = encoder.ids
+
+    def sample(name_ticket, files, variant):
+        parts = [tok['repo_name'], ids[name_ticket]]
+        for path_ticket, plain_ticket, variants in files:
+            parts += [tok['file_sep'], ids[path_ticket]]
+            fim = variants[variant - 1] if variant else None
+            if fim is None:
+                parts.append(ids[plain_ticket])
+            elif fim[0] == 'psm':
+                _, pre, mid, suf = fim
+                parts += [tok['fim_prefix'], ids[pre], tok['fim_suffix'], ids[suf], tok['fim_middle'], ids[mid]]
+            else:
+                _, pre, mid, suf = fim
+                parts += [tok['fim_suffix'], ids[suf], tok['fim_prefix'], ids[pre], tok['fim_middle'], ids[mid]]
+        parts.append(tok['endoftext'])
+        return np.concatenate(parts)
+
+    summary = {'vocab_size': tokenizer.get_vocab_size(), 'special_token_ids': special, 'streams': {}}
+    train = [(n, files) for split, n, files in packages if split == 'train']
+    for variant in (1, 2):
+        order = list(range(len(train)))
+        random.Random(f'{args.seed}/order/{variant}').shuffle(order)
+        stream = np.concatenate([sample(*train[i], variant) for i in order])
+        stream.tofile(os.path.join(args.out, f'train-{variant}.u16'))
+        summary['streams'][f'train-{variant}'] = int(stream.size)
+    heldout = [sample(n, files, 0) for split, n, files in packages if split == 'heldout']
+    stream = np.concatenate(heldout) if heldout else np.zeros(0, dtype=np.uint16)
+    stream.tofile(os.path.join(args.out, 'heldout.u16'))
+    summary['streams']['heldout'] = int(stream.size)
+    summary['train_packages'] = len(train)
+    summary['heldout_packages'] = len(heldout)
+    with open(os.path.join(args.out, 'pack-summary.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    print(f"pack: {summary['streams']} tokens", flush=True)
+
+
+if __name__ == '__main__':
+    main()

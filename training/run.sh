@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Retrains Heed's embedded code model from scratch on one CUDA GPU, with fixed seeds:
+# corpus (this Python installation + the npm packages of npm-packages.txt), tokenizer,
+# token streams, training, export to a Hugging Face folder, evaluation, loss plot.
+#
+#   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--smoke] [--no-compile]
+#
+# Without --npm-archive the packages are fetched with fetch_npm_corpus.sh (needs the npm
+# registry). The model lands in WORK/export/heed-code-30m; logs and evals beside it.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work=/tmp/heed-train
+archive=""
+budget=900
+smoke=0
+compile=--compile
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --npm-archive) archive="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
+    --time-budget-s) budget="$2"; shift 2 ;;
+    --smoke) smoke=1; shift ;;
+    --no-compile) compile=""; shift ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$work"
+shape=()
+if [ "$smoke" = 1 ]; then shape=(--shape smoke --short-len 256 --long-len 512 --batch-tokens 2048); preflight_tokens=2e4; fi
+stage() { echo "=== $(date -u +%H:%M:%S) $*"; }
+py() { PYTHONUNBUFFERED=1 "${PYTHON:-python3}" "$@"; }
+
+# The preflight (GPU) runs beside the corpus stages (CPU); training waits for its verdict.
+preflight() {
+  if py "$here/train.py" --data "$work/preflight-data" --out "$work/preflight" "${shape[@]}" --target-tokens "${preflight_tokens:-4e6}" --long-fraction 0.5 --log-every 10 --eval-every 1000000 $compile; then
+    echo "$compile" > "$work/preflight/compile"
+  elif [ -n "$compile" ]; then
+    echo "preflight: torch.compile failed; trying eagerly"
+    py "$here/train.py" --data "$work/preflight-data" --out "$work/preflight" "${shape[@]}" --target-tokens "${preflight_tokens:-2e6}" --long-fraction 0.5 --log-every 10 --eval-every 1000000
+    echo "" > "$work/preflight/compile"
+  else
+    return 1
+  fi
+}
+stage "preflight: the model's training steps on this GPU, random tokens (log: $work/preflight.log)"
+mkdir -p "$work/preflight-data"
+py - "$work/preflight-data" <<'PY'
+import json, sys, numpy as np
+out = sys.argv[1]
+rng = np.random.RandomState(0)
+for name in ('train-1', 'train-2', 'heldout'):
+    rng.randint(7, 16384, size=3_000_000).astype(np.uint16).tofile(f'{out}/{name}.u16')
+special = dict(zip(['endoftext', 'fim_prefix', 'fim_middle', 'fim_suffix', 'fim_pad', 'repo_name', 'file_sep'], range(7)))
+json.dump({'vocab_size': 16384, 'special_token_ids': special, 'streams': {}}, open(f'{out}/pack-summary.json', 'w'))
+PY
+preflight > "$work/preflight.log" 2>&1 &
+preflight_pid=$!
+
+npm_dir="$work/npm"
+if [ -n "$archive" ]; then
+  stage "npm packages from $archive"
+  rm -rf "$npm_dir" && mkdir -p "$npm_dir" && tar -xJf "$archive" -C "$npm_dir"
+else
+  stage "npm packages from the registry"
+  bash "$here/fetch_npm_corpus.sh" "$npm_dir"
+fi
+
+limit=()
+tokenizer_mb=64
+if [ "$smoke" = 1 ]; then limit=(--max-files-per-package 20); tokenizer_mb=4; fi
+stage "corpus"
+py "$here/corpus.py" --npm-dir "$npm_dir" --out "$work/corpus" "${limit[@]}"
+stage "tokenizer"
+py "$here/tokenizer_train.py" --corpus "$work/corpus/corpus.jsonl" --sample-mb "$tokenizer_mb" --out "$work/tokenizer"
+stage "token streams"
+py "$here/pack.py" --corpus "$work/corpus/corpus.jsonl" --tokenizer "$work/tokenizer" --out "$work/packed"
+stage "training (waiting for the preflight)"
+if ! wait "$preflight_pid"; then cat "$work/preflight.log"; echo "run.sh: the preflight failed" >&2; exit 1; fi
+cat "$work/preflight.log"
+compile="$(cat "$work/preflight/compile")"
+if [ "$smoke" = 1 ]; then
+  py "$here/train.py" --data "$work/packed" --out "$work/train" "${shape[@]}" --target-tokens 1e5 --long-fraction 0.5 --log-every 10 --eval-every 20 $compile
+else
+  py "$here/train.py" --data "$work/packed" --out "$work/train" --time-budget-s "$budget" $compile
+fi
+stage "export"
+py "$here/export.py" --checkpoint "$work/train/model.pt" --tokenizer "$work/tokenizer" --out "$work/export/heed-code-30m"
+py "$here/plot_loss.py" --log "$work/train/train-log.jsonl" --title "heed-code-30m" --out "$work/export/loss.svg" || echo "run.sh: no loss plot (matplotlib missing?)"
+stage "evaluation"
+if [ "$smoke" = 1 ]; then
+  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --max-repo-cases 6 --needles-per-distance 2 --loss-tokens 100000 --out "$work/eval"
+else
+  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --out "$work/eval"
+fi
+stage "done"

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ServerSettings } from '../server/protocol';
 
 /** The model shipped inside the extension, used when heed.model.path is empty. */
-export const embeddedModelFolder = join('models', 'heed-tiny');
+export const embeddedModelFolder = join('models', 'heed-code-30m');
 
 export function readSettings(extensionPath: string, globalStoragePath: string): ServerSettings {
   const config = vscode.workspace.getConfiguration('heed');

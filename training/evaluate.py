@@ -6,7 +6,8 @@
   without them: exact match, edit similarity, per kind;
 - needle recall: a value defined in one file and used in another, 2k, 8k and 16k tokens
   later.
-Prompts use Heed's layout: <|repo_name|>, <|file_sep|> per file, PSM fill-in-the-middle.
+Prompts use Heed's layout: <|repo_name|>, <|file_sep|> per file, fill-in-the-middle in
+SPM order (--fim-order psm for the other).
 Writes eval.json and the case sets (repo-cases.jsonl, needle-cases.jsonl) into --out.
 """
 
@@ -33,10 +34,11 @@ class Prompter:
     def encode(self, text: str) -> list:
         return self.tokenizer.encode(text, add_special_tokens=False).ids if text else []
 
-    def prompt(self, case: dict, context_tokens: int, with_context: bool, prefix_tokens=2048, suffix_tokens=512) -> list:
+    def prompt(self, case: dict, context_tokens: int, with_context: bool, fim_order='spm', prefix_tokens=2048, suffix_tokens=512) -> list:
         s = self.special
-        tail = [s['file_sep']] + self.encode(case['path'] + '\n') + [s['fim_prefix']] + self.encode(case['prefix'])[-prefix_tokens:] \
-            + [s['fim_suffix']] + self.encode(case['suffix'])[:suffix_tokens] + [s['fim_middle']]
+        prefix = [s['fim_prefix']] + self.encode(case['prefix'])[-prefix_tokens:]
+        suffix = [s['fim_suffix']] + self.encode(case['suffix'])[:suffix_tokens]
+        tail = [s['file_sep']] + self.encode(case['path'] + '\n') + (prefix + suffix if fim_order == 'psm' else suffix + prefix) + [s['fim_middle']]
         head = [s['repo_name']] + self.encode(case.get('repo', 'workspace') + '\n')
         files = []
         if with_context:
@@ -97,6 +99,11 @@ def heldout_loss(model, stream, length: int, max_tokens: int, device) -> dict:
     return {'window_tokens': length, 'tokens': n, 'loss_per_token': round(total / max(n, 1), 4)}
 
 
+def read_jsonl(path: str) -> list:
+    with open(path, encoding='utf-8') as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def write_jsonl(path: str, rows: list) -> None:
     with open(path, 'w', encoding='utf-8') as f:
         for row in rows:
@@ -106,18 +113,22 @@ def write_jsonl(path: str, rows: list) -> None:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--model', required=True, help='exported model folder')
-    parser.add_argument('--corpus', required=True, help='corpus.jsonl (its held-out packages)')
-    parser.add_argument('--heldout-stream', required=True, help='heldout.u16 from pack.py')
+    parser.add_argument('--corpus', help='corpus.jsonl (its held-out packages make the cases)')
+    parser.add_argument('--cases', help='a folder with repo-cases.jsonl and needle-cases.jsonl from an earlier run, instead of --corpus')
+    parser.add_argument('--heldout-stream', help='heldout.u16 from pack.py (for the loss)')
     parser.add_argument('--context-tokens', type=int, default=8192)
     parser.add_argument('--repo-cases-per-package', type=int, default=6)
     parser.add_argument('--max-repo-cases', type=int, default=120)
     parser.add_argument('--needles-per-distance', type=int, default=30)
     parser.add_argument('--distances', default='2048,8192,16000')
     parser.add_argument('--loss-tokens', type=int, default=4_000_000)
+    parser.add_argument('--fim-order', choices=('spm', 'psm'), default='spm')
+    parser.add_argument('--parts', default='loss,repo,needle', help='which evaluations to run')
     parser.add_argument('--seed', type=int, default=1234)
     parser.add_argument('--out', required=True)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    parts = set(args.parts.split(','))
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     dtype = torch.bfloat16 if device.type == 'cuda' else torch.float32
     model = Qwen2ForCausalLM.from_pretrained(args.model, dtype=dtype, attn_implementation='sdpa').to(device).eval()
@@ -126,42 +137,59 @@ def main():
     started = time.time()
 
     heldout = []
-    with open(args.corpus, encoding='utf-8') as f:
-        for line in f:
-            package = json.loads(line)
-            if package['split'] == 'heldout':
-                heldout.append(package)
-    results = {'engine': 'pytorch', 'dtype': str(dtype).replace('torch.', ''), 'heldout_packages': sorted(f"{p['name']}@{p['version']}" for p in heldout)}
+    if args.corpus:
+        with open(args.corpus, encoding='utf-8') as f:
+            for line in f:
+                package = json.loads(line)
+                if package['split'] == 'heldout':
+                    heldout.append(package)
+    results = {'engine': f'pytorch on {device.type}', 'dtype': str(dtype).replace('torch.', ''), 'fim_order': args.fim_order}
+    if heldout:
+        results['heldout_packages'] = sorted(f"{p['name']}@{p['version']}" for p in heldout)
 
-    stream = np.memmap(args.heldout_stream, dtype=np.uint16, mode='r')
-    results['heldout_loss'] = [heldout_loss(model, stream, n, args.loss_tokens // (1 if n <= 4096 else 2), device) for n in (4096, 16384)]
-    print(f"eval: held-out loss {results['heldout_loss']}", flush=True)
+    if 'loss' in parts:
+        stream = np.memmap(args.heldout_stream, dtype=np.uint16, mode='r')
+        results['heldout_loss'] = [heldout_loss(model, stream, n, args.loss_tokens // (1 if n <= 4096 else 2), device) for n in (4096, 16384)]
+        print(f"eval: held-out loss {results['heldout_loss']}", flush=True)
+    if 'repo' in parts:
+        evaluate_repo(args, model, prompter, heldout, device, results)
+    if 'needle' in parts:
+        evaluate_needles(args, model, prompter, heldout, device, results)
+    results['elapsed_s'] = round(time.time() - started, 1)
+    with open(os.path.join(args.out, 'eval.json'), 'w') as f:
+        json.dump(results, f, indent=1)
 
-    cases = repo_cases(heldout, args.repo_cases_per_package, args.seed)[:args.max_repo_cases]
+
+def evaluate_repo(args, model, prompter, heldout, device, results):
+
+    cases = read_jsonl(os.path.join(args.cases, 'repo-cases.jsonl')) if args.cases else repo_cases(heldout, args.repo_cases_per_package, args.seed)[:args.max_repo_cases]
     write_jsonl(os.path.join(args.out, 'repo-cases.jsonl'), cases)
     results['repo'] = {}
     for label, with_context in (('with_context', True), ('without_context', False)):
-        predictions = [complete_line(model, prompter, prompter.prompt(c, args.context_tokens, with_context), device) for c in cases]
+        predictions = [complete_line(model, prompter, prompter.prompt(c, args.context_tokens, with_context, args.fim_order), device) for c in cases]
         results['repo'][label] = score(cases, predictions)
         write_jsonl(os.path.join(args.out, f'repo-predictions-{label}.jsonl'), [{'id': c['id'], 'prediction': p} for c, p in zip(cases, predictions)])
     results['repo']['context_tokens'] = args.context_tokens
     print(f"eval: repo-level {results['repo']}", flush=True)
 
+
+def evaluate_needles(args, model, prompter, heldout, device, results):
     fillers = [(p['language'], path, text) for p in heldout for path, text in p['files'] if p['language'] in ('python', 'typescript')]
     distances = [int(d) for d in args.distances.split(',')]
-    needles = needle_cases(fillers, lambda text: len(prompter.encode(text)), distances, args.needles_per_distance, args.seed)
+    if args.cases:
+        needles = read_jsonl(os.path.join(args.cases, 'needle-cases.jsonl'))
+        distances = sorted({c['needle_distance_tokens'] for c in needles})
+    else:
+        needles = needle_cases(fillers, lambda text: len(prompter.encode(text)), distances, args.needles_per_distance, args.seed)
     write_jsonl(os.path.join(args.out, 'needle-cases.jsonl'), needles)
     results['needle'] = {}
     for distance in distances:
         subset = [c for c in needles if c['needle_distance_tokens'] == distance]
-        predictions = [complete_line(model, prompter, prompter.prompt(c, distance + 1024, True), device) for c in subset]
+        predictions = [complete_line(model, prompter, prompter.prompt(c, distance + 1024, True, args.fim_order), device) for c in subset]
         recall = float(np.mean([p.strip() == c['target'].strip() for c, p in zip(subset, predictions)])) if subset else float('nan')
         results['needle'][str(distance)] = {'cases': len(subset), 'recall': round(recall, 4),
                                             'examples': [[c['target'], p] for c, p in zip(subset[:4], predictions[:4])]}
     print(f"eval: needle {json.dumps({k: v['recall'] for k, v in results['needle'].items()})}", flush=True)
-    results['elapsed_s'] = round(time.time() - started, 1)
-    with open(os.path.join(args.out, 'eval.json'), 'w') as f:
-        json.dump(results, f, indent=1)
 
 
 if __name__ == '__main__':

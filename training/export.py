@@ -112,7 +112,9 @@ def main():
     # The folder must load in transformers and give the trained model's logits.
     trained = Qwen2ForCausalLM(config)
     trained.load_state_dict(saved['state_dict'])
-    trained = trained.to(torch.bfloat16).float().eval()
+    for p in trained.parameters():  # weights as exported; buffers (RoPE's inv_freq) stay fp32, as a reload computes them
+        p.data = p.data.to(torch.bfloat16).float()
+    trained.eval()
     reloaded = Qwen2ForCausalLM.from_pretrained(args.out, dtype=torch.float32).eval()
     ids = tokenizer.encode(REFERENCE_TEXT, add_special_tokens=False).ids
     with torch.no_grad():

@@ -3,7 +3,8 @@
 One package is one sample:
   <|repo_name|>NAME\n <|file_sep|>PATH\nCONTENT\n <|file_sep|>PATH\n… <|endoftext|>
 Files keep their path order, so a window sees its neighbours. About half the files of
-the train split are fill-in-the-middle, split at two random characters, half of them PSM
+the train split are fill-in-the-middle, split at two random line starts or at two random
+characters, half of them PSM
   <|fim_prefix|>PRE<|fim_suffix|>SUF<|fim_middle|>MID
 and half SPM (the order Heed prefers, since a keystroke then extends the cached prefix)
   <|fim_suffix|>SUF<|fim_prefix|>PRE<|fim_middle|>MID
@@ -24,14 +25,24 @@ from tokenizers import Tokenizer
 
 FIM_RATE = 0.5
 SPM_RATE = 0.5
+LINE_SPLIT_RATE = 0.5
 ENCODE_BATCH = 4096
 
 
 def fim_pieces(rng: random.Random, content: str):
-    """None for a plain file, else (order, prefix, middle, suffix)."""
+    """None for a plain file, else (order, prefix, middle, suffix).
+
+    Half the splits fall on line starts (the cursor on a new line), half on any character
+    (the cursor inside a line). Character splits alone teach a small model that a middle
+    usually begins inside a word, and it then starts a new line with a word's tail.
+    """
     if rng.random() >= FIM_RATE or len(content) < 2:
         return None
-    a, b = sorted(rng.randrange(len(content) + 1) for _ in range(2))
+    if rng.random() < LINE_SPLIT_RATE:
+        starts = [0] + [i + 1 for i, c in enumerate(content) if c == '\n']
+        a, b = sorted(rng.choice(starts) for _ in range(2))
+    else:
+        a, b = sorted(rng.randrange(len(content) + 1) for _ in range(2))
     return ('spm' if rng.random() < SPM_RATE else 'psm', content[:a], content[a:b], content[b:])
 
 

@@ -65,6 +65,8 @@ def tokenizer_config(max_length: int) -> dict:
         'add_eos_token': False,
         'clean_up_tokenization_spaces': False,
         'split_special_tokens': False,
+        # Heed reads this: its prompts put the suffix first (SPM), the order this model completes best.
+        'fim_order': 'spm',
     }
 
 

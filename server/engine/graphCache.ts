@@ -36,12 +36,18 @@ export function fileSha256(path: string): string {
 /**
  * The cache key: the checkpoint's config and weight files (their full contents), the
  * engine code that builds graphs (`builderFile`, the running bundle), and the options that
- * change the graph.
+ * change the graph. `knownSha256` holds hashes already computed at this load (checksums.json).
  */
-export function graphCacheKey(modelDir: string, weightFiles: string[], builderFile: string, options: Record<string, unknown>): string {
+export function graphCacheKey(
+  modelDir: string,
+  weightFiles: string[],
+  builderFile: string,
+  options: Record<string, unknown>,
+  knownSha256: ReadonlyMap<string, string> = new Map(),
+): string {
   const hash = createHash('sha256');
   hash.update(`heed-graph ${manifestFormat}\n${JSON.stringify(options)}\n`);
-  for (const name of ['config.json', ...[...weightFiles].sort()]) hash.update(`${name} ${fileSha256(join(modelDir, name))}\n`);
+  for (const name of ['config.json', ...[...weightFiles].sort()]) hash.update(`${name} ${knownSha256.get(name) ?? fileSha256(join(modelDir, name))}\n`);
   hash.update(`builder ${fileSha256(builderFile)}\n`);
   return hash.digest('hex').slice(0, 32);
 }

@@ -6,6 +6,7 @@ import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from 
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
+import { verifyChecksums } from './checkpoint/checksums';
 import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
@@ -30,10 +31,11 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const chunkTokens = options.chunkTokens ?? defaultChunkTokens;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new RangeError(`chunkTokens must be a positive integer, got ${chunkTokens}`);
 
+  const verified = verifyChecksums(folder);
   const config = readDecoderConfig(folder);
   if (!existsSync(join(folder, 'tokenizer.json'))) throw new ModelLoadError('tokenizer.json', 'missing');
   const tokenizer = loadTokenizer(folder);
-  const session = options.graphCacheDir ? cachedSession(folder, config, options.graphCacheDir, options) : builtSession(folder, config, options);
+  const session = options.graphCacheDir ? cachedSession(folder, config, options.graphCacheDir, options, verified) : builtSession(folder, config, options);
   return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
 }
 
@@ -60,10 +62,10 @@ function builtSession(folder: string, config: DecoderConfig, options: LoadOption
  * that cannot be written (read-only, full) or a cached graph ORT refuses falls back to a
  * build in memory, with a log line.
  */
-function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions): OrtSession {
+function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions, knownSha256: Map<string, string>): OrtSession {
   const log = options.log ?? (() => undefined);
   const weightFiles = readdirSync(folder).filter((name) => name.endsWith('.safetensors') || name === 'model.safetensors.index.json');
-  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, { weightFormat: options.weightFormat ?? 'fp32' }));
+  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, { weightFormat: options.weightFormat ?? 'fp32' }, knownSha256));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
     const weights = readWeights(folder, config);

@@ -90,8 +90,12 @@ export function loadTokenizer(dir: string): Tokenizer {
         ? (template as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default' && typeof t.template === 'string')?.template
         : undefined;
 
+  const fimOrder = tokenizerConfig.fim_order ?? 'psm';
+  if (fimOrder !== 'psm' && fimOrder !== 'spm') throw new ModelLoadError('tokenizer_config.json', `"fim_order" must be "psm" or "spm", got ${JSON.stringify(fimOrder)}`);
+
   return {
     special,
+    fimOrder,
     ...(typeof chatTemplate === 'string' ? { chatTemplate } : {}),
     // add_special_tokens: false keeps post-processors from adding BOS/EOS around user text.
     encode: (text) => (text.length === 0 ? [] : plain.encode(text, { add_special_tokens: false }).ids),

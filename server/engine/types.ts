@@ -37,10 +37,18 @@ export interface SpecialTokens {
   eos: number[];
 }
 
+/**
+ * The fill-in-the-middle order a model was trained on: PSM puts the text before the cursor
+ * first, SPM the text after it (so a keystroke at the cursor extends the cached prefix).
+ */
+export type FimOrder = 'psm' | 'spm';
+
 export interface Tokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
   readonly special: SpecialTokens;
+  /** tokenizer_config.json's "fim_order" ("spm" for Heed's own models), PSM when absent. */
+  readonly fimOrder: FimOrder;
   /**
    * tokenizer_config.json's "chat_template" (a Jinja template) when the model has one: an
    * instruct model. Base code models have none and are prompted as code.

@@ -4,7 +4,7 @@
 // forward pass and reads no messages, so the host raises a flag in shared memory that
 // the worker checks between forward passes (`cancelFlag[0] !== 0`).
 
-import type { DecoderConfig, SpecialTokens } from '../engine/types';
+import type { DecoderConfig, FimOrder, SpecialTokens } from '../engine/types';
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 
@@ -29,6 +29,7 @@ export interface ModelSummary {
   name: string;
   config: DecoderConfig;
   special: SpecialTokens;
+  fimOrder: FimOrder;
   /** Whether the model has a chat template (an instruct model). */
   hasChatTemplate: boolean;
   chunkTokens: number;

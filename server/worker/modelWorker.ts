@@ -39,6 +39,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
         name: loaded.name,
         config: loaded.config,
         special: loaded.tokenizer.special,
+        fimOrder: loaded.tokenizer.fimOrder,
         hasChatTemplate: loaded.tokenizer.chatTemplate !== undefined,
         chunkTokens: loaded.chunkTokens,
         loadMs: performance.now() - started,

@@ -80,7 +80,7 @@ function complete(line: number, character: number, token?: CancellationTokenSour
 async function expectedCompletion(text: string): Promise<string | undefined> {
   const model = await loadModel(modelPath, { threads: 1 });
   try {
-    const parts = completionPrompt(model.tokenizer.special, 'heed-lsp', 'src/inventory.ts', { prefix: text, suffix: '', truncated: false });
+    const parts = completionPrompt(model.tokenizer.special, model.tokenizer.fimOrder, 'heed-lsp', 'src/inventory.ts', { prefix: text, suffix: '', truncated: false });
     const ids = tokenizePrompt(model.tokenizer, parts, 512);
     const result = generate(new CachedSequence(model), ids, { maxTokens: 24, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, () => false);
     const lineStart = text.lastIndexOf('\n') + 1;

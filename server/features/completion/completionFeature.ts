@@ -81,7 +81,7 @@ export class CompletionFeature implements Feature {
     const offset = document.offsetAt(params.position);
     const budgetChars = settings.maxPromptTokens * charsPerTokenEstimate;
     const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
-    const prompt = completionPrompt(model.special, this.repoName, path, cursor);
+    const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor);
     const maxPromptTokens = Math.min(settings.maxPromptTokens, model.config.maxPositions - settings.maxTokens - 1);
     try {
       const result = await this.engine.generate(prompt, maxPromptTokens, { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, token);

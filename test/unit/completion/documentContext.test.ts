@@ -32,22 +32,17 @@ test('skipReason finds binary and oversized documents', () => {
   assert.equal(skipReason('x'.repeat(maxDocumentChars + 1)), 'too_large');
 });
 
-test('prompt uses FIM when the tokenizer has its tokens, prefix-only otherwise', () => {
+test("prompt uses FIM in the model's order when the tokenizer has its tokens, prefix-only otherwise", () => {
   const cursor = { prefix: 'a = ', suffix: '\nb', truncated: false };
   const fim = { eos: [0], fimPrefix: 1, fimSuffix: 2, fimMiddle: 3, fileSep: 4, repoName: 5 };
-  assert.equal(promptFormatFor(fim), 'fim');
-  assert.deepEqual(completionPrompt(fim, 'repo', 'src/a.ts', cursor), [
-    { special: 'repoName' },
-    { text: 'repo\n' },
-    { special: 'fileSep' },
-    { text: 'src/a.ts\n' },
-    { special: 'fimPrefix' },
-    { text: 'a = ', cut: 'start' },
-    { special: 'fimSuffix' },
-    { text: '\nb', cut: 'end' },
-    { special: 'fimMiddle' },
-  ]);
+  const head = [{ special: 'repoName' }, { text: 'repo\n' }, { special: 'fileSep' }, { text: 'src/a.ts\n' }];
+  const prefix = [{ special: 'fimPrefix' }, { text: 'a = ', cut: 'start' }];
+  const suffix = [{ special: 'fimSuffix' }, { text: '\nb', cut: 'end' }];
+  assert.equal(promptFormatFor(fim, 'psm'), 'psm');
+  assert.equal(promptFormatFor(fim, 'spm'), 'spm');
+  assert.deepEqual(completionPrompt(fim, 'psm', 'repo', 'src/a.ts', cursor), [...head, ...prefix, ...suffix, { special: 'fimMiddle' }]);
+  assert.deepEqual(completionPrompt(fim, 'spm', 'repo', 'src/a.ts', cursor), [...head, ...suffix, ...prefix, { special: 'fimMiddle' }]);
   const plain = { eos: [0], fileSep: 4 };
-  assert.equal(promptFormatFor(plain), 'prefix');
-  assert.deepEqual(completionPrompt(plain, 'repo', 'src/a.ts', cursor), [{ special: 'fileSep' }, { text: 'src/a.ts\n' }, { text: 'a = ', cut: 'start' }]);
+  assert.equal(promptFormatFor(plain, 'spm'), 'prefix');
+  assert.deepEqual(completionPrompt(plain, 'spm', 'repo', 'src/a.ts', cursor), [{ special: 'fileSep' }, { text: 'src/a.ts\n' }, { text: 'a = ', cut: 'start' }]);
 });

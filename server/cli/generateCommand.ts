@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { CancelSource, JobFailedError, ModelHost, Priority, type CancelSignal } from '../worker/modelHost';
+import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import { cancelOnInterrupt, parseNumber } from './cliArgs';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,11 +29,7 @@ export async function generateCommand(args: string[]): Promise<number> {
   if (!values.model) throw new Error('--model DIR is required');
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined)) throw new Error('give exactly one of --prompt and --prompt-file');
   const prompt = values.prompt ?? readFileSync(values['prompt-file']!, 'utf8');
-  const number = (name: string, value: string, integer: boolean) => {
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number, not "${value}"`);
-    return parsed;
-  };
+  const number = parseNumber;
   const options = {
     maxTokens: number('max-tokens', values['max-tokens'], true),
     temperature: number('temperature', values.temperature, false),
@@ -82,15 +79,4 @@ export async function generateCommand(args: string[]): Promise<number> {
     await host.dispose();
   }
   return 0;
-}
-
-/** A cancel signal raised by the first Ctrl-C (a second one ends the process as usual). */
-function cancelOnInterrupt(): { signal: CancelSignal; dispose(): void } {
-  const source = new CancelSource();
-  const onInterrupt = () => {
-    process.removeListener('SIGINT', onInterrupt);
-    source.cancel();
-  };
-  process.on('SIGINT', onInterrupt);
-  return { signal: source.signal, dispose: () => process.removeListener('SIGINT', onInterrupt) };
 }

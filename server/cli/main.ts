@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { generateCommand } from './generateCommand';
 import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
+import { evalCommand, evalUsage } from './evalCommand';
 
 interface Command {
   summary: string;
@@ -18,6 +19,11 @@ const commands: Record<string, Command> = {
     usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int4] [--json] [--graph-cache DIR | --no-graph-cache]',
     run: generateCommand,
   },
+  eval: {
+    summary: "Complete EVAL.md's JSONL cases, one greedy line each; predictions to --out, exact match / edit similarity / identifier match per kind.",
+    usage: evalUsage,
+    run: evalCommand,
+  },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',
     usage: 'heed bench engine --model DIR [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]',
@@ -29,7 +35,7 @@ const commands: Record<string, Command> = {
     run: makeRandomModelCommand,
   },
   'make-tiny-model': {
-    summary: 'Write the small deterministic test model (a Hugging Face folder) that Heed embeds until a trained one ships.',
+    summary: 'Write the small deterministic test model (a Hugging Face folder) that tests load in a second.',
     usage: 'heed make-tiny-model --out DIR [--corpus DIR]',
     run: makeTinyModelCommand,
   },

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('--help lists the commands; an unknown command fails with the list', () => {
   const help = execFileSync(process.execPath, [heed, '--help'], { encoding: 'utf8' });
-  for (const command of ['generate', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['generate', 'eval', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
   const unknown = spawnSync(process.execPath, [heed, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -56,4 +56,46 @@ test('Ctrl-C cancels a generation between forward passes', async () => {
   assert.equal(code, 130, stderr);
   assert.match(stderr, /cancelled/);
   assert.ok(Date.now() - started < 2000, 'cancellation should take effect within a forward pass or two');
+});
+
+test('eval completes each case, writes a line per case, and prints the metrics per kind', () => {
+  const cases = join(work, 'cases.jsonl');
+  const workspace = { 'src/util.ts': 'export const LIMIT = 10;\n' };
+  const lines = [
+    { id: 'a', kind: 'in_file', workspace, path: 'src/a.ts', prefix: 'const total = ', suffix: '\n', target: 'items.length;' },
+    { id: 'b', kind: 'cross_file', workspace, path: 'src/b.ts', prefix: 'import { LIMIT } from "./util";\n', suffix: '', target: 'const max = LIMIT;' },
+    { id: 'c', kind: 'cross_file', workspace, path: 'src/c.ts', prefix: 'let x = ', suffix: '', target: '1;', note: 'unknown fields are ignored' },
+  ];
+  writeFileSync(cases, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const out = join(work, 'pred.jsonl');
+  const summaryFile = join(work, 'summary.json');
+  const stdout = execFileSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--context-tokens', '1024', '--summary-out', summaryFile], { encoding: 'utf8', env });
+  const predictions = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(predictions.map((p) => p.id), ['a', 'b', 'c']);
+  for (const p of predictions) {
+    assert.equal(typeof p.prediction, 'string');
+    assert.ok(!p.prediction.includes('\n'));
+    assert.ok(p.prompt_tokens > 0 && p.prompt_tokens <= 1024);
+    assert.ok(p.context_files === 1, 'the workspace file fits the budget');
+  }
+  assert.match(stdout, /^in_file\s+1\s/m);
+  assert.match(stdout, /^cross_file\s+2\s/m);
+  assert.match(stdout, /^all\s+3\s/m);
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  assert.equal(summary.cases, 3);
+  assert.equal(summary.kinds.all.cases, 3);
+
+  const limited = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--limit', '1', '--no-context'], { encoding: 'utf8', env });
+  assert.equal(limited.status, 0, limited.stderr);
+  const one = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(one.length, 1);
+  assert.equal(one[0].context_files, 0);
+
+  const headAware = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware'], { encoding: 'utf8', env });
+  assert.equal(headAware.status, 1);
+  assert.match(headAware.stderr, /--kv head-aware is not available/);
+  writeFileSync(cases, '{"id": 1}\n');
+  const bad = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model], { encoding: 'utf8', env });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /cases\.jsonl:1: "id" must be a string/);
 });

@@ -1,0 +1,164 @@
+// heed eval: completion cases (EVAL.md's JSONL) through the engine, one greedy line each.
+// Writes one JSON line per case to --out as it goes (Ctrl-C keeps what was written and
+// prints the summary of the cases done), shows progress on stderr, and prints exact
+// match, edit similarity and identifier match per kind.
+
+import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
+import { loadTokenizer } from '../engine/tokenizer';
+import { readCases } from '../eval/cases';
+import { casePrompt } from '../eval/casePrompt';
+import { scoreLine, summarize, type LineScore } from '../eval/metrics';
+import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import { cancelOnInterrupt, parseNumber } from './cliArgs';
+
+const defaultContextTokens = 8192;
+
+export const evalUsage =
+  'heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR [--kv dense] [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]';
+
+export async function evalCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      cases: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      kv: { type: 'string', default: 'dense' },
+      'context-tokens': { type: 'string' },
+      'no-context': { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      'prefix-tokens': { type: 'string', default: '2048' },
+      'suffix-tokens': { type: 'string', default: '512' },
+      'max-tokens': { type: 'string', default: '48' },
+      'summary-out': { type: 'string' },
+      threads: { type: 'string', default: '2' },
+      weights: { type: 'string', default: 'fp32' },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      'no-graph-cache': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.cases || !values.out || !values.model) throw new Error('--cases FILE, --out FILE and --model DIR are required');
+  // Only the dense cache exists; the head-aware policies arrive with their cache.
+  if (values.kv !== 'dense') throw new Error(`--kv ${values.kv} is not available; the engine's KV cache is dense (the only policy: dense)`);
+  const requestedContextTokens = values['context-tokens'] === undefined ? undefined : parseNumber('context-tokens', values['context-tokens'], true);
+  const budget = {
+    contextTokens: requestedContextTokens ?? defaultContextTokens,
+    prefixTokens: parseNumber('prefix-tokens', values['prefix-tokens']!, true),
+    suffixTokens: parseNumber('suffix-tokens', values['suffix-tokens']!, true),
+    withContext: !values['no-context'],
+  };
+  const maxTokens = parseNumber('max-tokens', values['max-tokens']!, true);
+  let cases = readCases(values.cases);
+  if (values.limit !== undefined) cases = cases.slice(0, parseNumber('limit', values.limit, true));
+  if (cases.length === 0) throw new Error(`${values.cases} holds no cases`);
+
+  const modelPath = resolve(values.model);
+  const tokenizer = loadTokenizer(modelPath); // on this thread, to plan each prompt's budget
+  const host = new ModelHost(join(__dirname, 'modelWorker.js'));
+  const cancel = cancelOnInterrupt();
+  const out = openSync(values.out, 'w');
+  const done: Array<{ kind: string; score: LineScore }> = [];
+  const progress = new Progress(cases.length);
+  let interrupted = false;
+  try {
+    const model = await host.load({
+      modelPath,
+      threads: parseNumber('threads', values.threads!, true),
+      weightFormat: parseWeightFormat(values.weights!),
+      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+    });
+    for (const line of model.log) process.stderr.write(`${line}\n`);
+    // Without --context-tokens: 8192, or what the model's positions leave room for.
+    if (requestedContextTokens === undefined) budget.contextTokens = Math.min(defaultContextTokens, model.config.maxPositions - maxTokens);
+    if (budget.contextTokens + maxTokens > model.config.maxPositions) {
+      throw new Error(`--context-tokens ${budget.contextTokens} plus --max-tokens ${maxTokens} exceed the model's ${model.config.maxPositions} positions`);
+    }
+    for (const c of cases) {
+      const prompt = casePrompt(c, tokenizer, model.fimOrder, budget);
+      const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] };
+      const result = await host.generate(prompt.parts, budget.contextTokens, options, cancel.signal, Priority.Background);
+      const prediction = result.text.split('\n')[0];
+      const score = scoreLine(prediction, c.target);
+      done.push({ kind: c.kind, score });
+      const record = {
+        id: c.id,
+        kind: c.kind,
+        prediction,
+        exact_match: score.exactMatch,
+        edit_similarity: Math.round(score.editSimilarity * 100) / 100,
+        identifier_match: score.identifierMatch,
+        prompt_tokens: result.promptTokens,
+        reused_tokens: result.reusedTokens,
+        context_files: prompt.contextFiles,
+        ttft_ms: Math.round(result.ttftMs * 10) / 10,
+        kv_bytes: result.kvBytes,
+      };
+      writeSync(out, JSON.stringify(record) + '\n');
+      progress.update(done.length, done.filter((d) => d.score.exactMatch).length);
+    }
+  } catch (error) {
+    if (!(error instanceof JobFailedError && error.cancelled)) throw error;
+    interrupted = true;
+  } finally {
+    progress.finish();
+    closeSync(out);
+    cancel.dispose();
+    await host.dispose();
+  }
+
+  const summary = summarize(done);
+  const report = {
+    model: modelPath,
+    cases_file: resolve(values.cases),
+    cases: done.length,
+    of: cases.length,
+    kv: values.kv,
+    context_tokens: budget.withContext ? budget.contextTokens : 0,
+    no_context: !budget.withContext,
+    kinds: summary,
+  };
+  if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
+  console.log(formatSummary(summary));
+  if (interrupted) {
+    process.stderr.write(`heed: cancelled after ${done.length} of ${cases.length} cases; ${values.out} holds them\n`);
+    return 130;
+  }
+  return 0;
+}
+
+function formatSummary(summary: ReturnType<typeof summarize>): string {
+  const lines = ['kind            cases  exact match  edit similarity  identifier match'];
+  for (const [kind, s] of Object.entries(summary).sort(([a], [b]) => (a === 'all' ? 1 : b === 'all' ? -1 : a.localeCompare(b)))) {
+    const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+    lines.push(`${kind.padEnd(16)}${String(s.cases).padStart(5)}  ${percent(s.exact_match).padStart(11)}  ${s.edit_similarity.toFixed(1).padStart(15)}  ${percent(s.identifier_match).padStart(16)}`);
+  }
+  return lines.join('\n');
+}
+
+/** A progress bar on a terminal, a line every tenth of the cases otherwise. */
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastTenth = -1;
+  private readonly started = Date.now();
+
+  constructor(private readonly total: number) {}
+
+  update(done: number, exact: number): void {
+    const line = `${done}/${this.total} cases, exact match ${((exact / done) * 100).toFixed(1)} %, ${((Date.now() - this.started) / 1000).toFixed(0)} s`;
+    if (this.tty) {
+      const width = 30;
+      const filled = Math.round((done / this.total) * width);
+      process.stderr.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${line}`);
+    } else if (Math.floor((done * 10) / this.total) > this.lastTenth) {
+      this.lastTenth = Math.floor((done * 10) / this.total);
+      process.stderr.write(`${line}\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}

@@ -7,7 +7,8 @@
 // reads keys in JS. The price of the layout: growing the capacity moves every head's rows,
 // and attention also runs over the unfilled tail. Capacity therefore grows in steps of an
 // eighth (rounded up to 256 tokens): the tail stays under an eighth of the buffer, and the
-// moves cost O(1) per token amortized.
+// moves cost O(1) per token amortized. Truncating to a quarter of the capacity or less
+// shrinks it again (see truncate).
 //
 // Appending copies only the new tokens' rows: O(numKvHeads * seqLen * headDim) per layer.
 
@@ -20,6 +21,8 @@ export interface KvShape {
 
 const capacityStepTokens = 256; // capacities are multiples of this
 const growthDivisor = 8; // grow by at least capacity / 8
+const shrinkDivisor = 4; // truncating to a quarter of the capacity or less shrinks it
+const shrinkAboveTokens = 1024; // small caches never shrink
 
 export class KvCache {
   private keys: Float32Array[] = []; // per layer: [numKvHeads, capacity, headDim]
@@ -91,20 +94,32 @@ export class KvCache {
     this.lengthTokens += seqLen;
   }
 
-  /** Forgets positions [length, this.length); keeps the buffers for reuse. */
+  /**
+   * Forgets positions [length, this.length). The buffers are kept for reuse, unless what
+   * remains fills at most a quarter of them: then they shrink to fit, because attention
+   * runs over the whole capacity and a new long prompt after a short common prefix would
+   * pay for the old, larger capacity in every chunk of its prefill.
+   */
   truncate(length: number): void {
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`truncate(${length}): not a length`);
     this.lengthTokens = Math.min(this.lengthTokens, length);
+    if (this.capacityTokens > shrinkAboveTokens && this.lengthTokens * shrinkDivisor <= this.capacityTokens) {
+      this.resize(Math.max(capacityStepTokens, Math.ceil(this.lengthTokens / capacityStepTokens) * capacityStepTokens));
+    }
   }
 
   /** Ensures room for `tokens` positions, growing by at least an eighth (bounded by maxPositions). */
   reserve(tokens: number): void {
-    const { numLayers, maxPositions } = this.shape;
+    const { maxPositions } = this.shape;
     if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
     if (tokens <= this.capacityTokens) return;
     const wanted = Math.max(tokens, this.capacityTokens + Math.ceil(this.capacityTokens / growthDivisor));
-    const capacity = Math.min(Math.ceil(wanted / capacityStepTokens) * capacityStepTokens, maxPositions);
-    for (let l = 0; l < numLayers; l++) {
+    this.resize(Math.min(Math.ceil(wanted / capacityStepTokens) * capacityStepTokens, maxPositions));
+  }
+
+  /** New buffers of `capacity` tokens holding the filled rows (capacity >= length). */
+  private resize(capacity: number): void {
+    for (let l = 0; l < this.shape.numLayers; l++) {
       this.keys[l] = this.regrow(this.keys[l], capacity);
       this.values[l] = this.regrow(this.values[l], capacity);
     }

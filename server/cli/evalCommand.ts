@@ -60,7 +60,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const host = new ModelHost(join(__dirname, 'modelWorker.js'));
   const cancel = cancelOnInterrupt();
   const out = openSync(values.out, 'w');
-  const done: Array<{ kind: string; score: LineScore }> = [];
+  const done: Array<{ kind: string; score: LineScore; distance?: number }> = [];
   const progress = new Progress(cases.length);
   let interrupted = false;
   try {
@@ -82,7 +82,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       const result = await host.generate(prompt.parts, budget.contextTokens, options, cancel.signal, Priority.Background);
       const prediction = result.text.split('\n')[0];
       const score = scoreLine(prediction, c.target);
-      done.push({ kind: c.kind, score });
+      done.push({ kind: c.kind, score, ...(c.needle_distance_tokens !== undefined ? { distance: c.needle_distance_tokens } : {}) });
       const record = {
         id: c.id,
         kind: c.kind,
@@ -109,7 +109,10 @@ export async function evalCommand(args: string[]): Promise<number> {
     await host.dispose();
   }
 
-  const summary = summarize(done);
+  // Needle cases are also reported per distance: that is their point.
+  const byDistance = summarize(done.flatMap((d) => (d.distance !== undefined ? [{ kind: `${d.kind} ${d.distance}`, score: d.score }] : [])));
+  delete byDistance.all;
+  const summary = { ...summarize(done), ...byDistance };
   const report = {
     model: modelPath,
     cases_file: resolve(values.cases),
@@ -131,7 +134,7 @@ export async function evalCommand(args: string[]): Promise<number> {
 
 function formatSummary(summary: ReturnType<typeof summarize>): string {
   const lines = ['kind            cases  exact match  edit similarity  identifier match'];
-  for (const [kind, s] of Object.entries(summary).sort(([a], [b]) => (a === 'all' ? 1 : b === 'all' ? -1 : a.localeCompare(b)))) {
+  for (const [kind, s] of Object.entries(summary).sort(([a], [b]) => (a === 'all' ? 1 : b === 'all' ? -1 : a.localeCompare(b, 'en', { numeric: true })))) {
     const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
     lines.push(`${kind.padEnd(16)}${String(s.cases).padStart(5)}  ${percent(s.exact_match).padStart(11)}  ${s.edit_similarity.toFixed(1).padStart(15)}  ${percent(s.identifier_match).padStart(16)}`);
   }

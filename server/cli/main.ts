@@ -6,6 +6,7 @@ import { generateCommand } from './generateCommand';
 import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
 import { evalCommand, evalUsage } from './evalCommand';
+import { casesCommand, casesUsage } from './casesCommand';
 
 interface Command {
   summary: string;
@@ -23,6 +24,11 @@ const commands: Record<string, Command> = {
     summary: "Complete EVAL.md's JSONL cases, one greedy line each; predictions to --out, exact match / edit similarity / identifier match per kind.",
     usage: evalUsage,
     run: evalCommand,
+  },
+  cases: {
+    summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',
+    usage: casesUsage,
+    run: casesCommand,
   },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',

@@ -16,6 +16,8 @@ export interface CompletionCase {
   language?: string;
   /** The repository's name for `<|repo_name|>`; "workspace" when absent. */
   repo?: string;
+  /** Needle cases: tokens between the definition and its use. */
+  needle_distance_tokens?: number;
 }
 
 export class CaseFormatError extends Error {
@@ -56,6 +58,7 @@ function parseCase(text: string, file: string, line: number): CompletionCase {
     target: r.target as string,
     ...(typeof r.language === 'string' ? { language: r.language } : {}),
     ...(typeof r.repo === 'string' ? { repo: r.repo } : {}),
+    ...(typeof r.needle_distance_tokens === 'number' ? { needle_distance_tokens: r.needle_distance_tokens } : {}),
   };
 }
 

@@ -20,7 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('--help lists the commands; an unknown command fails with the list', () => {
   const help = execFileSync(process.execPath, [heed, '--help'], { encoding: 'utf8' });
-  for (const command of ['generate', 'eval', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['generate', 'eval', 'cases', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
   const unknown = spawnSync(process.execPath, [heed, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -98,4 +98,18 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   const bad = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model], { encoding: 'utf8', env });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /cases\.jsonl:1: "id" must be a string/);
+});
+
+test('cases writes repo cases from a folder, and needle cases only with a model to count tokens', () => {
+  const out = join(work, 'generated.jsonl');
+  const repo = spawnSync(process.execPath, [heed, 'cases', 'repo', join(root, 'sample-workspace'), '--out', out, '--count', '4'], { encoding: 'utf8', env });
+  assert.equal(repo.status, 0, repo.stderr);
+  const cases = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(cases.length > 0 && cases.every((c) => typeof c.target === 'string' && c.workspace));
+  const noModel = spawnSync(process.execPath, [heed, 'cases', 'needle', join(root, 'sample-workspace'), '--out', out], { encoding: 'utf8', env });
+  assert.equal(noModel.status, 1);
+  assert.match(noModel.stderr, /--model DIR is required/);
+  const needles = spawnSync(process.execPath, [heed, 'cases', 'needle', join(root, 'sample-workspace'), '--model', model, '--out', out, '--distances', '300', '--per-distance', '2'], { encoding: 'utf8', env });
+  assert.equal(needles.status, 0, needles.stderr);
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 2);
 });

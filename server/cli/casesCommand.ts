@@ -1,0 +1,50 @@
+// heed cases: make completion cases (EVAL.md's JSONL) from any folder of code.
+//   heed cases repo DIR --out FILE [--count 60] [--seed 1]
+//   heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]
+// A needle's distance is counted in the model's tokens, so needle cases need --model.
+
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadTokenizer } from '../engine/tokenizer';
+import { needleCases, readSourceFiles, repoCases } from '../eval/caseGen';
+import { parseNumber } from './cliArgs';
+
+export const casesUsage =
+  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]';
+
+export async function casesCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      model: { type: 'string' },
+      count: { type: 'string', default: '60' },
+      distances: { type: 'string', default: '2048,8192,16000' },
+      'per-distance': { type: 'string', default: '30' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const [kind, dir] = positionals;
+  if ((kind !== 'repo' && kind !== 'needle') || !dir || positionals.length !== 2) throw new Error(`usage: ${casesUsage}`);
+  if (!values.out) throw new Error('--out FILE is required');
+  const seed = parseNumber('seed', values.seed!, true);
+  const files = readSourceFiles(resolve(dir));
+  if (files.length === 0) throw new Error(`${dir} holds no source files (.py, .ts, .tsx, .js, …)`);
+
+  let cases;
+  if (kind === 'repo') {
+    cases = repoCases(basename(resolve(dir)), files, parseNumber('count', values.count!, true), seed);
+  } else {
+    if (!values.model) throw new Error('needle cases count their distance in tokens: --model DIR is required');
+    const tokenizer = loadTokenizer(resolve(values.model));
+    const distances = values.distances!.split(',').map((d) => parseNumber('distances', d, true));
+    cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed);
+  }
+  writeFileSync(values.out, cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length > 0 ? '\n' : ''));
+  const kinds = new Map<string, number>();
+  for (const c of cases) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+  process.stderr.write(`${cases.length} cases from ${files.length} files (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}) in ${values.out}\n`);
+  return 0;
+}

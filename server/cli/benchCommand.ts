@@ -1,8 +1,10 @@
-// heed bench engine | heed make-random-model: speed measurement of the engine.
+// heed bench engine | heed bench plot | heed make-random-model: speed measurement of the engine.
 
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineBench } from '../bench/engineBench';
+import { plotRecords, type BenchRecord } from '../bench/plot';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
@@ -19,7 +21,8 @@ const positiveInteger = (name: string, value: string): number => numberList(name
 
 export async function benchCommand(args: string[]): Promise<number> {
   const [what, ...rest] = args;
-  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine)`);
+  if (what === 'plot') return plotCommand(rest);
+  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, plot)`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -62,5 +65,34 @@ export async function makeRandomModelCommand(args: string[]): Promise<number> {
   if (!values.shape || !values.out) throw new Error(`--shape NAME and --out DIR are required (shapes: ${Object.keys(benchShapes).join(', ')})`);
   const shape = makeRandomModel(values.out, values.shape, positiveInteger('seed', values.seed!));
   console.log(`wrote ${values.shape} (${(parameterCount(shape) / 1e6).toFixed(1)}M parameters, random weights) to ${values.out}`);
+  return 0;
+}
+
+/** heed bench plot --in FILE.jsonl [--out-dir DIR] [--title T]: one SVG per metric swept over context lengths. */
+function plotCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { in: { type: 'string' }, 'out-dir': { type: 'string' }, title: { type: 'string' } } });
+  if (!values.in) throw new Error('--in FILE.jsonl is required');
+  const records: BenchRecord[] = [];
+  for (const [i, line] of readFileSync(values.in, 'utf8').split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let record: BenchRecord;
+    try {
+      record = JSON.parse(line) as BenchRecord;
+    } catch (e) {
+      throw new Error(`${values.in}:${i + 1}: not JSON (${(e as Error).message})`);
+    }
+    if (typeof record.metric !== 'string' || typeof record.median !== 'number') throw new Error(`${values.in}:${i + 1}: not a result record (metric, median)`);
+    records.push(record);
+  }
+  const name = basename(values.in).replace(/\.jsonl$/, '');
+  const outDir = values['out-dir'] ?? join(values.in, '..', 'plots');
+  const charts = plotRecords(records, values.title ?? name);
+  if (charts.size === 0) throw new Error(`${values.in} has no metric measured at two or more context lengths`);
+  mkdirSync(outDir, { recursive: true });
+  for (const [metric, svg] of charts) {
+    const file = join(outDir, `${name}-${metric}.svg`);
+    writeFileSync(file, svg);
+    console.log(file);
+  }
   return 0;
 }

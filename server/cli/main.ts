@@ -31,8 +31,8 @@ const commands: Record<string, Command> = {
     run: casesCommand,
   },
   bench: {
-    summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out.',
-    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]',
+    summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out. heed bench plot draws them (SVG per metric).',
+    usage: 'heed bench engine --model DIR [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache] | heed bench plot --in FILE.jsonl [--out-dir DIR] [--title T]',
     run: benchCommand,
   },
   'make-random-model': {

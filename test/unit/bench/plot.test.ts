@@ -1,0 +1,29 @@
+// SVG charts of benchmark records.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { plotRecords } from '../../../server/bench/plot';
+
+const record = (metric: string, context: number, median: number, threads: number) => ({
+  metric, context_tokens: context, median, min: median * 0.9, max: median * 1.1, runs: 3, commit: 'abc', model: 'm', threads, load_avg_1m: 1.5,
+});
+
+test('one chart per metric swept over contexts, one line per configuration, legend of what differs', () => {
+  const charts = plotRecords(
+    [record('decode_tps', 1024, 150, 2), record('decode_tps', 4096, 90, 2), record('decode_tps', 1024, 80, 1), record('decode_tps', 4096, 50, 1), record('prefill_tps', 512, 3000, 2), { metric: 'load_ms', median: 800 }],
+    'test run',
+  );
+  assert.deepEqual([...charts.keys()], ['decode_tps'], 'prefill has one context only and load_ms none: no chart');
+  const svg = charts.get('decode_tps')!;
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal(svg.match(/<polyline /g)?.length, 2);
+  assert.match(svg, />threads=2</);
+  assert.match(svg, />threads=1</);
+  assert.doesNotMatch(svg, />model=m</, 'fields shared by every line stay out of the legend');
+  assert.match(svg, /Decode, tokens\/s — test run/);
+});
+
+test('a re-run of a configuration replaces its earlier point', () => {
+  const svg = plotRecords([record('decode_tps', 1024, 150, 2), record('decode_tps', 4096, 90, 2), record('decode_tps', 4096, 95, 2)], 't').get('decode_tps')!;
+  assert.equal(svg.match(/<circle /g)?.length, 2);
+  assert.match(svg, /95\.0 at 4096/);
+});

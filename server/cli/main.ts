@@ -7,6 +7,7 @@ import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
 import { evalCommand, evalUsage } from './evalCommand';
 import { casesCommand, casesUsage } from './casesCommand';
+import { convertCommand, convertUsage } from './convertCommand';
 
 interface Command {
   summary: string;
@@ -29,6 +30,11 @@ const commands: Record<string, Command> = {
     summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',
     usage: casesUsage,
     run: casesCommand,
+  },
+  convert: {
+    summary: 'Write a Qwen2 checkpoint folder as a GGUF file (f16) that llama.cpp loads with the same tokenizer.',
+    usage: convertUsage,
+    run: convertCommand,
   },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out. heed bench plot draws them (SVG per metric).',

@@ -20,7 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('--help lists the commands; an unknown command fails with the list', () => {
   const help = execFileSync(process.execPath, [heed, '--help'], { encoding: 'utf8' });
-  for (const command of ['generate', 'eval', 'cases', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['generate', 'eval', 'cases', 'convert', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
   const unknown = spawnSync(process.execPath, [heed, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);

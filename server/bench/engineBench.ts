@@ -55,7 +55,8 @@ export function currentCommit(): string {
   }
 }
 
-function randomTokens(count: number, vocabSize: number, seed: number): number[] {
+/** Seeded random token ids: the same ids for every system measured. */
+export function randomTokens(count: number, vocabSize: number, seed: number): number[] {
   const random = seededRandom(seed);
   return Array.from({ length: count }, () => Math.floor(random() * vocabSize));
 }

@@ -65,7 +65,7 @@ export function plotRecords(records: BenchRecord[], title: string): Map<string, 
 }
 
 function chart(metric: string, title: string, contexts: number[], series: Map<string, Map<number, BenchRecord>>): string {
-  const width = 720;
+  const width = 880;
   const plotTop = 48;
   const plotLeft = 72;
   const plotWidth = 440;
@@ -87,7 +87,7 @@ function chart(metric: string, title: string, contexts: number[], series: Map<st
   }
   for (const c of contexts) {
     out.push(`<line x1="${x(c)}" x2="${x(c)}" y1="${plotTop}" y2="${plotTop + plotHeight}" stroke="#eee"/>`);
-    out.push(`<text x="${x(c)}" y="${plotTop + plotHeight + 16}" text-anchor="middle">${c >= 1024 ? `${c / 1024}k` : c}</text>`);
+    out.push(`<text x="${x(c)}" y="${plotTop + plotHeight + 16}" text-anchor="middle">${c % 1024 === 0 ? `${c / 1024}k` : c.toLocaleString('en-US')}</text>`);
   }
   out.push(`<text x="${plotLeft + plotWidth / 2}" y="${plotTop + plotHeight + 36}" text-anchor="middle">context tokens (log scale)</text>`);
   [...series.entries()].forEach(([key, points], i) => {
@@ -102,7 +102,9 @@ function chart(metric: string, title: string, contexts: number[], series: Map<st
     for (const r of sorted) out.push(`<circle cx="${x(r.context_tokens!)}" cy="${y(r.median)}" r="3" fill="${color}"><title>${escapeXml(`${key}: ${r.median.toFixed(1)} at ${r.context_tokens}`)}</title></circle>`);
     const legendY = plotTop + 8 + i * 20;
     out.push(`<line x1="${plotLeft + plotWidth + 16}" x2="${plotLeft + plotWidth + 36}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2"/>`);
-    out.push(`<text x="${plotLeft + plotWidth + 42}" y="${legendY + 4}" font-size="10">${escapeXml(legendLabel(key, series))}</text>`);
+    const label = legendLabel(key, series);
+    const shown = label.length > 56 ? `${label.slice(0, 55)}…` : label;
+    out.push(`<text x="${plotLeft + plotWidth + 42}" y="${legendY + 4}" font-size="10">${escapeXml(shown)}<title>${escapeXml(label)}</title></text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
+import { runPeerBench } from '../bench/peerBench';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
@@ -22,7 +23,8 @@ const positiveInteger = (name: string, value: string): number => numberList(name
 export async function benchCommand(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'plot') return plotCommand(rest);
-  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, plot)`);
+  if (what === 'peer') return peerCommand(rest);
+  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, peer, plot)`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -94,5 +96,33 @@ function plotCommand(args: string[]): number {
     writeFileSync(file, svg);
     console.log(file);
   }
+  return 0;
+}
+
+/** heed bench peer --model DIR --out FILE: Heed and llama.cpp on the same model and token ids, interleaved. */
+async function peerCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      prefill: { type: 'string', default: '512,2048,8192' },
+      decode: { type: 'string', default: '1024,4096' },
+      'decode-tokens': { type: 'string', default: '64' },
+      runs: { type: 'string', default: '3' },
+      threads: { type: 'string', default: '2' },
+      out: { type: 'string' },
+    },
+  });
+  if (!values.model) throw new Error('--model DIR is required');
+  await runPeerBench({
+    modelPath: values.model,
+    prefillContexts: numberList('prefill', values.prefill!),
+    decodeContexts: numberList('decode', values.decode!),
+    decodeTokens: positiveInteger('decode-tokens', values['decode-tokens']!),
+    runs: positiveInteger('runs', values.runs!),
+    threads: positiveInteger('threads', values.threads!),
+    out: values.out ?? join('bench', 'results', `peer-${basename(values.model)}.jsonl`),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   return 0;
 }

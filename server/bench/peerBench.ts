@@ -1,0 +1,105 @@
+// Heed against llama.cpp in the same run: the same model (converted to GGUF by Heed's own
+// converter), the same token ids, the same threads, measurements interleaved run by run so
+// that the machine's load falls on both alike. Cold prefill (a fresh sequence; for
+// llama.cpp a cleared one) and greedy decode after a context, as in engineBench.ts.
+// llama.cpp runs through node-llama-cpp's prebuilt CPU binaries.
+
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { convertToGguf } from '../convert/gguf';
+import { loadModel } from '../engine/loadModel';
+import { argmax } from '../engine/sampling';
+import { currentCommit, median, randomTokens, type EngineBenchOptions } from './engineBench';
+
+/** The engine benchmark's options, less the engine-only ones (chunking, graph cache, weight format). */
+export type PeerBenchOptions = Pick<EngineBenchOptions, 'modelPath' | 'prefillContexts' | 'decodeContexts' | 'decodeTokens' | 'runs' | 'threads' | 'out' | 'log'>;
+
+export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'heed-peer-'));
+  const gguf = join(work, 'model.gguf');
+  convertToGguf(options.modelPath, gguf, basename(options.modelPath));
+  const heed = await loadModel(options.modelPath, { threads: options.threads });
+  const { getLlama } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const peerModel = await llama.loadModel({ modelPath: gguf });
+  const longest = Math.max(...options.prefillContexts, ...options.decodeContexts.map((c) => c + options.decodeTokens));
+  const peerContext = await peerModel.createContext({ contextSize: longest + 16, threads: options.threads, flashAttention: true });
+  const peer = peerContext.getSequence();
+  type Ids = Parameters<typeof peer.evaluateWithoutGeneratingNewTokens>[0];
+  const commit = currentCommit();
+
+  const record = (system: 'heed' | 'llama.cpp', metric: string, values: number[], extra: { context_tokens: number; [field: string]: unknown }) => {
+    const r = {
+      metric,
+      ...extra,
+      kv: system === 'heed' ? 'dense' : 'peer',
+      ...(system === 'llama.cpp' ? { peer: 'llama.cpp (node-llama-cpp 3.22.1, f16 GGUF, flash attention)' } : { weights: 'fp32' }),
+      model: heed.name,
+      median: median(values),
+      min: Math.min(...values),
+      max: Math.max(...values),
+      runs: values.length,
+      commit,
+      threads: options.threads,
+      load_avg_1m: Number(loadavg()[0].toFixed(2)),
+    };
+    mkdirSync(dirname(options.out), { recursive: true });
+    appendFileSync(options.out, JSON.stringify(r) + '\n');
+    options.log(`${system.padEnd(10)} ${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, load ${r.load_avg_1m})`);
+  };
+
+  try {
+    const vocab = heed.config.vocabSize;
+    for (const context of options.prefillContexts) {
+      const ids = randomTokens(context, vocab, context);
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        let t0 = performance.now();
+        heed.newSequence().append(ids);
+        ours.push((context * 1000) / (performance.now() - t0));
+        await peer.clearHistory();
+        t0 = performance.now();
+        await peer.evaluateWithoutGeneratingNewTokens(ids as unknown as Ids);
+        theirs.push((context * 1000) / (performance.now() - t0));
+      }
+      record('heed', 'prefill_tps', ours, { scenario: 'cold', context_tokens: context });
+      record('llama.cpp', 'prefill_tps', theirs, { scenario: 'cold', context_tokens: context });
+    }
+    for (const context of options.decodeContexts) {
+      const ids = randomTokens(context, vocab, context);
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      const sequence = heed.newSequence();
+      let logits = sequence.append(ids);
+      const afterContext = logits;
+      await peer.clearHistory();
+      await peer.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1) as unknown as Ids);
+      for (let run = 0; run < options.runs; run++) {
+        sequence.truncate(context);
+        logits = afterContext;
+        let t0 = performance.now();
+        for (let i = 0; i < options.decodeTokens; i++) logits = sequence.append([argmax(logits)]);
+        ours.push((options.decodeTokens * 1000) / (performance.now() - t0));
+        // llama.cpp: the context's last token is evaluated with the decode, then N tokens come out.
+        await peer.eraseContextTokenRanges([{ start: context - 1, end: peer.nextTokenIndex }]);
+        let produced = 0;
+        t0 = performance.now();
+        for await (const token of peer.evaluate(ids.slice(-1) as unknown as Ids, { temperature: 0 })) {
+          void token;
+          if (++produced >= options.decodeTokens) break;
+        }
+        theirs.push((options.decodeTokens * 1000) / (performance.now() - t0));
+      }
+      record('heed', 'decode_tps', ours, { context_tokens: context, decode_tokens: options.decodeTokens });
+      record('llama.cpp', 'decode_tps', theirs, { context_tokens: context, decode_tokens: options.decodeTokens });
+    }
+  } finally {
+    await peerContext.dispose();
+    await peerModel.dispose();
+    await llama.dispose();
+    await heed.dispose();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -7,11 +7,8 @@ import { join } from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-/**
- * Native and runtime-loaded packages stay outside the bundles and ship in node_modules.
- * node-llama-cpp (a dev dependency) is loaded only by `heed bench peer`, from the checkout.
- */
-const nativeExternals = ['onnxruntime-node', 'vscode', 'node-llama-cpp'];
+/** Native and runtime-loaded packages stay outside the bundles and ship in node_modules. */
+const nativeExternals = ['onnxruntime-node', 'vscode'];
 
 const common = {
   bundle: true,

@@ -14,6 +14,8 @@ if [ "${HEED_SKIP_E2E:-0}" != "1" ]; then
   echo "== end-to-end set-up"
   bash scripts/setup-e2e.sh
 fi
+echo "== llama.cpp for the GGUF test (cached outside the repo)"
+bash scripts/setup-peer.sh
 echo "== tests"
 mapfile -t tests < <(find out/test -name '*.test.js' | sort)
 node --test --test-concurrency=1 "${tests[@]}"

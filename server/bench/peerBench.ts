@@ -2,7 +2,7 @@
 // converter), the same token ids, the same threads, measurements interleaved run by run so
 // that the machine's load falls on both alike. Cold prefill (a fresh sequence; for
 // llama.cpp a cleared one) and greedy decode after a context, as in engineBench.ts.
-// llama.cpp runs through node-llama-cpp's prebuilt CPU binaries.
+// llama.cpp runs through node-llama-cpp's prebuilt CPU binaries (scripts/setup-peer.sh).
 
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { convertToGguf } from '../convert/gguf';
 import { loadModel } from '../engine/loadModel';
 import { argmax } from '../engine/sampling';
 import { currentCommit, median, randomTokens, type EngineBenchOptions } from './engineBench';
+import { loadLlamaCpp } from './llamaCpp';
 
 /** The engine benchmark's options, less the engine-only ones (chunking, graph cache, weight format). */
 export type PeerBenchOptions = Pick<EngineBenchOptions, 'modelPath' | 'prefillContexts' | 'decodeContexts' | 'decodeTokens' | 'runs' | 'threads' | 'out' | 'log'>;
@@ -20,13 +21,11 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
   const gguf = join(work, 'model.gguf');
   convertToGguf(options.modelPath, gguf, basename(options.modelPath));
   const heed = await loadModel(options.modelPath, { threads: options.threads });
-  const { getLlama } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const llama = await loadLlamaCpp();
   const peerModel = await llama.loadModel({ modelPath: gguf });
   const longest = Math.max(...options.prefillContexts, ...options.decodeContexts.map((c) => c + options.decodeTokens));
   const peerContext = await peerModel.createContext({ contextSize: longest + 16, threads: options.threads, flashAttention: true });
   const peer = peerContext.getSequence();
-  type Ids = Parameters<typeof peer.evaluateWithoutGeneratingNewTokens>[0];
   const commit = currentCommit();
 
   const record = (system: 'heed' | 'llama.cpp', metric: string, values: number[], extra: { context_tokens: number; [field: string]: unknown }) => {
@@ -61,7 +60,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
         ours.push((context * 1000) / (performance.now() - t0));
         await peer.clearHistory();
         t0 = performance.now();
-        await peer.evaluateWithoutGeneratingNewTokens(ids as unknown as Ids);
+        await peer.evaluateWithoutGeneratingNewTokens(ids);
         theirs.push((context * 1000) / (performance.now() - t0));
       }
       record('heed', 'prefill_tps', ours, { scenario: 'cold', context_tokens: context });
@@ -75,7 +74,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
       let logits = sequence.append(ids);
       const afterContext = logits;
       await peer.clearHistory();
-      await peer.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1) as unknown as Ids);
+      await peer.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1));
       for (let run = 0; run < options.runs; run++) {
         sequence.truncate(context);
         logits = afterContext;
@@ -86,7 +85,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
         await peer.eraseContextTokenRanges([{ start: context - 1, end: peer.nextTokenIndex }]);
         let produced = 0;
         t0 = performance.now();
-        for await (const token of peer.evaluate(ids.slice(-1) as unknown as Ids, { temperature: 0 })) {
+        for await (const token of peer.evaluate(ids.slice(-1), { temperature: 0 })) {
           void token;
           if (++produced >= options.decodeTokens) break;
         }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadTokenizer } from '../../server/engine/tokenizer';
+import { loadLlamaCpp } from '../../server/bench/llamaCpp';
 
 const root = join(__dirname, '..', '..', '..');
 const heed = join(root, 'bin', 'heed.js');
@@ -29,8 +30,7 @@ test('the converted model tokenizes as Heed does and gives the reference log-pro
   const parity = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'heed-code-30m', 'tokenizer-parity.json'), 'utf8')) as { cases: Array<{ text: string }> };
   const tokenizer = loadTokenizer(modelDir);
 
-  const { getLlama } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const llama = await loadLlamaCpp(); // installed by scripts/setup-peer.sh, which npm test runs
   const model = await llama.loadModel({ modelPath: gguf });
   try {
     for (const { text } of parity.cases) {
@@ -46,8 +46,7 @@ test('the converted model tokenizes as Heed does and gives the reference log-pro
       const logSumExp = max + Math.log(logits.reduce((sum, x) => sum + Math.exp(x - max), 0));
       let worst = 0;
       let compared = 0;
-      const ids = reference.ids as unknown as ReturnType<typeof model.tokenize>; // llama.cpp's branded token ids
-      for await (const out of context.getSequence().evaluateWithMetadata(ids, { probabilities: true }, { temperature: 0 })) {
+      for await (const out of context.getSequence().evaluateWithMetadata(reference.ids, { probabilities: true }, { temperature: 0 })) {
         for (const [token, p] of out.probabilities) {
           if (p < 1e-4) continue;
           worst = Math.max(worst, Math.abs(Math.log(p) - (logits[token] - logSumExp)));

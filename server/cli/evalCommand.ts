@@ -51,9 +51,10 @@ export async function evalCommand(args: string[]): Promise<number> {
     withContext: !values['no-context'],
   };
   const maxTokens = parseNumber('max-tokens', values['max-tokens']!, true);
-  let cases = readCases(values.cases);
+  const read = readCases(values.cases);
+  let cases = read.cases;
   if (values.limit !== undefined) cases = cases.slice(0, parseNumber('limit', values.limit, true));
-  if (cases.length === 0) throw new Error(`${values.cases} holds no cases`);
+  if (cases.length === 0 && read.problems.length === 0) throw new Error(`${values.cases} holds no cases`);
 
   const modelPath = resolve(values.model);
   const tokenizer = loadTokenizer(modelPath); // on this thread, to plan each prompt's budget
@@ -62,6 +63,12 @@ export async function evalCommand(args: string[]): Promise<number> {
   const out = openSync(values.out, 'w');
   const done: Array<{ kind: string; score: LineScore; distance?: number }> = [];
   const progress = new Progress(cases.length);
+  // A malformed line, or a case that cannot run, is reported in --out and the run goes on.
+  const failed: string[] = [];
+  for (const problem of read.problems) {
+    writeSync(out, JSON.stringify({ id: `line ${problem.line}`, error: problem.message }) + '\n');
+    failed.push(`line ${problem.line}`);
+  }
   let interrupted = false;
   try {
     const model = await host.load({
@@ -77,9 +84,19 @@ export async function evalCommand(args: string[]): Promise<number> {
       throw new Error(`--context-tokens ${budget.contextTokens} plus --max-tokens ${maxTokens} exceed the model's ${model.config.maxPositions} positions`);
     }
     for (const c of cases) {
-      const prompt = casePrompt(c, tokenizer, model.fimOrder, budget);
-      const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] };
-      const result = await host.generate(prompt.parts, budget.contextTokens, options, cancel.signal, Priority.Background);
+      let prompt: ReturnType<typeof casePrompt>;
+      let result: Awaited<ReturnType<typeof host.generate>>;
+      try {
+        prompt = casePrompt(c, tokenizer, model.fimOrder, budget);
+        const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] };
+        result = await host.generate(prompt.parts, budget.contextTokens, options, cancel.signal, Priority.Background);
+      } catch (error) {
+        if (error instanceof JobFailedError && error.cancelled) throw error;
+        writeSync(out, JSON.stringify({ id: c.id, kind: c.kind, error: (error as Error).message }) + '\n');
+        failed.push(c.id);
+        progress.update(done.length + failed.length - read.problems.length, done.filter((d) => d.score.exactMatch).length);
+        continue;
+      }
       const prediction = result.text.split('\n')[0];
       const score = scoreLine(prediction, c.target);
       done.push({ kind: c.kind, score, ...(c.needle_distance_tokens !== undefined ? { distance: c.needle_distance_tokens } : {}) });
@@ -97,7 +114,7 @@ export async function evalCommand(args: string[]): Promise<number> {
         kv_bytes: result.kvBytes,
       };
       writeSync(out, JSON.stringify(record) + '\n');
-      progress.update(done.length, done.filter((d) => d.score.exactMatch).length);
+      progress.update(done.length + failed.length - read.problems.length, done.filter((d) => d.score.exactMatch).length);
     }
   } catch (error) {
     if (!(error instanceof JobFailedError && error.cancelled)) throw error;
@@ -114,6 +131,8 @@ export async function evalCommand(args: string[]): Promise<number> {
   delete byDistance.all;
   const summary = { ...summarize(done), ...byDistance };
   const report = {
+    errors: failed.length,
+    failed_ids: failed,
     model: modelPath,
     cases_file: resolve(values.cases),
     cases: done.length,
@@ -125,11 +144,12 @@ export async function evalCommand(args: string[]): Promise<number> {
   };
   if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
   console.log(formatSummary(summary));
+  if (failed.length > 0) console.log(`errors          ${String(failed.length).padStart(5)}  (not scored; their lines in ${values.out} say why)`);
   if (interrupted) {
     process.stderr.write(`heed: cancelled after ${done.length} of ${cases.length} cases; ${values.out} holds them\n`);
     return 130;
   }
-  return 0;
+  return done.length === 0 ? 1 : 0;
 }
 
 function formatSummary(summary: ReturnType<typeof summarize>): string {
@@ -150,7 +170,7 @@ class Progress {
   constructor(private readonly total: number) {}
 
   update(done: number, exact: number): void {
-    const line = `${done}/${this.total} cases, exact match ${((exact / done) * 100).toFixed(1)} %, ${((Date.now() - this.started) / 1000).toFixed(0)} s`;
+    const line = `${done}/${this.total} cases, ${exact} exact, ${((Date.now() - this.started) / 1000).toFixed(0)} s`;
     if (this.tty) {
       const width = 30;
       const filled = Math.round((done / this.total) * width);

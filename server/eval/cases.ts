@@ -62,17 +62,26 @@ function parseCase(text: string, file: string, line: number): CompletionCase {
   };
 }
 
-/** Every case of a JSONL file (blank lines skipped); duplicate ids are an error. */
-export function readCases(file: string): CompletionCase[] {
+/**
+ * The cases of a JSONL file (blank lines skipped). A malformed line or a duplicate id does
+ * not stop the reading: it is returned among `problems`, for the run to report.
+ */
+export function readCases(file: string): { cases: CompletionCase[]; problems: CaseFormatError[] } {
   const cases: CompletionCase[] = [];
+  const problems: CaseFormatError[] = [];
   const ids = new Set<string>();
   const lines = readFileSync(file, 'utf8').split('\n');
   for (const [i, text] of lines.entries()) {
     if (text.trim() === '') continue;
-    const c = parseCase(text, file, i + 1);
-    if (ids.has(c.id)) throw new CaseFormatError(file, i + 1, `duplicate id ${JSON.stringify(c.id)}`);
-    ids.add(c.id);
-    cases.push(c);
+    try {
+      const c = parseCase(text, file, i + 1);
+      if (ids.has(c.id)) throw new CaseFormatError(file, i + 1, `duplicate id ${JSON.stringify(c.id)}`);
+      ids.add(c.id);
+      cases.push(c);
+    } catch (e) {
+      if (!(e instanceof CaseFormatError)) throw e;
+      problems.push(e);
+    }
   }
-  return cases;
+  return { cases, problems };
 }

@@ -94,10 +94,21 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   const headAware = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware'], { encoding: 'utf8', env });
   assert.equal(headAware.status, 1);
   assert.match(headAware.stderr, /--kv head-aware is not available/);
+  // Bad input is reported per case and the run goes on: a malformed line, and a case whose
+  // current file alone is over the context budget.
+  const huge = { ...lines[0], id: 'huge', prefix: 'x = 1\n'.repeat(3000) };
+  writeFileSync(cases, ['{"id": 1}', JSON.stringify(lines[0]), JSON.stringify(huge)].join('\n') + '\n');
+  const mixed = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--context-tokens', '512', '--prefix-tokens', '100000'], { encoding: 'utf8', env });
+  assert.equal(mixed.status, 0, mixed.stderr);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => r.id), ['line 1', 'a', 'huge']);
+  assert.match(rows[0].error, /cases\.jsonl:1: "id" must be a string/);
+  assert.equal(typeof rows[1].prediction, 'string');
+  assert.match(rows[2].error, /over the context budget/);
+  assert.match(mixed.stdout, /^errors\s+2\s/m);
   writeFileSync(cases, '{"id": 1}\n');
-  const bad = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model], { encoding: 'utf8', env });
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /cases\.jsonl:1: "id" must be a string/);
+  const onlyBad = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model], { encoding: 'utf8', env });
+  assert.equal(onlyBad.status, 1, 'nothing could run');
 });
 
 test('cases writes repo cases from a folder, and needle cases only with a model to count tokens', () => {

@@ -62,16 +62,16 @@ test('the current file is cut to its token budgets at the far ends', () => {
   assert.ok(texts[1].startsWith('START') && tokenizer.encode(texts[1]).length <= 8, JSON.stringify(texts[1]));
 });
 
-test('case files: a bad line is an error with its line number; duplicates are refused', () => {
+test('case files: a bad line or a duplicate id is a problem with its line number; the other cases are read', () => {
   const dir = tempDir('heed-cases-');
   const good = JSON.stringify(base);
   const file = join(dir, 'cases.jsonl');
   writeFileSync(file, `${good}\n\n${JSON.stringify({ ...base, id: 'c2', extra: 1 })}\n`);
-  assert.deepEqual(readCases(file).map((c) => c.id), ['c1', 'c2']);
-  writeFileSync(file, `${good}\n{"id": "x"}\n`);
-  assert.throws(() => readCases(file), (e: unknown) => e instanceof CaseFormatError && e.line === 2 && /"path"/.test(e.message));
-  writeFileSync(file, `${good}\nnot json\n`);
-  assert.throws(() => readCases(file), (e: unknown) => e instanceof CaseFormatError && e.line === 2);
-  writeFileSync(file, `${good}\n${good}\n`);
-  assert.throws(() => readCases(file), /duplicate id "c1"/);
+  assert.deepEqual(readCases(file).cases.map((c) => c.id), ['c1', 'c2']);
+  writeFileSync(file, `${good}\n{"id": "x"}\nnot json\n${good}\n${JSON.stringify({ ...base, id: 'c3' })}\n`);
+  const { cases, problems } = readCases(file);
+  assert.deepEqual(cases.map((c) => c.id), ['c1', 'c3']);
+  assert.deepEqual(problems.map((p) => p.line), [2, 3, 4]);
+  assert.ok(problems[0] instanceof CaseFormatError && /"path"/.test(problems[0].message));
+  assert.match(problems[2].message, /duplicate id "c1"/);
 });

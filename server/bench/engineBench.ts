@@ -47,6 +47,17 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** A measurement's statistics and the machine's load, as every result record carries them. */
+export function measured(values: number[]): { median: number; min: number; max: number; runs: number; load_avg_1m: number } {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length, load_avg_1m: Number(loadavg()[0].toFixed(2)) };
+}
+
+/** Appends one record to a JSON-lines results file, making its folder if needed. */
+export function appendRecord(out: string, record: object): void {
+  mkdirSync(dirname(out), { recursive: true });
+  appendFileSync(out, JSON.stringify(record) + '\n');
+}
+
 export function currentCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -78,24 +89,21 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
   const commit = currentCommit();
   const records: ResultRecord[] = [];
   const record = (metric: string, values: number[], extra: Record<string, unknown>) => {
+    const { load_avg_1m, ...stats } = measured(values);
     const r: ResultRecord = {
       metric,
       ...extra,
       kv: 'dense',
       model: model.name,
-      median: median(values),
-      min: Math.min(...values),
-      max: Math.max(...values),
-      runs: values.length,
+      ...stats,
       commit,
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
       weights: options.weightFormat ?? 'fp32',
-      load_avg_1m: Number(loadavg()[0].toFixed(2)),
+      load_avg_1m,
     };
     records.push(r);
-    mkdirSync(dirname(options.out), { recursive: true });
-    appendFileSync(options.out, JSON.stringify(r) + '\n');
+    appendRecord(options.out, r);
     options.log(`${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, ${r.runs} runs, load ${r.load_avg_1m})`);
   };
   options.log(`${model.name}: loaded in ${loadMs.toFixed(0)} ms; ${options.threads} thread(s), chunks of ${model.chunkTokens} tokens`);

@@ -4,13 +4,13 @@
 // llama.cpp a cleared one) and greedy decode after a context, as in engineBench.ts.
 // llama.cpp runs through node-llama-cpp's prebuilt CPU binaries (scripts/setup-peer.sh).
 
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { convertToGguf } from '../convert/gguf';
 import { loadModel } from '../engine/loadModel';
 import { argmax } from '../engine/sampling';
-import { currentCommit, median, randomTokens, type EngineBenchOptions } from './engineBench';
+import { appendRecord, currentCommit, measured, randomTokens, type EngineBenchOptions } from './engineBench';
 import { loadLlamaCpp } from './llamaCpp';
 
 /** The engine benchmark's options, less the engine-only ones (chunking, graph cache, weight format). */
@@ -29,22 +29,19 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
   const commit = currentCommit();
 
   const record = (system: 'heed' | 'llama.cpp', metric: string, values: number[], extra: { context_tokens: number; [field: string]: unknown }) => {
+    const { load_avg_1m, ...stats } = measured(values);
     const r = {
       metric,
       ...extra,
       kv: system === 'heed' ? 'dense' : 'peer',
       ...(system === 'llama.cpp' ? { peer: 'llama.cpp (node-llama-cpp 3.22.1, f16 GGUF, flash attention)' } : { weights: 'fp32' }),
       model: heed.name,
-      median: median(values),
-      min: Math.min(...values),
-      max: Math.max(...values),
-      runs: values.length,
+      ...stats,
       commit,
       threads: options.threads,
-      load_avg_1m: Number(loadavg()[0].toFixed(2)),
+      load_avg_1m,
     };
-    mkdirSync(dirname(options.out), { recursive: true });
-    appendFileSync(options.out, JSON.stringify(r) + '\n');
+    appendRecord(options.out, r);
     options.log(`${system.padEnd(10)} ${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, load ${r.load_avg_1m})`);
   };
 

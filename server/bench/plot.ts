@@ -94,8 +94,7 @@ function chart(metric: string, title: string, contexts: number[], series: Map<st
     const color = palette[i % palette.length];
     const sorted = [...points.values()].sort((a, b) => a.context_tokens! - b.context_tokens!);
     if (sorted.every((r) => r.min !== undefined && r.max !== undefined) && sorted.length > 1) {
-      const band = [...sorted.map((r) => `${x(r.context_tokens!)},${y(r.max!)}`), ...sorted.reverse().map((r) => `${x(r.context_tokens!)},${y(r.min!)}`)];
-      sorted.reverse();
+      const band = [...sorted.map((r) => `${x(r.context_tokens!)},${y(r.max!)}`), ...[...sorted].reverse().map((r) => `${x(r.context_tokens!)},${y(r.min!)}`)];
       out.push(`<polygon points="${band.join(' ')}" fill="${color}" opacity="0.12"/>`);
     }
     out.push(`<polyline points="${sorted.map((r) => `${x(r.context_tokens!)},${y(r.median)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);

@@ -94,7 +94,7 @@ export async function evalCommand(args: string[]): Promise<number> {
         if (error instanceof JobFailedError && error.cancelled) throw error;
         writeSync(out, JSON.stringify({ id: c.id, kind: c.kind, error: (error as Error).message }) + '\n');
         failed.push(c.id);
-        progress.update(done.length + failed.length - read.problems.length, done.filter((d) => d.score.exactMatch).length);
+        progress.step(false);
         continue;
       }
       const prediction = result.text.split('\n')[0];
@@ -114,7 +114,7 @@ export async function evalCommand(args: string[]): Promise<number> {
         kv_bytes: result.kvBytes,
       };
       writeSync(out, JSON.stringify(record) + '\n');
-      progress.update(done.length + failed.length - read.problems.length, done.filter((d) => d.score.exactMatch).length);
+      progress.step(score.exactMatch);
     }
   } catch (error) {
     if (!(error instanceof JobFailedError && error.cancelled)) throw error;
@@ -166,10 +166,15 @@ class Progress {
   private readonly tty = process.stderr.isTTY === true;
   private lastTenth = -1;
   private readonly started = Date.now();
+  private done = 0;
+  private exact = 0;
 
   constructor(private readonly total: number) {}
 
-  update(done: number, exact: number): void {
+  /** One more case finished (scored or failed). */
+  step(exactMatch: boolean): void {
+    const done = ++this.done;
+    const exact = (this.exact += Number(exactMatch));
     const line = `${done}/${this.total} cases, ${exact} exact, ${((Date.now() - this.started) / 1000).toFixed(0)} s`;
     if (this.tty) {
       const width = 30;

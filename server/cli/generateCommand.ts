@@ -29,12 +29,11 @@ export async function generateCommand(args: string[]): Promise<number> {
   if (!values.model) throw new Error('--model DIR is required');
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined)) throw new Error('give exactly one of --prompt and --prompt-file');
   const prompt = values.prompt ?? readFileSync(values['prompt-file']!, 'utf8');
-  const number = parseNumber;
   const options = {
-    maxTokens: number('max-tokens', values['max-tokens'], true),
-    temperature: number('temperature', values.temperature, false),
-    topP: number('top-p', values['top-p'], false),
-    seed: number('seed', values.seed, true),
+    maxTokens: parseNumber('max-tokens', values['max-tokens'], true),
+    temperature: parseNumber('temperature', values.temperature, false),
+    topP: parseNumber('top-p', values['top-p'], false),
+    seed: parseNumber('seed', values.seed, true),
     stop: values.stop,
   };
   // The same worker host the language server uses: the model runs off the main thread, so
@@ -44,7 +43,7 @@ export async function generateCommand(args: string[]): Promise<number> {
   try {
     const model = await host.load({
       modelPath: resolve(values.model),
-      threads: number('threads', values.threads, true),
+      threads: parseNumber('threads', values.threads, true),
       weightFormat: parseWeightFormat(values.weights!),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
     });

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { seededRandom } from '../engine/sampling';
 import type { CompletionCase } from './cases';
+import { nearestFirst } from './pathProximity';
 
 const sourceExtensions = /\.(py|ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const skippedFolders = new Set(['node_modules', '.git', 'dist', 'build', 'out', '__pycache__', 'vendor', 'third_party', '.venv', 'venv']);
@@ -63,21 +64,16 @@ function definitions(file: SourceFile): Set<string> {
   return names;
 }
 
-function commonPrefixLength(a: string, b: string): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-}
-
 /** The other files nearest to `path` (longest common path prefix first), up to `maxChars`. */
 function nearestFiles(files: SourceFile[], path: string, maxChars: number): Record<string, string> {
   const workspace: Record<string, string> = {};
   let size = 0;
-  const others = files.filter((f) => f.path !== path).sort((a, b) => commonPrefixLength(b.path, path) - commonPrefixLength(a.path, path) || (a.path < b.path ? -1 : 1));
-  for (const f of others) {
-    if (size + f.text.length > maxChars) continue;
-    workspace[f.path] = f.text;
-    size += f.text.length;
+  const text = new Map(files.map((f) => [f.path, f.text]));
+  for (const other of nearestFirst([...text.keys()].filter((p) => p !== path), path)) {
+    const content = text.get(other)!;
+    if (size + content.length > maxChars) continue;
+    workspace[other] = content;
+    size += content.length;
   }
   return workspace;
 }

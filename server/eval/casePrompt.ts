@@ -10,6 +10,7 @@ import type { FimOrder, Tokenizer } from '../engine/types';
 import type { PromptParts } from '../worker/messages';
 import { completionPrompt } from '../features/completion/prompt';
 import type { CompletionCase } from './cases';
+import { nearestFirst } from './pathProximity';
 
 export interface CaseBudget {
   contextTokens: number;
@@ -24,12 +25,6 @@ export interface CasePrompt {
   /** Workspace files in the prompt, and the tokens the plan gives the whole prompt. */
   contextFiles: number;
   plannedTokens: number;
-}
-
-function commonPrefixLength(a: string, b: string): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }
 
 /** `text` without its first characters, so that at most `maxTokens` tokens remain (approximately, at the cut). */
@@ -54,25 +49,22 @@ export function casePrompt(c: CompletionCase, tokenizer: Tokenizer, fimOrder: Fi
   const fixedTokens = prefix.tokens + suffix.tokens + tokenizer.encode(`${repo}\n${c.path}\n`).length + 6;
   if (fixedTokens > budget.contextTokens) throw new Error(`case ${c.id}: the current file alone takes ${fixedTokens} tokens, over the context budget of ${budget.contextTokens}`);
 
-  const files: Array<{ path: string; tokens: number }> = [];
+  // A needle case keeps its order and stops at the first file that does not fit (its depth
+  // is the point); otherwise the nearest files that fit are kept, the nearest placed last.
+  const needle = c.kind === 'needle';
+  const files: string[] = [];
   let room = budget.contextTokens - fixedTokens;
   if (budget.withContext) {
-    const paths = Object.keys(c.workspace);
-    if (c.kind === 'needle') {
-      for (const path of paths) {
-        const tokens = tokenizer.encode(`${path}\n${c.workspace[path]}`).length + 1;
-        if (tokens > room) break;
-        files.push({ path, tokens });
-        room -= tokens;
+    const paths = needle ? Object.keys(c.workspace) : nearestFirst(Object.keys(c.workspace), c.path);
+    for (const path of paths) {
+      const tokens = tokenizer.encode(`${path}\n${c.workspace[path]}`).length + 1;
+      if (tokens > room) {
+        if (needle) break;
+        continue;
       }
-    } else {
-      paths.sort((a, b) => commonPrefixLength(b, c.path) - commonPrefixLength(a, c.path) || (a < b ? -1 : a > b ? 1 : 0));
-      for (const path of paths) {
-        const tokens = tokenizer.encode(`${path}\n${c.workspace[path]}`).length + 1;
-        if (tokens > room) continue;
-        files.unshift({ path, tokens });
-        room -= tokens;
-      }
+      if (needle) files.push(path);
+      else files.unshift(path);
+      room -= tokens;
     }
   }
 
@@ -80,7 +72,7 @@ export function casePrompt(c: CompletionCase, tokenizer: Tokenizer, fimOrder: Fi
   const headLength = tokenizer.special.repoName !== undefined ? 2 : 0;
   const parts: PromptParts = [
     ...cursorPart.slice(0, headLength),
-    ...files.flatMap(({ path }): PromptParts => [{ special: 'fileSep' }, { text: `${path}\n${c.workspace[path]}` }]),
+    ...files.flatMap((path): PromptParts => [{ special: 'fileSep' }, { text: `${path}\n${c.workspace[path]}` }]),
     ...cursorPart.slice(headLength),
   ];
   return { parts, contextFiles: files.length, plannedTokens: budget.contextTokens - room };

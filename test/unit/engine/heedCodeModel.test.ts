@@ -11,6 +11,8 @@ import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { verifyChecksums } from '../../../server/engine/checkpoint/checksums';
 import { ModelLoadError } from '../../../server/engine/types';
+import { tokenizePrompt } from '../../../server/engine/promptTokens';
+import type { PromptPart } from '../../../server/worker/messages';
 import { maxAbsDiff, tempDir } from './engineFixtures';
 
 // The bundle runs from out/test/unit/engine/, four levels below the repository root.
@@ -35,21 +37,18 @@ test('heed-code-30m: the tokenizer matches Python tokenizers id for id', () => {
   assert.equal(tokenizer.fimOrder, 'spm');
 });
 
-/** Splits text at special-token names and encodes the pieces, as the worker does with prompt parts. */
+const specialParts: Record<string, PromptPart> = {
+  '<|repo_name|>': { special: 'repoName' },
+  '<|file_sep|>': { special: 'fileSep' },
+  '<|fim_prefix|>': { special: 'fimPrefix' },
+  '<|fim_suffix|>': { special: 'fimSuffix' },
+  '<|fim_middle|>': { special: 'fimMiddle' },
+};
+
+/** Text with special-token names, tokenized as the worker tokenizes a prompt's parts. */
 function encodeWithSpecials(tokenizer: ReturnType<typeof loadTokenizer>, text: string): number[] {
-  const names: Record<string, number | undefined> = {
-    '<|repo_name|>': tokenizer.special.repoName,
-    '<|file_sep|>': tokenizer.special.fileSep,
-    '<|fim_prefix|>': tokenizer.special.fimPrefix,
-    '<|fim_suffix|>': tokenizer.special.fimSuffix,
-    '<|fim_middle|>': tokenizer.special.fimMiddle,
-  };
-  const ids: number[] = [];
-  for (const piece of text.split(/(<\|[a-z_]+\|>)/)) {
-    if (piece in names) ids.push(names[piece]!);
-    else ids.push(...tokenizer.encode(piece));
-  }
-  return ids;
+  const parts = text.split(/(<\|[a-z_]+\|>)/).map((piece): PromptPart => specialParts[piece] ?? { text: piece });
+  return tokenizePrompt(tokenizer, parts, Number.MAX_SAFE_INTEGER);
 }
 
 test('heed-code-30m: the engine gives the logits of transformers', async () => {

@@ -3,7 +3,8 @@
 # corpus (this Python installation + the npm packages of npm-packages.txt), tokenizer,
 # token streams, training, export to a Hugging Face folder, evaluation, loss plot.
 #
-#   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--smoke] [--no-compile]
+#   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--eval-parts loss,repo,needle]
+#                        [--smoke] [--no-compile]
 #
 # Without --npm-archive the packages are fetched with fetch_npm_corpus.sh (needs the npm
 # registry). The model lands in WORK/export/heed-code-30m; logs and evals beside it.
@@ -11,7 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work=/tmp/heed-train
 archive=""
-budget=900
+budget=1150
+eval_parts=loss,repo,needle
 smoke=0
 compile=--compile
 while [ $# -gt 0 ]; do
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
     --npm-archive) archive="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --time-budget-s) budget="$2"; shift 2 ;;
+    --eval-parts) eval_parts="$2"; shift 2 ;;
     --smoke) smoke=1; shift ;;
     --no-compile) compile=""; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -26,7 +29,11 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$work"
 shape=()
-if [ "$smoke" = 1 ]; then shape=(--shape smoke --short-len 256 --long-len 512 --batch-tokens 2048); preflight_tokens=2e4; fi
+copy=()
+if [ "$smoke" = 1 ]; then
+  shape=(--shape smoke --short-len 512 --long-len 1024 --batch-tokens 4096); preflight_tokens=2e4
+  copy=(--copy-lengths 512,1024 --copy-samples 200,50)
+fi
 stage() { echo "=== $(date -u +%H:%M:%S) $*"; }
 py() { PYTHONUNBUFFERED=1 "${PYTHON:-python3}" "$@"; }
 
@@ -73,7 +80,7 @@ py "$here/corpus.py" --npm-dir "$npm_dir" --out "$work/corpus" "${limit[@]}"
 stage "tokenizer"
 py "$here/tokenizer_train.py" --corpus "$work/corpus/corpus.jsonl" --sample-mb "$tokenizer_mb" --out "$work/tokenizer"
 stage "token streams"
-py "$here/pack.py" --corpus "$work/corpus/corpus.jsonl" --tokenizer "$work/tokenizer" --out "$work/packed"
+py "$here/pack.py" --corpus "$work/corpus/corpus.jsonl" --tokenizer "$work/tokenizer" --out "$work/packed" "${copy[@]}"
 stage "training (waiting for the preflight)"
 if ! wait "$preflight_pid"; then cat "$work/preflight.log"; echo "run.sh: the preflight failed" >&2; exit 1; fi
 cat "$work/preflight.log"
@@ -88,8 +95,8 @@ py "$here/export.py" --checkpoint "$work/train/model.pt" --tokenizer "$work/toke
 py "$here/plot_loss.py" --log "$work/train/train-log.jsonl" --title "heed-code-30m" --out "$work/export/loss.svg" || echo "run.sh: no loss plot (matplotlib missing?)"
 stage "evaluation"
 if [ "$smoke" = 1 ]; then
-  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --max-repo-cases 6 --needles-per-distance 2 --loss-tokens 100000 --out "$work/eval"
+  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --max-repo-cases 6 --needles-per-distance 2 --loss-tokens 100000 --parts "$eval_parts" --out "$work/eval"
 else
-  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --out "$work/eval"
+  py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --parts "$eval_parts" --out "$work/eval"
 fi
 stage "done"

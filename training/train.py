@@ -38,31 +38,53 @@ def model_config(shape: str, vocab_size: int, special: dict, max_positions: int,
 
 
 class Windows:
-    """Random non-overlapping windows of a flat uint16 stream, as (inputs, targets) int64 on the GPU."""
+    """Random non-overlapping windows of flat uint16 streams, as (inputs, targets) int64 on the GPU.
 
-    def __init__(self, paths: list, seed: int):
+    Each row is a copy window (pack.py's copy-L.u16, aligned, L tokens each) with
+    probability copy_rates[L], else a window of the train streams.
+    """
+
+    def __init__(self, paths: list, copy_paths: dict, copy_rates: dict, seed: int):
         self.streams = [np.memmap(p, dtype=np.uint16, mode='r') for p in paths]
+        self.copy_streams = {n: np.memmap(p, dtype=np.uint16, mode='r') for n, p in copy_paths.items()}
+        self.copy_rates = copy_rates
+        self.copy_orders = {}
+        self.rng = np.random.RandomState(seed)
         self.seed = seed
         self.epoch = -1
         self.length = 0
         self.order = []
+        self.copy_rows = 0
+
+    def copy_start(self, length: int) -> int:
+        order = self.copy_orders.get(length)
+        if not order:
+            count = self.copy_streams[length].size // length - 1  # the last window lacks its next token
+            order = self.copy_orders[length] = list(self.rng.permutation(count))
+        return order.pop() * length
 
     def batch(self, batch_size: int, length: int, device):
-        if length != self.length or len(self.order) < batch_size:
+        copies = self.rng.binomial(batch_size, self.copy_rates.get(length, 0.0)) if length in self.copy_streams else 0
+        plain = batch_size - copies
+        if length != self.length or len(self.order) < plain:
             self.epoch += 1
             self.length = length
             stream = self.streams[self.epoch % len(self.streams)]
             count = (stream.size - 1) // length
             self.order = list(np.random.RandomState(self.seed + self.epoch).permutation(count))
             self.stream = stream
-        starts = [self.order.pop() * length for _ in range(batch_size)]
-        rows = np.stack([self.stream[s:s + length + 1] for s in starts]).astype(np.int64)
+        rows = [self.stream[s:s + length + 1] for s in (self.order.pop() * length for _ in range(plain))]
+        copy_stream = self.copy_streams.get(length)
+        rows += [copy_stream[s:s + length + 1] for s in (self.copy_start(length) for _ in range(copies))]
+        self.copy_rows += copies
+        rows = np.stack(rows).astype(np.int64)
         rows = torch.from_numpy(rows)
         rows = rows.pin_memory().to(device, non_blocking=True) if device.type == 'cuda' else rows
         return rows[:, :-1], rows[:, 1:]
 
 
 def loss_of(model, inputs, targets):
+    """Mean next-token loss; compiled whole with the model, so the fp32 logits are never materialized in full."""
     logits = model(input_ids=inputs).logits
     return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
 
@@ -93,12 +115,14 @@ def main():
     parser.add_argument('--out', required=True)
     parser.add_argument('--shape', default='heed-code-30m', choices=sorted(MODEL_SHAPES))
     parser.add_argument('--seed', type=int, default=1234)
-    parser.add_argument('--target-tokens', type=float, default=5.2e8)
+    parser.add_argument('--target-tokens', type=float, default=5.3e8)
     parser.add_argument('--time-budget-s', type=float, default=1080)
     parser.add_argument('--short-len', type=int, default=4096)
     parser.add_argument('--long-len', type=int, default=16384)
     parser.add_argument('--long-fraction', type=float, default=0.2)
     parser.add_argument('--batch-tokens', type=int, default=65536)
+    parser.add_argument('--copy-rate-short', type=float, default=0.2, help='share of --short-len rows that are copy windows')
+    parser.add_argument('--copy-rate-long', type=float, default=0.4, help='share of --long-len rows that are copy windows')
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--warmup', type=float, default=0.02, help='fraction of progress')
     parser.add_argument('--rope-theta', type=float, default=500000)
@@ -121,13 +145,17 @@ def main():
     model = Qwen2ForCausalLM._from_config(config, attn_implementation='sdpa', dtype=torch.float32).to(device)
     params = sum(p.numel() for p in model.parameters())
     print(f'train: {params / 1e6:.1f}M parameters on {device}', flush=True)
-    forward = torch.compile(model, dynamic=False) if args.compile else model
+    step_loss = torch.compile(loss_of, dynamic=False) if args.compile else loss_of
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.1}, {'params': no_decay, 'weight_decay': 0.0}],
                                   lr=args.lr, betas=(0.9, 0.95), eps=1e-8, fused=device.type == 'cuda')
-    windows = Windows([os.path.join(args.data, f'train-{v}.u16') for v in (1, 2)], args.seed)
+    copy_paths = {n: os.path.join(args.data, f'copy-{n}.u16') for n in (args.short_len, args.long_len)}
+    copy_paths = {n: p for n, p in copy_paths.items() if os.path.exists(p)}
+    print(f'train: copy windows for lengths {sorted(copy_paths)}', flush=True)
+    windows = Windows([os.path.join(args.data, f'train-{v}.u16') for v in (1, 2)], copy_paths,
+                      {args.short_len: args.copy_rate_short, args.long_len: args.copy_rate_long}, args.seed)
     heldout = np.memmap(os.path.join(args.data, 'heldout.u16'), dtype=np.uint16, mode='r')
 
     log = open(os.path.join(args.out, 'train-log.jsonl'), 'w')
@@ -142,7 +170,7 @@ def main():
             group['lr'] = lr
         inputs, targets = windows.batch(batch_size, length, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == 'cuda'):
-            loss = loss_of(forward, inputs, targets)
+            loss = step_loss(model, inputs, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -155,7 +183,7 @@ def main():
         if step % args.log_every == 0 or progress >= 1.0:
             mean_loss = torch.stack(window_loss).mean().item()
             now = time.time()
-            record = {'step': step, 'tokens': tokens, 'seq_len': length, 'loss': round(mean_loss, 4), 'lr': lr,
+            record = {'step': step, 'tokens': tokens, 'copy_rows': windows.copy_rows, 'seq_len': length, 'loss': round(mean_loss, 4), 'lr': lr,
                       'tokens_per_s': round(window_tokens / (now - window_start)), 'elapsed_s': round(now - start, 1)}
             if step % args.eval_every == 0 or progress >= 1.0:
                 record['heldout_loss'] = round(heldout_loss(model, heldout, args.short_len, 16, device), 4)
@@ -167,7 +195,7 @@ def main():
                 raise SystemExit(f'train: loss is {mean_loss} at step {step}')
 
     torch.save({'config': config.to_dict(), 'state_dict': model.state_dict()}, os.path.join(args.out, 'model.pt'))
-    summary = {'parameters': params, 'steps': step, 'tokens': tokens, 'elapsed_s': round(time.time() - start, 1),
+    summary = {'parameters': params, 'steps': step, 'tokens': tokens, 'copy_rows': windows.copy_rows, 'elapsed_s': round(time.time() - start, 1),
                'reached_target_tokens': tokens >= args.target_tokens, **{k: v for k, v in vars(args).items() if k not in ('data', 'out')}}
     with open(os.path.join(args.out, 'train-summary.json'), 'w') as f:
         json.dump(summary, f, indent=1)

@@ -8,6 +8,7 @@ import { benchCommand, makeRandomModelCommand } from './benchCommand';
 import { evalCommand, evalUsage } from './evalCommand';
 import { casesCommand, casesUsage } from './casesCommand';
 import { convertCommand, convertUsage } from './convertCommand';
+import { calibrateCommand, calibrateUsage } from './calibrateCommand';
 
 interface Command {
   summary: string;
@@ -30,6 +31,11 @@ const commands: Record<string, Command> = {
     summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',
     usage: casesUsage,
     run: casesCommand,
+  },
+  calibrate: {
+    summary: "Score every KV head on long-context copy tasks and write the model's head pattern (which heads keep every token, which only sinks + a window).",
+    usage: calibrateUsage,
+    run: calibrateCommand,
   },
   convert: {
     summary: 'Write a Qwen2 checkpoint folder as a GGUF file (f16) that llama.cpp loads with the same tokenizer.',

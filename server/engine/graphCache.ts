@@ -10,9 +10,10 @@
 // An entry is written into `<key>.tmp-<pid>` and renamed into place when complete.
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, utimesSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, utimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExternalDataSink } from './onnx/graphBuilder';
+import { fileSha256, modelSha256 } from './checkpoint/modelHash';
 
 const manifestFormat = 1;
 const graphFile = 'graph.onnx';
@@ -20,18 +21,6 @@ const weightsFile = 'weights.bin';
 const manifestFile = 'manifest.json';
 const alignmentBytes = 4096; // page-aligned data lets ORT map the file instead of copying it
 
-/** sha256 of a file, read in 16 MiB pieces. */
-export function fileSha256(path: string): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(16 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, read));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /**
  * The cache key: the checkpoint's config and weight files (their full contents), the
@@ -40,14 +29,13 @@ export function fileSha256(path: string): string {
  */
 export function graphCacheKey(
   modelDir: string,
-  weightFiles: string[],
   builderFile: string,
   options: Record<string, unknown>,
   knownSha256: ReadonlyMap<string, string> = new Map(),
 ): string {
   const hash = createHash('sha256');
   hash.update(`heed-graph ${manifestFormat}\n${JSON.stringify(options)}\n`);
-  for (const name of ['config.json', ...[...weightFiles].sort()]) hash.update(`${name} ${knownSha256.get(name) ?? fileSha256(join(modelDir, name))}\n`);
+  hash.update(`model ${modelSha256(modelDir, knownSha256)}\n`);
   hash.update(`builder ${fileSha256(builderFile)}\n`);
   return hash.digest('hex').slice(0, 32);
 }

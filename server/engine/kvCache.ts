@@ -63,6 +63,11 @@ export class KvCache {
     return this.headRows(this.keys[layer], head);
   }
 
+  /** Zero-copy view of one head's filled values: [length, headDim]. Valid until the next append. */
+  pastValues(layer: number, head: number): Float32Array {
+    return this.headRows(this.values[layer], head);
+  }
+
   private headRows(buffer: Float32Array | undefined, head: number): Float32Array {
     const { headDim } = this.shape;
     if (!buffer) return new Float32Array(0);

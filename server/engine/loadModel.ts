@@ -1,6 +1,6 @@
 // Loads a Hugging Face checkpoint folder into a runnable model: validates the files, builds
 // the decoder graph, creates the ORT session, and hands out Sequences whose KV caches JS owns.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
@@ -64,8 +64,7 @@ function builtSession(folder: string, config: DecoderConfig, options: LoadOption
  */
 function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions, knownSha256: Map<string, string>): OrtSession {
   const log = options.log ?? (() => undefined);
-  const weightFiles = readdirSync(folder).filter((name) => name.endsWith('.safetensors') || name === 'model.safetensors.index.json');
-  const key = graphCacheEntryName(folder, graphCacheKey(folder, weightFiles, __filename, { weightFormat: options.weightFormat ?? 'fp32' }, knownSha256));
+  const key = graphCacheEntryName(folder, graphCacheKey(folder, __filename, { weightFormat: options.weightFormat ?? 'fp32' }, knownSha256));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
     const weights = readWeights(folder, config);
@@ -173,6 +172,10 @@ class OrtSequence implements Sequence {
 
   keys(layer: number, kvHead: number): Float32Array {
     return this.cache.pastKeys(layer, kvHead);
+  }
+
+  values(layer: number, kvHead: number): Float32Array {
+    return this.cache.pastValues(layer, kvHead);
   }
 
   truncate(length: number): void {

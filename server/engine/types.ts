@@ -77,6 +77,8 @@ export interface Sequence {
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
   keys(layer: number, kvHead: number): Float32Array;
+  /** Zero-copy view of one KV head's cached values: [length, headDim]. Read-only; valid until the next append. */
+  values(layer: number, kvHead: number): Float32Array;
   /** Forgets every token at position >= `length` (half-open [length, this.length)). */
   truncate(length: number): void;
   /** Bytes held by this sequence's KV cache, exactly. */

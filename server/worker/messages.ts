@@ -7,6 +7,8 @@
 import type { DecoderConfig, FimOrder, SpecialTokens } from '../engine/types';
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
+import type { HeadPattern } from '../engine/headPattern';
+import type { CalibrateOptions } from '../calibrate/calibrate';
 
 export interface WorkerInit {
   /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
@@ -16,7 +18,9 @@ export interface WorkerInit {
 export type JobRequest =
   | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
-  | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string };
+  | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
+  /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial text. */
+  | { kind: 'calibrate'; fillerDir: string; options: CalibrateOptions };
 
 /**
  * A prompt as pieces of text and special-token names, tokenized inside the worker. A text
@@ -41,7 +45,8 @@ export interface ModelSummary {
 export type JobResult =
   | { kind: 'load'; model: ModelSummary }
   | { kind: 'generate'; result: GenerateResult }
-  | { kind: 'score'; result: ScoreResult };
+  | { kind: 'score'; result: ScoreResult }
+  | { kind: 'calibrate'; pattern: HeadPattern };
 
 export interface JobError {
   message: string;
@@ -54,5 +59,5 @@ export type ToWorker = { id: number; job: JobRequest };
 export type FromWorker =
   | { id: number; ok: true; result: JobResult }
   | { id: number; ok: false; error: JobError }
-  /** A streamed generation's text so far, after each token (the job goes on). */
+  /** A streamed generation's text so far after each token, or a calibration's progress (the job goes on). */
   | { id: number; partial: string };

@@ -4,6 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PromptParts, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
+import type { HeadPattern } from '../engine/headPattern';
+import type { CalibrateOptions } from '../calibrate/calibrate';
 
 export type LoadRequest = Omit<Extract<JobRequest, { kind: 'load' }>, 'kind'>;
 
@@ -209,6 +211,13 @@ export class ModelHost {
     const result = await this.enqueue({ kind: 'score', context, maxContextTokens, continuation }, Priority.Interactive, signal);
     if (result.kind !== 'score') throw new Error(`unexpected ${result.kind} result`);
     return result.result;
+  }
+
+  /** Calibrates the loaded model's heads (calibrate/calibrate.ts); `onProgress` gets lines such as "3/12 samples, 420 probes". */
+  async calibrate(fillerDir: string, options: CalibrateOptions, signal?: CancelSignal, onProgress?: (line: string) => void): Promise<HeadPattern> {
+    const result = await this.enqueue({ kind: 'calibrate', fillerDir, options }, Priority.Interactive, signal, false, onProgress);
+    if (result.kind !== 'calibrate') throw new Error(`unexpected ${result.kind} result`);
+    return result.pattern;
   }
 
   async dispose(): Promise<void> {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelLoadError } from '../types';
-import { fileSha256 } from '../graphCache';
+import { fileSha256 } from './modelHash';
 
 export const checksumsFile = 'checksums.json';
 

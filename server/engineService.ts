@@ -2,6 +2,8 @@
 // which settings. It owns the ModelHost (the worker) and tells the client about state
 // changes; features ask it for generations.
 
+import type { KvRequest } from './engine/types';
+import { kvLabel } from './engine/kvPolicy';
 import { existsSync } from 'node:fs';
 import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
 import type { ModelSummary, PromptParts } from './worker/messages';
@@ -54,7 +56,9 @@ export class EngineService {
       previous.modelPath !== settings.modelPath ||
       previous.threads !== settings.threads ||
       previous.weightFormat !== settings.weightFormat ||
-      previous.graphCacheDir !== settings.graphCacheDir;
+      previous.graphCacheDir !== settings.graphCacheDir ||
+      previous.kvPolicy !== settings.kvPolicy ||
+      previous.retrievalRatio !== settings.retrievalRatio;
     if (reload) {
       await this.load(settings);
     } else if (!settings.completionEnabled) {
@@ -81,12 +85,17 @@ export class EngineService {
       return;
     }
     try {
-      const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir });
+      const kv: KvRequest = settings.kvPolicy === 'head-aware' ? { policy: 'head-aware', ratio: settings.retrievalRatio } : { policy: 'dense' };
+      const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir, kv });
       for (const line of model.log) this.events.log(line);
+      if (kv.policy === 'head-aware' && model.kv.policy === 'dense' && this.settings === settings) {
+        const why = model.log.find((line) => line.startsWith('Warning: head-aware KV cache not used'));
+        this.events.notice({ severity: 'warning', message: why ?? 'The head-aware KV cache could not be used; the cache is dense.' });
+      }
       // A newer configure() may have replaced these settings while this model loaded.
       if (this.settings !== settings) return;
       this.model = model;
-      this.events.log(`Loaded ${model.name} from ${path} in ${model.loadMs.toFixed(0)} ms (${model.config.modelType}, chunk ${model.chunkTokens} tokens).`);
+      this.events.log(`Loaded ${model.name} from ${path} in ${model.loadMs.toFixed(0)} ms (${model.config.modelType}, chunk ${model.chunkTokens} tokens, KV cache ${kvLabel(model.kv)}).`);
       if (settings.completionEnabled) this.setStatus('ready', this.readyMessage(model));
       else this.setStatus('disabled', 'Inline completions are turned off (heed.completion.enabled)');
     } catch (error) {

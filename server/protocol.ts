@@ -43,6 +43,10 @@ export interface ServerSettings {
   weightFormat: 'fp32' | 'int4';
   /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
   graphCacheDir?: string;
+  /** heed.cache.kvPolicy: every head full (dense), or only the pattern's retrieval heads (head-aware). */
+  kvPolicy: 'dense' | 'head-aware';
+  /** heed.cache.retrievalRatio: the share of heads kept in full under head-aware; the pattern's choice when absent. */
+  retrievalRatio?: number;
 }
 
 /** client → server notification: settings changed; the server reloads what they touch. */

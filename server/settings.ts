@@ -15,6 +15,16 @@ function weightFormatOf(value: unknown): 'fp32' | 'int4' {
   throw new Error(`heed.engine.weights must be "fp32" or "int4", not ${JSON.stringify(value)}`);
 }
 
+function kvPolicyOf(value: unknown): 'dense' | 'head-aware' {
+  if (value === undefined || value === 'dense' || value === 'head-aware') return value ?? 'dense';
+  throw new Error(`heed.cache.kvPolicy must be "dense" or "head-aware", not ${JSON.stringify(value)}`);
+}
+
+function shareOf(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function validateSettings(raw: unknown): ServerSettings {
   if (typeof raw !== 'object' || raw === null) throw new Error('settings are missing');
   const r = raw as Record<string, unknown>;
@@ -29,5 +39,7 @@ export function validateSettings(raw: unknown): ServerSettings {
     threads: integerIn(r.threads, 'heed.engine.threads', 1, 64),
     weightFormat: weightFormatOf(r.weightFormat),
     ...(typeof r.graphCacheDir === 'string' && r.graphCacheDir.length > 0 ? { graphCacheDir: r.graphCacheDir } : {}),
+    kvPolicy: kvPolicyOf(r.kvPolicy),
+    ...(r.retrievalRatio === undefined || r.retrievalRatio === null ? {} : { retrievalRatio: shareOf(r.retrievalRatio, 'heed.cache.retrievalRatio') }),
   };
 }

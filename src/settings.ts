@@ -10,6 +10,7 @@ export const embeddedModelFolder = join('models', 'heed-code-30m');
 export function readSettings(extensionPath: string, globalStoragePath: string): ServerSettings {
   const config = vscode.workspace.getConfiguration('heed');
   const userPath = config.get<string>('model.path', '').trim();
+  const ratio = config.get<number | null>('cache.retrievalRatio', null);
   return {
     modelPath: userPath.length > 0 ? userPath : join(extensionPath, embeddedModelFolder),
     modelIsDefault: userPath.length === 0,
@@ -20,5 +21,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string): 
     threads: config.get<number>('engine.threads', 2),
     weightFormat: config.get<'fp32' | 'int4'>('engine.weights', 'fp32'),
     graphCacheDir: join(globalStoragePath, 'graphs'),
+    kvPolicy: config.get<'dense' | 'head-aware'>('cache.kvPolicy', 'dense'),
+    ...(typeof ratio === 'number' ? { retrievalRatio: ratio } : {}),
   };
 }

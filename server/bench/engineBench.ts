@@ -7,7 +7,8 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { loadModel } from '../engine/loadModel';
 import { argmax, seededRandom } from '../engine/sampling';
-import type { LoadedModel } from '../engine/types';
+import type { KvRequest, LoadedModel } from '../engine/types';
+import { kvLabel } from '../engine/kvPolicy';
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 
 export interface EngineBenchOptions {
@@ -21,6 +22,7 @@ export interface EngineBenchOptions {
   out: string;
   graphCacheDir?: string;
   weightFormat?: WeightFormat;
+  kv?: KvRequest;
   log(line: string): void;
 }
 
@@ -83,6 +85,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
     chunkTokens: options.chunkTokens,
     graphCacheDir: options.graphCacheDir,
     weightFormat: options.weightFormat,
+    kv: options.kv,
     log: options.log,
   });
   const loadMs = performance.now() - started;
@@ -93,7 +96,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
     const r: ResultRecord = {
       metric,
       ...extra,
-      kv: 'dense',
+      kv: kvLabel(model.kv),
       model: model.name,
       ...stats,
       commit,
@@ -139,7 +142,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
         tps.push((options.decodeTokens * 1000) / (performance.now() - t0));
       }
       record('decode_tps', tps, { context_tokens: context, decode_tokens: options.decodeTokens, step_ms_median: Number(median(stepMs).toFixed(3)) });
-      record('kv_bytes_per_token', [sequence.kvBytes / sequence.length], { context_tokens: context, note: 'allocated capacity (grown by doubling) / tokens held' });
+      record('kv_bytes_per_token', [sequence.kvBytes / sequence.length], { context_tokens: context, note: 'bytes of every allocated KV buffer / tokens held' });
     }
     record('peak_rss_mb', [peakRssMB()], { note: 'whole process, after every measurement above' });
   } finally {

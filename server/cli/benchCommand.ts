@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { kvOptions, parseKvRequest } from './cliArgs';
 import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
 import { runPeerBench } from '../bench/peerBench';
@@ -39,9 +40,11 @@ export async function benchCommand(args: string[]): Promise<number> {
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
       weights: { type: 'string', default: 'fp32' },
+      ...kvOptions,
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
+  const kv = parseKvRequest(values);
   const weightFormat = parseWeightFormat(values.weights!);
   const threads = numberList('threads', values.threads!);
   for (const t of threads) {
@@ -56,6 +59,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       out: values.out ?? join('bench', 'results', 'engine.jsonl'),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
       weightFormat,
+      kv,
       log: (line) => console.log(line),
     });
   }

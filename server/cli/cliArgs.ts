@@ -1,6 +1,7 @@
 // Helpers the commands share: numeric options with clear errors, and Ctrl-C as a cancel signal.
 
 import { CancelSource, type CancelSignal } from '../worker/modelHost';
+import type { KvRequest } from '../engine/types';
 
 export function parseNumber(name: string, value: string, integer: boolean): number {
   const parsed = Number(value);
@@ -17,4 +18,34 @@ export function cancelOnInterrupt(): { signal: CancelSignal; dispose(): void } {
   };
   process.on('SIGINT', onInterrupt);
   return { signal: source.signal, dispose: () => process.removeListener('SIGINT', onInterrupt) };
+}
+
+/** The KV options every model-running command takes, for parseArgs. */
+export const kvOptions = {
+  kv: { type: 'string', default: 'dense' },
+  'kv-ratio': { type: 'string' },
+  'kv-sinks': { type: 'string' },
+  'kv-window': { type: 'string' },
+  'head-pattern': { type: 'string' },
+} as const;
+
+export const kvUsage = '[--kv dense|head-aware] [--kv-ratio R] [--kv-sinks S] [--kv-window W] [--head-pattern FILE]';
+
+export function parseKvRequest(values: { kv?: string; 'kv-ratio'?: string; 'kv-sinks'?: string; 'kv-window'?: string; 'head-pattern'?: string }): KvRequest {
+  const policy = values.kv ?? 'dense';
+  const tuning = values['kv-ratio'] ?? values['kv-sinks'] ?? values['kv-window'] ?? values['head-pattern'];
+  if (policy === 'dense') {
+    if (tuning !== undefined) throw new Error('--kv-ratio, --kv-sinks, --kv-window and --head-pattern need --kv head-aware');
+    return { policy };
+  }
+  if (policy !== 'head-aware') throw new Error(`--kv takes dense or head-aware, not "${policy}"`);
+  const ratio = values['kv-ratio'] === undefined ? undefined : parseNumber('kv-ratio', values['kv-ratio'], false);
+  if (ratio !== undefined && (ratio < 0 || ratio > 1)) throw new Error(`--kv-ratio must be in [0, 1], not ${ratio}`);
+  return {
+    policy,
+    ratio,
+    sinks: values['kv-sinks'] === undefined ? undefined : parseNumber('kv-sinks', values['kv-sinks'], true),
+    window: values['kv-window'] === undefined ? undefined : parseNumber('kv-window', values['kv-window'], true),
+    patternFile: values['head-pattern'],
+  };
 }

@@ -12,12 +12,14 @@ import { readCases } from '../eval/cases';
 import { casePrompt } from '../eval/casePrompt';
 import { scoreLine, summarize, type LineScore } from '../eval/metrics';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
-import { cancelOnInterrupt, parseNumber } from './cliArgs';
+import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
+import { kvLabel } from '../engine/kvPolicy';
+import type { KvPolicy } from '../engine/types';
 
 const defaultContextTokens = 8192;
 
 export const evalUsage =
-  'heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR [--kv dense] [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]';
+  `heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR ${kvUsage} [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 export async function evalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,7 +28,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       cases: { type: 'string' },
       out: { type: 'string' },
       model: { type: 'string' },
-      kv: { type: 'string', default: 'dense' },
+      ...kvOptions,
       'context-tokens': { type: 'string' },
       'no-context': { type: 'boolean', default: false },
       limit: { type: 'string' },
@@ -41,8 +43,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     },
   });
   if (!values.cases || !values.out || !values.model) throw new Error('--cases FILE, --out FILE and --model DIR are required');
-  // Only the dense cache exists; the head-aware policies arrive with their cache.
-  if (values.kv !== 'dense') throw new Error(`--kv ${values.kv} is not available; the engine's KV cache is dense (the only policy: dense)`);
+  const kvRequest = parseKvRequest(values);
   const requestedContextTokens = values['context-tokens'] === undefined ? undefined : parseNumber('context-tokens', values['context-tokens'], true);
   const budget = {
     contextTokens: requestedContextTokens ?? defaultContextTokens,
@@ -70,13 +71,16 @@ export async function evalCommand(args: string[]): Promise<number> {
     failed.push(`line ${problem.line}`);
   }
   let interrupted = false;
+  let kvInUse: KvPolicy | undefined;
   try {
     const model = await host.load({
       modelPath,
       threads: parseNumber('threads', values.threads!, true),
       weightFormat: parseWeightFormat(values.weights!),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+      kv: kvRequest,
     });
+    kvInUse = model.kv;
     for (const line of model.log) process.stderr.write(`${line}\n`);
     // Without --context-tokens: 8192, or what the model's positions leave room for.
     if (requestedContextTokens === undefined) budget.contextTokens = Math.min(defaultContextTokens, model.config.maxPositions - maxTokens);
@@ -137,7 +141,8 @@ export async function evalCommand(args: string[]): Promise<number> {
     cases_file: resolve(values.cases),
     cases: done.length,
     of: cases.length,
-    kv: values.kv,
+    kv: kvInUse ? kvLabel(kvInUse) : kvRequest.policy,
+    ...(kvInUse?.policy === 'head-aware' ? { kv_policy: kvInUse } : {}),
     context_tokens: budget.withContext ? budget.contextTokens : 0,
     no_context: !budget.withContext,
     kinds: summary,

@@ -149,7 +149,7 @@ function graphCacheSlug(modelDir: string): string {
  * Keeps the `keepPerModel` most recently used entries of this checkpoint folder (older
  * builds of other engine versions are dropped) and removes temp folders over an hour old.
  */
-export function pruneGraphCache(cacheDir: string, modelDir: string, keepPerModel = 2): void {
+export function pruneGraphCache(cacheDir: string, modelDir: string, keepPerModel = 4): void {
   if (!existsSync(cacheDir)) return;
   const slug = graphCacheSlug(modelDir);
   const mine: { name: string; usedMs: number }[] = [];

@@ -17,6 +17,8 @@ export interface KvShape {
   numKvHeads: number;
   headDim: number;
   maxPositions: number; // capacity never grows beyond this
+  /** Heads held per layer when layers differ (a head-aware cache's full heads); numKvHeads in every layer otherwise. */
+  headsPerLayer?: number[];
 }
 
 const capacityStepTokens = 256; // capacities are multiples of this
@@ -31,6 +33,11 @@ export class KvCache {
   private lengthTokens = 0;
 
   constructor(readonly shape: KvShape) {}
+
+  /** KV heads the cache holds in `layer`. */
+  headsOf(layer: number): number {
+    return this.shape.headsPerLayer?.[layer] ?? this.shape.numKvHeads;
+  }
 
   /** Tokens held: positions [0, length). */
   get length(): number {
@@ -48,12 +55,12 @@ export class KvCache {
     return total;
   }
 
-  /** The layer's whole key buffer [numKvHeads, capacity, headDim], filled in [0, length). Valid until the capacity grows. */
+  /** The layer's whole key buffer [headsOf(layer), capacity, headDim], filled in [0, length). Valid until the capacity grows. */
   layerKeys(layer: number): Float32Array {
     return this.keys[layer];
   }
 
-  /** The layer's whole value buffer [numKvHeads, capacity, headDim], filled in [0, length). */
+  /** The layer's whole value buffer [headsOf(layer), capacity, headDim], filled in [0, length). */
   layerValues(layer: number): Float32Array {
     return this.values[layer];
   }
@@ -77,10 +84,11 @@ export class KvCache {
 
   /**
    * Appends the keys and values of `seqLen` new tokens for one layer, each given as
-   * [numKvHeads, seqLen, headDim]. Call for every layer, then `commit(seqLen)`.
+   * [headsOf(layer), seqLen, headDim]. Call for every layer, then `commit(seqLen)`.
    */
   appendLayer(layer: number, newKeys: Float32Array, newValues: Float32Array, seqLen: number): void {
-    const { numKvHeads, headDim } = this.shape;
+    const { headDim } = this.shape;
+    const numKvHeads = this.headsOf(layer);
     if (newKeys.length !== numKvHeads * seqLen * headDim || newValues.length !== newKeys.length) {
       throw new Error(`layer ${layer}: new K/V hold ${newKeys.length}/${newValues.length} values, expected ${numKvHeads * seqLen * headDim}`);
     }
@@ -125,14 +133,14 @@ export class KvCache {
   /** New buffers of `capacity` tokens holding the filled rows (capacity >= length). */
   private resize(capacity: number): void {
     for (let l = 0; l < this.shape.numLayers; l++) {
-      this.keys[l] = this.regrow(this.keys[l], capacity);
-      this.values[l] = this.regrow(this.values[l], capacity);
+      this.keys[l] = this.regrow(this.keys[l], capacity, this.headsOf(l));
+      this.values[l] = this.regrow(this.values[l], capacity, this.headsOf(l));
     }
     this.capacityTokens = capacity;
   }
 
-  private regrow(old: Float32Array | undefined, capacity: number): Float32Array {
-    const { numKvHeads, headDim } = this.shape;
+  private regrow(old: Float32Array | undefined, capacity: number, numKvHeads: number): Float32Array {
+    const { headDim } = this.shape;
     const grown = new Float32Array(numKvHeads * capacity * headDim); // [numKvHeads, capacity, headDim]
     if (old) {
       const filled = this.lengthTokens * headDim;

@@ -11,7 +11,10 @@ import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type W
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
-import { KvCache } from './kvCache';
+import { DenseKvStore, HeadAwareKvStore, type KvStore } from './kvStore';
+import { headLayout, permuteHeadWeights, type HeadLayout } from './graph/headLayout';
+import { resolveKvPolicy } from './kvPolicy';
+import type { KvPolicy, KvRequest } from './types';
 
 export interface LoadOptions {
   threads?: number; // ORT intra-op threads (2 by default)
@@ -20,6 +23,8 @@ export interface LoadOptions {
   weightFormat?: WeightFormat;
   /** Folder for built graphs (graphCache.ts); without it the graph is built in memory on every load. */
   graphCacheDir?: string;
+  /** The KV cache to build (dense by default); see kvPolicy.ts for what happens when a head-aware one cannot be. */
+  kv?: KvRequest;
   log?: (line: string) => void;
 }
 
@@ -35,8 +40,23 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const config = readDecoderConfig(folder);
   if (!existsSync(join(folder, 'tokenizer.json'))) throw new ModelLoadError('tokenizer.json', 'missing');
   const tokenizer = loadTokenizer(folder);
-  const session = options.graphCacheDir ? cachedSession(folder, config, options.graphCacheDir, options, verified) : builtSession(folder, config, options);
-  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session);
+  const kv = resolveKvPolicy(folder, config, options.kv, verified, options.log ?? (() => undefined));
+  const layout = kv.policy === 'head-aware' ? headLayout(kv.retrieval, config.numKvHeads) : undefined;
+  const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout };
+  const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, verified) : builtSession(folder, graph, options);
+  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout);
+}
+
+/** What the graph is built from besides the weights. */
+interface GraphPlan {
+  config: DecoderConfig;
+  weightFormat?: WeightFormat;
+  layout?: HeadLayout;
+}
+
+function buildGraph(plan: GraphPlan, weights: Map<string, TensorF32>, sink?: Parameters<typeof buildDecoderGraph>[2]): Uint8Array {
+  const ordered = plan.layout ? permuteHeadWeights(plan.config, weights, plan.layout) : weights;
+  return buildDecoderGraph(plan.config, ordered, sink, plan.weightFormat, plan.layout);
 }
 
 /** Queries are fetched only on request (appendWithQueries); a default run copies out the logits and the new keys and values. */
@@ -53,8 +73,8 @@ function readWeights(folder: string, config: DecoderConfig): Map<string, TensorF
 }
 
 /** Reads the weights and builds the graph in memory (the session keeps its own copy). */
-function builtSession(folder: string, config: DecoderConfig, options: LoadOptions, weights = readWeights(folder, config)): OrtSession {
-  return createSession(buildDecoderGraph(config, weights, undefined, options.weightFormat), { threads: options.threads }, defaultFetch(config));
+function builtSession(folder: string, plan: GraphPlan, options: LoadOptions, weights = readWeights(folder, plan.config)): OrtSession {
+  return createSession(buildGraph(plan, weights), { threads: options.threads }, defaultFetch(plan.config));
 }
 
 /**
@@ -62,19 +82,21 @@ function builtSession(folder: string, config: DecoderConfig, options: LoadOption
  * that cannot be written (read-only, full) or a cached graph ORT refuses falls back to a
  * build in memory, with a log line.
  */
-function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, options: LoadOptions, knownSha256: Map<string, string>): OrtSession {
+function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, options: LoadOptions, knownSha256: Map<string, string>): OrtSession {
   const log = options.log ?? (() => undefined);
-  const key = graphCacheEntryName(folder, graphCacheKey(folder, __filename, { weightFormat: options.weightFormat ?? 'fp32' }, knownSha256));
+  const { config } = plan;
+  const graphOptions = { weightFormat: options.weightFormat ?? 'fp32', ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}) };
+  const key = graphCacheEntryName(folder, graphCacheKey(folder, __filename, graphOptions, knownSha256));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
     const weights = readWeights(folder, config);
     try {
       mkdirSync(cacheDir, { recursive: true });
-      path = writeCachedGraph(cacheDir, key, (sink) => buildDecoderGraph(config, weights, sink, options.weightFormat));
+      path = writeCachedGraph(cacheDir, key, (sink) => buildGraph(plan, weights, sink));
       log(`Built the graph of ${basename(folder)} into ${path}.`);
     } catch (error) {
       log(`Could not write the graph cache in ${cacheDir} (${(error as Error).message}); building the graph in memory.`);
-      return builtSession(folder, config, options, weights);
+      return builtSession(folder, plan, options, weights);
     }
   }
   try {
@@ -85,7 +107,7 @@ function cachedSession(folder: string, config: DecoderConfig, cacheDir: string, 
   } catch (error) {
     log(`The cached graph ${path} did not load (${(error as Error).message}); rebuilding it in memory.`);
     rmSync(join(path, '..'), { recursive: true, force: true });
-    return builtSession(folder, config, options);
+    return builtSession(folder, plan, options);
   }
 }
 
@@ -106,10 +128,16 @@ class OrtModel implements LoadedModel {
     readonly tokenizer: Tokenizer,
     readonly chunkTokens: number,
     private readonly session: OrtSession,
+    readonly kv: KvPolicy,
+    private readonly layout: HeadLayout | undefined,
   ) {}
 
   newSequence(): Sequence {
-    return new OrtSequence(this.config, this.chunkTokens, this.session);
+    const { numLayers, numKvHeads, headDim, maxPositions } = this.config;
+    const shape = { numLayers, numKvHeads, headDim, maxPositions };
+    const store: KvStore =
+      this.kv.policy === 'head-aware' && this.layout ? new HeadAwareKvStore(shape, this.layout, { sinks: this.kv.sinks, window: this.kv.window }) : new DenseKvStore(shape);
+    return new OrtSequence(this.config, this.chunkTokens, this.session, store);
   }
 
   async dispose(): Promise<void> {
@@ -118,15 +146,12 @@ class OrtModel implements LoadedModel {
 }
 
 class OrtSequence implements Sequence {
-  private readonly cache: KvCache;
-
   constructor(
     private readonly config: DecoderConfig,
     private readonly chunkTokens: number,
     private readonly session: OrtSession,
-  ) {
-    this.cache = new KvCache({ numLayers: config.numLayers, numKvHeads: config.numKvHeads, headDim: config.headDim, maxPositions: config.maxPositions });
-  }
+    private readonly cache: KvStore,
+  ) {}
 
   get length(): number {
     return this.cache.length;
@@ -167,15 +192,15 @@ class OrtSequence implements Sequence {
     this.checkAppend(tokenIds);
     const queryNames = Array.from({ length: this.config.numLayers }, (_, l) => graphNames.query(l));
     const out = this.forward(tokenIds, 0, n, queryNames);
-    return { logits: out[graphNames.logits], queries: queryNames.map((name) => out[name]) };
+    return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
   keys(layer: number, kvHead: number): Float32Array {
-    return this.cache.pastKeys(layer, kvHead);
+    return this.cache.keys(layer, kvHead);
   }
 
   values(layer: number, kvHead: number): Float32Array {
-    return this.cache.pastValues(layer, kvHead);
+    return this.cache.values(layer, kvHead);
   }
 
   truncate(length: number): void {
@@ -184,28 +209,19 @@ class OrtSequence implements Sequence {
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
   private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = []): Record<string, Float32Array> {
-    const { numLayers, numKvHeads, headDim } = this.config;
+    const { headDim } = this.config;
     const pastLen = this.cache.length;
-    // Grown per pass, not for a whole append: attention runs over the whole capacity (the
-    // unfilled tail masked), so a prefill's early chunks must not see its final size.
-    this.cache.reserve(pastLen + count);
-    const capacity = this.cache.capacity;
+    const feeds: Record<string, FeedTensor> = {};
+    const capacity = this.cache.feedPast(count, feeds);
     const ids = new BigInt64Array(count);
     for (let i = 0; i < count; i++) ids[i] = BigInt(tokenIds[start + i]);
     const { cos, sin } = ropeTables(this.config, pastLen, count);
-    const feeds: Record<string, FeedTensor> = {
-      [graphNames.inputIds]: { type: 'int64', data: ids, dims: [count] },
-      [graphNames.ropeCos]: { type: 'float32', data: cos, dims: [count, headDim / 2] },
-      [graphNames.ropeSin]: { type: 'float32', data: sin, dims: [count, headDim / 2] },
-      [graphNames.attentionMask]: { type: 'float32', data: causalMask(pastLen, capacity, count), dims: [count, capacity + count] },
-    };
-    for (let l = 0; l < numLayers; l++) {
-      feeds[graphNames.pastKey(l)] = { type: 'float32', data: this.cache.layerKeys(l), dims: [numKvHeads, capacity, headDim] };
-      feeds[graphNames.pastValue(l)] = { type: 'float32', data: this.cache.layerValues(l), dims: [numKvHeads, capacity, headDim] };
-    }
+    feeds[graphNames.inputIds] = { type: 'int64', data: ids, dims: [count] };
+    feeds[graphNames.ropeCos] = { type: 'float32', data: cos, dims: [count, headDim / 2] };
+    feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
+    feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(pastLen, capacity, count), dims: [count, capacity + count] };
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
-    for (let l = 0; l < numLayers; l++) this.cache.appendLayer(l, out[graphNames.newKey(l)], out[graphNames.newValue(l)], count);
-    this.cache.commit(count);
+    this.cache.append(out, count);
     return out;
   }
 }

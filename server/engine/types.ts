@@ -85,9 +85,28 @@ export interface Sequence {
   readonly kvBytes: number;
 }
 
+/** Which KV cache to build, as asked (a setting, a CLI flag). */
+export type KvRequest =
+  | { policy: 'dense' }
+  | {
+      policy: 'head-aware';
+      /** The head pattern; the model folder's head-pattern.json when absent. */
+      patternFile?: string;
+      /** Share of KV heads kept in full, chosen by the pattern's scores; the pattern's own choice when absent. */
+      ratio?: number;
+      sinks?: number;
+      window?: number;
+    };
+
+/** The KV cache a loaded model's sequences use (dense when a head-aware request could not be met). */
+export type KvPolicy =
+  | { policy: 'dense' }
+  | { policy: 'head-aware'; patternFile: string; retrieval: number[][]; retrievalRatio: number; sinks: number; window: number };
+
 export interface LoadedModel {
   readonly name: string; // the model folder's base name
   readonly config: DecoderConfig;
+  readonly kv: KvPolicy;
   readonly tokenizer: Tokenizer;
   /** Longest run of tokens one forward pass takes; append() splits longer inputs. */
   readonly chunkTokens: number;

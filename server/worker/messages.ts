@@ -4,7 +4,7 @@
 // forward pass and reads no messages, so the host raises a flag in shared memory that
 // the worker checks between forward passes (`cancelFlag[0] !== 0`).
 
-import type { DecoderConfig, FimOrder, SpecialTokens } from '../engine/types';
+import type { DecoderConfig, FimOrder, KvPolicy, KvRequest, SpecialTokens } from '../engine/types';
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
@@ -16,7 +16,7 @@ export interface WorkerInit {
 }
 
 export type JobRequest =
-  | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string }
+  | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string; kv?: KvRequest }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial text. */
@@ -37,6 +37,8 @@ export interface ModelSummary {
   /** Whether the model has a chat template (an instruct model). */
   hasChatTemplate: boolean;
   chunkTokens: number;
+  /** The KV cache its sequences use (dense when a head-aware request could not be met: the log says why). */
+  kv: KvPolicy;
   loadMs: number;
   /** What the load said along the way (graph cache hits, rebuilds), for the server's log. */
   log: string[];

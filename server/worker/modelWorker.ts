@@ -37,6 +37,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
       threads: job.threads,
       weightFormat: job.weightFormat,
       graphCacheDir: job.graphCacheDir,
+      kv: job.kv,
       log: (line) => log.push(line),
     });
     model = loaded;
@@ -51,6 +52,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
         fimOrder: loaded.tokenizer.fimOrder,
         hasChatTemplate: loaded.tokenizer.chatTemplate !== undefined,
         chunkTokens: loaded.chunkTokens,
+        kv: loaded.kv,
         loadMs: performance.now() - started,
         log,
       },

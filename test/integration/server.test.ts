@@ -51,6 +51,7 @@ const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
   maxPromptTokens: 512,
   threads: 1,
   weightFormat: 'fp32',
+  kvPolicy: 'dense',
   ...overrides,
 });
 

@@ -21,6 +21,14 @@
 // cache is never a graph output, since onnxruntime-node copies every output after each run
 // (FACTS.md).
 //
+// Head-aware graphs (a HeadLayout, graph/headLayout.ts; weights permuted to match) split
+// each layer's KV heads in two: the first retrievalCount[l] keep every token and read
+// past_key.{l} [retrievalCount, capacity, headDim]; the others keep sinks + a window and
+// read window_key.{l} / window_value.{l} [numKvHeads - retrievalCount, windowSlots, headDim],
+// masked by window_mask [1, windowSlots] (every new token of a pass sees the same window
+// slots, then the pass's own tokens causally). new_key.{l} holds all heads in the layout's
+// order; JS routes the rows.
+//
 // Attention over past and new keys is computed as two products and one softmax split in
 // two (a shared row maximum and sum), instead of concatenating the keys and values (a copy
 // of the whole past for every layer and token) or the scores (two more passes over the
@@ -30,6 +38,7 @@ import { GraphBuilder, float, type ExternalDataSink } from '../onnx/graphBuilder
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
+import type { HeadLayout } from './headLayout';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -54,6 +63,9 @@ export const graphNames = {
   newKey: (layer: number) => `new_key.${layer}`,
   newValue: (layer: number) => `new_value.${layer}`,
   query: (layer: number) => `query.${layer}`,
+  windowKey: (layer: number) => `window_key.${layer}`,
+  windowValue: (layer: number) => `window_value.${layer}`,
+  windowMask: 'window_mask',
 };
 
 /** Every weight the graph needs, with its expected shape (Hugging Face names). */
@@ -88,7 +100,13 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
-export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, weightFormat: WeightFormat = 'fp32'): Uint8Array {
+export function buildDecoderGraph(
+  c: DecoderConfig,
+  weights: Map<string, TensorF32>,
+  externalData?: ExternalDataSink,
+  weightFormat: WeightFormat = 'fp32',
+  layout?: HeadLayout,
+): Uint8Array {
   const g = new GraphBuilder(externalData);
   const weight = (name: string): string => {
     const t = weights.get(name);
@@ -108,8 +126,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
 
   const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
-  let capacity: string | undefined;
-  let masks: { past: string; new: string } | undefined;
+  // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
+  const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), g.op('Shape', [ids], { start: 0, end: 1 })], {}, 'capacity'); // [1]
+  const masks = {
+    past: g.op('Slice', [groupMask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past'), // [group*seqLen, capacity]
+    new: g.op('Slice', [groupMask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new'), // [group*seqLen, seqLen]
+  };
+  let windowMask: string | undefined;
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
     // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
@@ -165,30 +188,32 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const vHeads = headsFirst(v, c.numKvHeads, `l${l}_vh`); // [numKvHeads, seqLen, D]
     g.output(kRot, graphNames.newKey(l), DataType.FLOAT, [c.numKvHeads, 'seqLen', D]);
     g.output(vHeads, graphNames.newValue(l), DataType.FLOAT, [c.numKvHeads, 'seqLen', D]);
-    // Query head i uses KV head floor(i / group), so grouping is a free reshape.
-    const qGrouped = g.op('Reshape', [qRot, g.constInt64([c.numKvHeads, -1, D])], {}, `l${l}_qg`); // [numKvHeads, group*seqLen, D]
-
-    const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [c.numKvHeads, 'capacity', D]);
-    const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [c.numKvHeads, 'capacity', D]);
-    capacity ??= g.op('Shape', [pastK], { start: 1, end: 2 }, 'capacity'); // [1]
     const base = `l${l}`;
-    const scoresPast = g.msOp('FusedMatMul', [qGrouped, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [numKvHeads, group*seqLen, capacity]
-    const scoresNew = g.msOp('FusedMatMul', [qGrouped, kRot], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [numKvHeads, group*seqLen, seqLen]
-    // Softmax over [past, new] without joining them: one shared row maximum, exponentials
-    // of each part, one shared sum. Saves the Concat and Slice passes over the past scores.
-    masks ??= {
-      past: g.op('Slice', [groupMask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past'), // [group*seqLen, capacity]
-      new: g.op('Slice', [groupMask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new'), // [group*seqLen, seqLen]
-    };
-    const past = g.op('Add', [scoresPast, masks.past], {}, `${base}_spm`);
-    const fresh = g.op('Add', [scoresNew, masks.new], {}, `${base}_snm`);
-    const rowMax = g.op('Max', [g.op('ReduceMax', [past], { axes: [-1], keepdims: 1 }), g.op('ReduceMax', [fresh], { axes: [-1], keepdims: 1 })], {}, `${base}_max`); // [numKvHeads, group*seqLen, 1]
-    const expPast = g.op('Exp', [g.op('Sub', [past, rowMax])], {}, `${base}_ep`);
-    const expNew = g.op('Exp', [g.op('Sub', [fresh, rowMax])], {}, `${base}_en`);
-    const lastAxis = g.constInt64([-1]);
-    const rowSum = g.op('Add', [g.op('ReduceSum', [expPast, lastAxis], { keepdims: 1 }), g.op('ReduceSum', [expNew, lastAxis], { keepdims: 1 })], {}, `${base}_sum`);
-    const weighted = g.op('Add', [g.op('MatMul', [expPast, pastV]), g.op('MatMul', [expNew, vHeads])], {}, `${base}_wsum`); // [numKvHeads, group*seqLen, D]
-    const attended = g.op('Div', [weighted, rowSum], {}, `${base}_out`);
+    const retrieval = layout ? layout.retrievalCount[l] : c.numKvHeads;
+    const parts: string[] = [];
+    // Query head i uses KV head floor(i / group), so a run of KV heads and its queries are
+    // slices, and grouping is a free reshape to [heads, group*seqLen, D].
+    const heads = (t: string, from: number, to: number, perKv: number, name: string): string =>
+      from === 0 && to === c.numKvHeads ? t : g.op('Slice', [t, g.constInt64([from * perKv]), g.constInt64([to * perKv]), g.constInt64([0])], {}, name);
+    const grouped = (from: number, to: number, name: string): string =>
+      g.op('Reshape', [heads(qRot, from, to, group, `${name}_q`), g.constInt64([to - from, -1, D])], {}, name);
+    if (retrieval > 0) {
+      const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
+      const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
+      const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
+      const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
+      parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), pastK, pastV, kNew, vNew, masks.past, masks.new, scale, retrieval === c.numKvHeads ? base : `${base}_r`));
+    }
+    if (retrieval < c.numKvHeads) {
+      const streaming = c.numKvHeads - retrieval;
+      windowMask ??= g.input(graphNames.windowMask, DataType.FLOAT, [1, 'windowSlots']);
+      const windowK = g.input(graphNames.windowKey(l), DataType.FLOAT, [streaming, 'windowSlots', D]);
+      const windowV = g.input(graphNames.windowValue(l), DataType.FLOAT, [streaming, 'windowSlots', D]);
+      const kNew = heads(kRot, retrieval, c.numKvHeads, 1, `${base}_ks`);
+      const vNew = heads(vHeads, retrieval, c.numKvHeads, 1, `${base}_vs`);
+      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), windowK, windowV, kNew, vNew, windowMask, masks.new, scale, `${base}_s`));
+    }
+    const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, group*seqLen, D]
     // Query head i = kvHead * group + g, so [numKvHeads, group*seqLen, D] is [numHeads, seqLen, D] as laid out.
     const perHead = g.op('Reshape', [attended, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
     const merged = g.op('Reshape', [g.op('Transpose', [perHead], { perm: [1, 0, 2] }), g.constInt64([-1, c.numHeads * D])], {}, `l${l}_attn`); // [seqLen, numHeads*D]
@@ -213,6 +238,26 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       : g.op('Gemm', [normed, c.tieWordEmbeddings ? embed : weight(headName)], { transB: 1 }, 'logits_raw'); // [1, vocab]
   g.output(logits, graphNames.logits, DataType.FLOAT, [1, c.vocabSize]);
   return g.encode(`heed_${c.modelType}_decoder`);
+}
+
+/**
+ * Attention of grouped queries [heads, group*seqLen, D] over a past [heads, slots, D] and
+ * the pass's new keys [heads, seqLen, D]: two products and one softmax split in two (a
+ * shared row maximum and sum) instead of joining the keys and values. Masks are additive:
+ * maskPast broadcasts to [group*seqLen, slots], maskNew is [group*seqLen, seqLen].
+ */
+function attention(g: GraphBuilder, q: string, pastK: string, pastV: string, kNew: string, vNew: string, maskPast: string, maskNew: string, scale: number, base: string): string {
+  const scoresPast = g.msOp('FusedMatMul', [q, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [heads, group*seqLen, slots]
+  const scoresNew = g.msOp('FusedMatMul', [q, kNew], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [heads, group*seqLen, seqLen]
+  const past = g.op('Add', [scoresPast, maskPast], {}, `${base}_spm`);
+  const fresh = g.op('Add', [scoresNew, maskNew], {}, `${base}_snm`);
+  const rowMax = g.op('Max', [g.op('ReduceMax', [past], { axes: [-1], keepdims: 1 }), g.op('ReduceMax', [fresh], { axes: [-1], keepdims: 1 })], {}, `${base}_max`); // [heads, group*seqLen, 1]
+  const expPast = g.op('Exp', [g.op('Sub', [past, rowMax])], {}, `${base}_ep`);
+  const expNew = g.op('Exp', [g.op('Sub', [fresh, rowMax])], {}, `${base}_en`);
+  const lastAxis = g.constInt64([-1]);
+  const rowSum = g.op('Add', [g.op('ReduceSum', [expPast, lastAxis], { keepdims: 1 }), g.op('ReduceSum', [expNew, lastAxis], { keepdims: 1 })], {}, `${base}_sum`);
+  const weighted = g.op('Add', [g.op('MatMul', [expPast, pastV]), g.op('MatMul', [expNew, vNew])], {}, `${base}_wsum`); // [heads, group*seqLen, D]
+  return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
 }
 
 /**

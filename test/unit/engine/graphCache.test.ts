@@ -49,9 +49,11 @@ test('a cached graph gives the in-memory logits, is reused, and is rebuilt when 
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, rms_norm_eps: 1e-5 }));
   await logitsOf(dir, cache);
   assert.equal(readdirSync(cache).length, 2);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, rms_norm_eps: 1e-4 }));
-  await logitsOf(dir, cache);
-  assert.equal(readdirSync(cache).length, 2, 'older entries of the same checkpoint are pruned');
+  for (const [eps, entries] of [[1e-4, 3], [1e-3, 4], [1e-2, 4]]) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, rms_norm_eps: eps }));
+    await logitsOf(dir, cache);
+    assert.equal(readdirSync(cache).length, entries, 'the four most recent entries of a checkpoint folder are kept, older ones pruned');
+  }
 });
 
 test('a cache folder that cannot be written falls back to a build in memory', async () => {

@@ -1,0 +1,39 @@
+// Turns a KV request into the policy a model loads with. A head-aware request needs the
+// model's head pattern (headPattern.ts): a missing, corrupt or foreign pattern, or one
+// asking for heads the model lacks, is refused with the reason and the model loads dense,
+// with a warning in the load log; never a wrong answer.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelSha256 } from './checkpoint/modelHash';
+import { chooseRetrievalHeads, headPatternFileName, parseHeadPattern } from './headPattern';
+import type { DecoderConfig, KvPolicy, KvRequest } from './types';
+
+export function resolveKvPolicy(folder: string, config: DecoderConfig, request: KvRequest | undefined, knownSha256: ReadonlyMap<string, string>, log: (line: string) => void): KvPolicy {
+  if (!request || request.policy === 'dense') return { policy: 'dense' };
+  const patternFile = request.patternFile ?? join(folder, headPatternFileName);
+  const fallBack = (why: string): KvPolicy => {
+    log(`Warning: head-aware KV cache not used, the cache is dense: ${why}`);
+    return { policy: 'dense' };
+  };
+  if (!existsSync(patternFile)) return fallBack(`${patternFile} does not exist (run "heed calibrate" or the command "Heed: Calibrate heads" first)`);
+  try {
+    const target = { sha256: modelSha256(folder, knownSha256), numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads };
+    const pattern = parseHeadPattern(patternFile, readFileSync(patternFile, 'utf8'), target);
+    const sinks = request.sinks ?? pattern.sinks;
+    const window = request.window ?? pattern.window;
+    if (!Number.isInteger(sinks) || !Number.isInteger(window) || sinks < 0 || window < 0 || sinks + window < 1) {
+      return fallBack(`sinks ${sinks} and window ${window} must be whole numbers, not both 0`);
+    }
+    const ratio = request.ratio ?? pattern.retrievalRatio;
+    const retrieval = request.ratio === undefined ? pattern.retrieval : chooseRetrievalHeads(pattern.heads, config.numLayers, ratio);
+    return { policy: 'head-aware', patternFile, retrieval, retrievalRatio: ratio, sinks, window };
+  } catch (error) {
+    return fallBack((error as Error).message);
+  }
+}
+
+/** A short name for records and logs: "dense", or "head-aware r0.25 s16 w496". */
+export function kvLabel(kv: KvPolicy): string {
+  return kv.policy === 'dense' ? 'dense' : `head-aware r${kv.retrievalRatio} s${kv.sinks} w${kv.window}`;
+}

@@ -1,0 +1,221 @@
+// What a Sequence's forward pass needs from its KV cache: the past tensors to feed, and
+// where the pass's new keys and values go. Two policies:
+// - dense: every KV head keeps every token (kvCache.ts), fed as past_key.{l}/past_value.{l}.
+// - head-aware: per layer, the retrieval heads keep every token (a KvCache holding only
+//   them) and the streaming heads keep S sinks and a ring of the W most recent tokens
+//   (window_key.{l}/window_value.{l} [streaming, S + W, headDim] with window_mask), in the
+//   graph's head order (graph/headLayout.ts).
+// Both are owned by JS and fed in place; the graph returns only the new rows.
+
+import { graphNames, maskedScore } from './graph/decoderGraph';
+import type { HeadLayout } from './graph/headLayout';
+import { KvCache, type KvShape } from './kvCache';
+import type { FeedTensor } from './runtime/ortRuntime';
+
+export interface KvStore {
+  readonly length: number;
+  /** Bytes of every buffer the store holds, exactly. */
+  readonly bytes: number;
+  /** Makes room for `count` more tokens, adds the past tensors to `feeds`, and returns the full-past capacity the causal mask spans. */
+  feedPast(count: number, feeds: Record<string, FeedTensor>): number;
+  /** Stores the pass's new_key.{l}/new_value.{l} ([numKvHeads, count, headDim] each, graph order) and counts the tokens. */
+  append(out: Record<string, Float32Array>, count: number): void;
+  truncate(length: number): void;
+  /** A KV head's cached keys [length, headDim] (original head numbering). */
+  keys(layer: number, kvHead: number): Float32Array;
+  values(layer: number, kvHead: number): Float32Array;
+  /** One layer's queries [numHeads, n, headDim] from graph order to the original head order. */
+  originalQueryOrder(layer: number, queries: Float32Array, n: number): Float32Array;
+}
+
+function tensor(data: Float32Array, dims: number[]): FeedTensor {
+  return { type: 'float32', data, dims };
+}
+
+export class DenseKvStore implements KvStore {
+  private readonly cache: KvCache;
+
+  constructor(private readonly shape: KvShape) {
+    this.cache = new KvCache(shape);
+  }
+
+  get length(): number {
+    return this.cache.length;
+  }
+
+  get bytes(): number {
+    return this.cache.bytes;
+  }
+
+  feedPast(count: number, feeds: Record<string, FeedTensor>): number {
+    // Grown per pass, not for a whole append: attention runs over the whole capacity (the
+    // unfilled tail masked), so a prefill's early chunks must not see its final size.
+    this.cache.reserve(this.cache.length + count);
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const capacity = this.cache.capacity;
+    for (let l = 0; l < numLayers; l++) {
+      feeds[graphNames.pastKey(l)] = tensor(this.cache.layerKeys(l), [numKvHeads, capacity, headDim]);
+      feeds[graphNames.pastValue(l)] = tensor(this.cache.layerValues(l), [numKvHeads, capacity, headDim]);
+    }
+    return capacity;
+  }
+
+  append(out: Record<string, Float32Array>, count: number): void {
+    for (let l = 0; l < this.shape.numLayers; l++) this.cache.appendLayer(l, out[graphNames.newKey(l)], out[graphNames.newValue(l)], count);
+    this.cache.commit(count);
+  }
+
+  truncate(length: number): void {
+    this.cache.truncate(length);
+  }
+
+  keys(layer: number, kvHead: number): Float32Array {
+    return this.cache.pastKeys(layer, kvHead);
+  }
+
+  values(layer: number, kvHead: number): Float32Array {
+    return this.cache.pastValues(layer, kvHead);
+  }
+
+  originalQueryOrder(_layer: number, queries: Float32Array): Float32Array {
+    return queries;
+  }
+}
+
+export interface WindowShape {
+  sinks: number;
+  window: number;
+}
+
+export class HeadAwareKvStore implements KvStore {
+  private readonly full: KvCache; // retrieval heads, every token
+  private readonly windowKeys: Float32Array[] = []; // per layer [streaming, slots, headDim]
+  private readonly windowValues: Float32Array[] = [];
+  private readonly slotPosition: Int32Array; // position held by each slot, -1 when empty
+  private readonly windowMask: Float32Array; // [1, slots], rebuilt per pass
+  private readonly slots: number;
+  private lengthTokens = 0;
+
+  constructor(
+    private readonly shape: KvShape,
+    private readonly layout: HeadLayout,
+    private readonly windowShape: WindowShape,
+  ) {
+    this.full = new KvCache({ ...shape, headsPerLayer: layout.retrievalCount });
+    this.slots = windowShape.sinks + windowShape.window;
+    if (this.slots < 1) throw new RangeError('a head-aware cache needs at least one sink or window slot');
+    for (let l = 0; l < shape.numLayers; l++) {
+      const streaming = shape.numKvHeads - layout.retrievalCount[l];
+      this.windowKeys.push(new Float32Array(streaming * this.slots * shape.headDim));
+      this.windowValues.push(new Float32Array(streaming * this.slots * shape.headDim));
+    }
+    this.slotPosition = new Int32Array(this.slots).fill(-1);
+    this.windowMask = new Float32Array(this.slots);
+  }
+
+  get length(): number {
+    return this.lengthTokens;
+  }
+
+  get bytes(): number {
+    let total = this.full.bytes;
+    for (let l = 0; l < this.shape.numLayers; l++) total += this.windowKeys[l].byteLength + this.windowValues[l].byteLength;
+    return total;
+  }
+
+  /** The slot of position p: sinks keep their own, the rest share a ring; -1 when neither (no window). */
+  private slotOf(position: number): number {
+    const { sinks, window } = this.windowShape;
+    if (position < sinks) return position;
+    return window > 0 ? sinks + ((position - sinks) % window) : -1;
+  }
+
+  feedPast(count: number, feeds: Record<string, FeedTensor>): number {
+    this.full.reserve(this.lengthTokens + count);
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const capacity = this.full.capacity;
+    for (let l = 0; l < numLayers; l++) {
+      const retrieval = this.layout.retrievalCount[l];
+      if (retrieval > 0) {
+        feeds[graphNames.pastKey(l)] = tensor(this.full.layerKeys(l), [retrieval, capacity, headDim]);
+        feeds[graphNames.pastValue(l)] = tensor(this.full.layerValues(l), [retrieval, capacity, headDim]);
+      }
+      if (retrieval < numKvHeads) {
+        feeds[graphNames.windowKey(l)] = tensor(this.windowKeys[l], [numKvHeads - retrieval, this.slots, headDim]);
+        feeds[graphNames.windowValue(l)] = tensor(this.windowValues[l], [numKvHeads - retrieval, this.slots, headDim]);
+      }
+    }
+    if (this.layout.retrievalCount.some((r) => r < numKvHeads)) {
+      for (let s = 0; s < this.slots; s++) this.windowMask[s] = this.slotPosition[s] >= 0 ? 0 : maskedScore;
+      feeds[graphNames.windowMask] = tensor(this.windowMask, [1, this.slots]);
+    }
+    return capacity;
+  }
+
+  append(out: Record<string, Float32Array>, count: number): void {
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const { sinks, window } = this.windowShape;
+    const start = this.lengthTokens;
+    // Of a long pass only the sinks and the last `window` tokens land in the ring.
+    const kept: Array<{ row: number; slot: number }> = [];
+    for (let i = 0; i < count; i++) {
+      const position = start + i;
+      if (position < sinks || i >= count - window) {
+        const slot = this.slotOf(position);
+        if (slot >= 0) kept.push({ row: i, slot });
+      }
+    }
+    for (let l = 0; l < numLayers; l++) {
+      const retrieval = this.layout.retrievalCount[l];
+      const newKeys = out[graphNames.newKey(l)];
+      const newValues = out[graphNames.newValue(l)];
+      const split = retrieval * count * headDim;
+      this.full.appendLayer(l, newKeys.subarray(0, split), newValues.subarray(0, split), count);
+      for (let h = retrieval; h < numKvHeads; h++) {
+        for (const { row, slot } of kept) {
+          const from = (h * count + row) * headDim;
+          const to = ((h - retrieval) * this.slots + slot) * headDim;
+          this.windowKeys[l].set(newKeys.subarray(from, from + headDim), to);
+          this.windowValues[l].set(newValues.subarray(from, from + headDim), to);
+        }
+      }
+    }
+    this.full.commit(count);
+    for (const { row, slot } of kept) this.slotPosition[slot] = start + row;
+    this.lengthTokens += count;
+  }
+
+  /** Forgets positions >= length. Ring slots they overwrote are lost: the window is shorter until new tokens fill it. */
+  truncate(length: number): void {
+    this.full.truncate(length);
+    this.lengthTokens = Math.min(this.lengthTokens, length);
+    for (let s = 0; s < this.slots; s++) if (this.slotPosition[s] >= this.lengthTokens) this.slotPosition[s] = -1;
+  }
+
+  private retrievalIndex(layer: number, kvHead: number): number {
+    const index = this.layout.order[layer].indexOf(kvHead);
+    if (index < 0 || index >= this.layout.retrievalCount[layer]) {
+      throw new Error(`KV head ${kvHead} of layer ${layer} keeps only sinks and a window under the head-aware policy; its past is not all cached`);
+    }
+    return index;
+  }
+
+  keys(layer: number, kvHead: number): Float32Array {
+    return this.full.pastKeys(layer, this.retrievalIndex(layer, kvHead));
+  }
+
+  values(layer: number, kvHead: number): Float32Array {
+    return this.full.pastValues(layer, this.retrievalIndex(layer, kvHead));
+  }
+
+  originalQueryOrder(layer: number, queries: Float32Array, n: number): Float32Array {
+    const { numKvHeads, headDim } = this.shape;
+    const group = queries.length / (n * headDim) / numKvHeads; // query heads per KV head
+    const out = new Float32Array(queries.length);
+    const rows = n * headDim;
+    this.layout.order[layer].forEach((kvHead, position) => {
+      for (let g = 0; g < group; g++) out.set(queries.subarray((position * group + g) * rows, (position * group + g + 1) * rows), (kvHead * group + g) * rows);
+    });
+    return out;
+  }
+}

@@ -4,11 +4,14 @@
 
 import type { KvRequest } from './engine/types';
 import { kvLabel } from './engine/kvPolicy';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { defaultCalibrateOptions, describePattern, writeHeadPattern } from './calibrate/calibrate';
 import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
 import type { ModelSummary, PromptParts } from './worker/messages';
 import type { GenerateOptions, GenerateResult } from './engine/generate';
-import type { EngineState, NoticeParams, ServerSettings, StatusParams } from './protocol';
+import type { CalibrateResult, EngineState, NoticeParams, ServerSettings, StatusParams } from './protocol';
 
 export interface EngineServiceEvents {
   status(params: StatusParams): void;
@@ -85,7 +88,11 @@ export class EngineService {
       return;
     }
     try {
-      const kv: KvRequest = settings.kvPolicy === 'head-aware' ? { policy: 'head-aware', ratio: settings.retrievalRatio } : { policy: 'dense' };
+      const editorPattern = this.editorPatternFile(settings);
+      const kv: KvRequest =
+        settings.kvPolicy === 'head-aware'
+          ? { policy: 'head-aware', ratio: settings.retrievalRatio, patternFile: editorPattern && existsSync(editorPattern) ? editorPattern : undefined }
+          : { policy: 'dense' };
       const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir, kv });
       for (const line of model.log) this.events.log(line);
       if (kv.policy === 'head-aware' && model.kv.policy === 'dense' && this.settings === settings) {
@@ -118,6 +125,31 @@ export class EngineService {
 
   async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal): Promise<GenerateResult> {
     return this.host.generate(prompt, maxPromptTokens, options, signal);
+  }
+
+  /** Where a pattern calibrated in the editor for this model folder lives (it takes precedence over the folder's own). */
+  private editorPatternFile(settings: ServerSettings): string | undefined {
+    if (!settings.headPatternDir) return undefined;
+    const id = createHash('sha256').update(settings.modelPath).digest('hex').slice(0, 12);
+    return join(settings.headPatternDir, `${basename(settings.modelPath)}-${id}.json`);
+  }
+
+  /**
+   * Calibrates the loaded model's heads with code from `fillerDir`, writes the pattern into
+   * the editor's storage, and reloads the model when the head-aware cache is chosen.
+   */
+  async calibrate(fillerDir: string, signal: CancelSignal, onProgress: (line: string) => void): Promise<CalibrateResult> {
+    const settings = this.settings;
+    if (!settings || this.state !== 'ready' || !this.model) throw new Error('no model is loaded; calibration needs one');
+    const patternFile = this.editorPatternFile(settings);
+    if (!patternFile) throw new Error('this editor gave Heed no storage folder for head patterns');
+    const pattern = await this.host.calibrate(fillerDir, { ...defaultCalibrateOptions, fillerSource: fillerDir }, signal, onProgress);
+    mkdirSync(dirname(patternFile), { recursive: true });
+    writeHeadPattern(patternFile, pattern);
+    this.events.log(`Wrote the head pattern of ${pattern.model.name} to ${patternFile}:\n${describePattern(pattern)}`);
+    const inUse = settings.kvPolicy === 'head-aware' && this.settings === settings;
+    if (inUse) await this.load(settings);
+    return { patternFile, summary: describePattern(pattern), inUse };
   }
 
   async dispose(): Promise<void> {

@@ -47,6 +47,23 @@ export interface ServerSettings {
   kvPolicy: 'dense' | 'head-aware';
   /** heed.cache.retrievalRatio: the share of heads kept in full under head-aware; the pattern's choice when absent. */
   retrievalRatio?: number;
+  /** Where head patterns made in the editor are kept (the extension's global storage); they take precedence over the model folder's. */
+  headPatternDir?: string;
+}
+
+/**
+ * client → server request (no params): calibrate the loaded model's KV heads on copy tasks
+ * made from the workspace's code. The server reports progress as cancellable work-done
+ * progress and answers with where it wrote the head pattern.
+ */
+export const calibrateRequest = 'heed/calibrate';
+
+export interface CalibrateResult {
+  patternFile: string;
+  /** The pattern, one line per layer, for the output channel. */
+  summary: string;
+  /** Whether the loaded model now uses it (heed.cache.kvPolicy is head-aware). */
+  inUse: boolean;
 }
 
 /** client → server notification: settings changed; the server reloads what they touch. */

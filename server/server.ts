@@ -7,12 +7,13 @@
 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, RequestType0, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { EngineService } from './engineService';
+import { CancelSource } from './worker/modelHost';
 import { CompletionFeature } from './features/completion/completionFeature';
 import type { Feature } from './features/feature';
-import { noticeNotification, settingsNotification, statusNotification, type NoticeParams, type ServerSettings, type StatusParams } from './protocol';
+import { calibrateRequest, noticeNotification, settingsNotification, statusNotification, type CalibrateResult, type NoticeParams, type ServerSettings, type StatusParams } from './protocol';
 import { validateSettings } from './settings';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -52,6 +53,23 @@ connection.onNotification(settingsNotification, (raw: unknown) => {
   }
 });
 
+// Calibration takes minutes: cancellable progress in the editor, then the pattern's location.
+connection.onRequest(new RequestType0<CalibrateResult, void>(calibrateRequest), async (token): Promise<CalibrateResult> => {
+  if (workspaceRoots.length === 0) throw new Error('Open a folder: calibration makes its copy tasks from the workspace\'s code.');
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Heed: calibrating heads', 0, 'loading the workspace code', true);
+  const cancel = new CancelSource();
+  const subscriptions = [token.onCancellationRequested(() => cancel.cancel()), progress.token.onCancellationRequested(() => cancel.cancel())];
+  try {
+    return await engine.calibrate(workspaceRoots[0], cancel.signal, (line) => {
+      const [done, total] = line.split(/[ /]/).map(Number);
+      progress.report(total > 0 ? Math.round((done / total) * 100) : 0, line);
+    });
+  } finally {
+    for (const s of subscriptions) s.dispose();
+    progress.done();
+  }
+});
 
 connection.onShutdown(async () => {
   for (const feature of features) await feature.shutdown?.();

@@ -40,6 +40,7 @@ export function validateSettings(raw: unknown): ServerSettings {
     weightFormat: weightFormatOf(r.weightFormat),
     ...(typeof r.graphCacheDir === 'string' && r.graphCacheDir.length > 0 ? { graphCacheDir: r.graphCacheDir } : {}),
     kvPolicy: kvPolicyOf(r.kvPolicy),
+    ...(typeof r.headPatternDir === 'string' && r.headPatternDir.length > 0 ? { headPatternDir: r.headPatternDir } : {}),
     ...(r.retrievalRatio === undefined || r.retrievalRatio === null ? {} : { retrievalRatio: shareOf(r.retrievalRatio, 'heed.cache.retrievalRatio') }),
   };
 }

@@ -7,4 +7,6 @@ export interface Ctx {
   readonly output: vscode.LogOutputChannel;
   /** Stops the language server (if running) and starts it again. */
   restart(): Promise<void>;
+  /** Sends a request to the running server; rejects when none is running. */
+  request<R>(method: string): Promise<R>;
 }

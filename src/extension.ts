@@ -19,7 +19,7 @@ import {
 import { noticeNotification, settingsNotification, statusNotification, type NoticeParams, type StatusParams } from '../server/protocol';
 import { StatusBar } from './statusBar';
 import { readSettings } from './settings';
-import { restartServer, showOutput, toggleCompletions } from './commands';
+import { restartServer, showOutput, toggleCompletions, calibrateHeads } from './commands';
 import type { Ctx } from './ctx';
 
 /** The client restarts a server that died this many times within three minutes, then gives up. */
@@ -98,12 +98,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (previous) await previous.dispose().catch((error) => output.error(`Stopping the server: ${String(error)}`));
       await start();
     },
+    request: async <R>(method: string) => {
+      if (!client?.isRunning()) throw new Error('the Heed server is not running');
+      return client.sendRequest<R>(method);
+    },
   };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('heed.showOutput', showOutput(ctx)),
     vscode.commands.registerCommand('heed.restartServer', restartServer(ctx)),
     vscode.commands.registerCommand('heed.toggleCompletions', toggleCompletions()),
+    vscode.commands.registerCommand('heed.calibrateHeads', calibrateHeads(ctx)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('heed') && client?.isRunning()) {
         void client.sendNotification(settingsNotification, readSettings(context.extensionPath, context.globalStorageUri.fsPath));

@@ -22,6 +22,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string): 
     weightFormat: config.get<'fp32' | 'int4'>('engine.weights', 'fp32'),
     graphCacheDir: join(globalStoragePath, 'graphs'),
     kvPolicy: config.get<'dense' | 'head-aware'>('cache.kvPolicy', 'dense'),
+    headPatternDir: join(globalStoragePath, 'head-patterns'),
     ...(typeof ratio === 'number' ? { retrievalRatio: ratio } : {}),
   };
 }

@@ -119,3 +119,15 @@ export function writeHeadPattern(path: string, pattern: HeadPattern): void {
   writeFileSync(temporary, JSON.stringify(pattern, null, 1) + '\n');
   renameSync(temporary, path);
 }
+
+/** One line per layer: each KV head's retrieval score / window error, the kept ones starred. */
+export function describePattern(pattern: HeadPattern): string {
+  const lines = [`${pattern.model.name}: ${pattern.method.probes} probes in ${pattern.method.seconds} s; S=${pattern.sinks} W=${pattern.window}; kept in full at ratio ${pattern.retrievalRatio} (*):`];
+  for (let layer = 0; layer < pattern.model.numLayers; layer++) {
+    const heads = pattern.heads.filter((h) => h.layer === layer).sort((a, b) => a.kvHead - b.kvHead);
+    const cells = heads.map((h) => `${pattern.retrieval[layer].includes(h.kvHead) ? '*' : ' '}${h.kvHead}: ${h.retrievalScore.toFixed(2)}/${h.windowError.toFixed(2)}`);
+    lines.push(`  layer ${String(layer).padStart(2)}  ${cells.join('  ')}`);
+  }
+  lines.push('  (per KV head: retrieval score / window error)');
+  return lines.join('\n');
+}

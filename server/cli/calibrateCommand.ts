@@ -3,8 +3,8 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultCalibrateOptions, writeHeadPattern, type CalibrateOptions } from '../calibrate/calibrate';
-import { headPatternFileName, type HeadPattern } from '../engine/headPattern';
+import { defaultCalibrateOptions, describePattern, writeHeadPattern, type CalibrateOptions } from '../calibrate/calibrate';
+import { headPatternFileName } from '../engine/headPattern';
 import { JobFailedError, ModelHost } from '../worker/modelHost';
 import { defaultGraphCacheDir } from './cacheDir';
 import { cancelOnInterrupt, parseNumber } from './cliArgs';
@@ -68,16 +68,4 @@ export async function calibrateCommand(args: string[]): Promise<number> {
     cancel.dispose();
     await host.dispose();
   }
-}
-
-/** One line per layer: each KV head's retrieval score / window error, the kept ones starred. */
-export function describePattern(pattern: HeadPattern): string {
-  const lines = [`${pattern.model.name}: ${pattern.method.probes} probes in ${pattern.method.seconds} s; S=${pattern.sinks} W=${pattern.window}; kept in full at ratio ${pattern.retrievalRatio} (*):`];
-  for (let layer = 0; layer < pattern.model.numLayers; layer++) {
-    const heads = pattern.heads.filter((h) => h.layer === layer).sort((a, b) => a.kvHead - b.kvHead);
-    const cells = heads.map((h) => `${pattern.retrieval[layer].includes(h.kvHead) ? '*' : ' '}${h.kvHead}: ${h.retrievalScore.toFixed(2)}/${h.windowError.toFixed(2)}`);
-    lines.push(`  layer ${String(layer).padStart(2)}  ${cells.join('  ')}`);
-  }
-  lines.push('  (per KV head: retrieval score / window error)');
-  return lines.join('\n');
 }

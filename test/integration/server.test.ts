@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +23,7 @@ import {
   type ProtocolConnection,
   type InlineCompletionItem,
 } from 'vscode-languageserver-protocol/node';
-import type { NoticeParams, ServerSettings, StatusParams } from '../../server/protocol';
+import type { CalibrateResult, NoticeParams, ServerSettings, StatusParams } from '../../server/protocol';
 import { loadModel } from '../../server/engine/loadModel';
 import { CachedSequence, generate } from '../../server/engine/generate';
 import { tokenizePrompt } from '../../server/engine/promptTokens';
@@ -113,7 +113,7 @@ test('initialize announces inline completions and the model loads', async () => 
     processId: process.pid,
     rootUri: pathToFileURL(work).href,
     workspaceFolders: [{ uri: pathToFileURL(work).href, name: 'heed-lsp' }],
-    capabilities: {},
+    capabilities: { window: { workDoneProgress: true } },
     initializationOptions: settings(),
   });
   assert.equal(result.capabilities.inlineCompletionProvider, true);
@@ -211,6 +211,40 @@ test('switching to int4 weights reloads the model and completions go on', async 
   statuses.length = 0;
   await connection.sendNotification('heed/settings', settings());
   await waitForStatus((s) => s.state === 'ready');
+});
+
+test('heed/calibrate writes a head pattern with progress, and the head-aware cache then uses it', async () => {
+  const headPatternDir = join(work, 'head-patterns');
+  mkdirSync(join(work, 'src'), { recursive: true });
+  writeFileSync(join(work, 'src', 'inventory.ts'), `${text}item.price;\n  }\n  return total;\n}\n`);
+  const progress: string[] = [];
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onNotification('$/progress', (p: { value: { kind: string } }) => void progress.push(p.value.kind));
+  await connection.sendNotification('heed/settings', settings({ headPatternDir }));
+  const result = (await connection.sendRequest('heed/calibrate')) as CalibrateResult;
+  assert.ok(existsSync(result.patternFile) && result.patternFile.startsWith(headPatternDir), result.patternFile);
+  assert.equal(result.inUse, false);
+  assert.match(result.summary, /layer  0/);
+  assert.equal(progress[0], 'begin');
+  assert.ok(progress.includes('report'));
+  assert.equal(progress.at(-1), 'end');
+
+  statuses.length = 0;
+  notices.length = 0;
+  await connection.sendNotification('heed/settings', settings({ headPatternDir, kvPolicy: 'head-aware' }));
+  await waitForStatus((s) => s.state === 'loading');
+  await waitForStatus((s) => s.state === 'ready');
+  assert.equal(notices.length, 0, `the pattern fits the model: no warning (${JSON.stringify(notices)})`);
+  const items = await complete(3, 31);
+  assert.ok(items === null || typeof items[0].insertText === 'string');
+
+  // A pattern for another model: the cache stays dense and the user is told why.
+  writeFileSync(result.patternFile, readFileSync(result.patternFile, 'utf8').replace(/"sha256": "[0-9a-f]+"/, `"sha256": "${'0'.repeat(64)}"`));
+  statuses.length = 0;
+  await connection.sendNotification('heed/settings', settings({ headPatternDir, kvPolicy: 'head-aware', retrievalRatio: 0.5 }));
+  await waitForStatus((s) => s.state === 'ready');
+  assert.ok(notices.some((n) => n.severity === 'warning' && /calibrated for another model/.test(n.message)), JSON.stringify(notices));
+  await connection.sendNotification('heed/settings', settings());
 });
 
 test('shutdown and exit end the server', async () => {

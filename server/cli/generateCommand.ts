@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
-import { cancelOnInterrupt, parseNumber } from './cliArgs';
+import { cancelOnInterrupt, kvOptions, parseKvRequest, parseNumber } from './cliArgs';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,8 +24,10 @@ export async function generateCommand(args: string[]): Promise<number> {
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
       weights: { type: 'string', default: 'fp32' },
+      ...kvOptions,
     },
   });
+  const kv = parseKvRequest(values);
   if (!values.model) throw new Error('--model DIR is required');
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined)) throw new Error('give exactly one of --prompt and --prompt-file');
   const prompt = values.prompt ?? readFileSync(values['prompt-file']!, 'utf8');
@@ -46,6 +48,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       threads: parseNumber('threads', values.threads, true),
       weightFormat: parseWeightFormat(values.weights!),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+      kv,
     });
     for (const line of model.log) process.stderr.write(`${line}\n`);
     const maxPromptTokens = model.config.maxPositions - options.maxTokens;

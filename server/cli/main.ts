@@ -19,7 +19,7 @@ interface Command {
 const commands: Record<string, Command> = {
   generate: {
     summary: 'Continue a prompt with a model and print the completion.',
-    usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int4] [--json] [--graph-cache DIR | --no-graph-cache]',
+    usage: 'heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int4] [--kv dense|head-aware] [--json] [--graph-cache DIR | --no-graph-cache]',
     run: generateCommand,
   },
   eval: {

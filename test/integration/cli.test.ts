@@ -91,9 +91,27 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   assert.equal(one.length, 1);
   assert.equal(one[0].context_files, 0);
 
-  const headAware = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware'], { encoding: 'utf8', env });
-  assert.equal(headAware.status, 1);
-  assert.match(headAware.stderr, /--kv head-aware is not available/);
+  // No head pattern yet: the run goes on dense and says why; a policy that does not exist is refused.
+  const summaryOut = join(work, 'summary-kv.json');
+  const headAware = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--summary-out', summaryOut], { encoding: 'utf8', env });
+  assert.equal(headAware.status, 0, headAware.stderr);
+  assert.match(headAware.stderr, /Warning: head-aware KV cache not used.*head-pattern\.json does not exist/);
+  assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'dense');
+  const bogus = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'sparse'], { encoding: 'utf8', env });
+  assert.equal(bogus.status, 1);
+  assert.match(bogus.stderr, /--kv takes dense or head-aware, not "sparse"/);
+
+  // Calibrated, the same run uses the pattern.
+  const calibrated = spawnSync(process.execPath, [heed, 'calibrate', '--model', model, '--filler', join(root, 'sample-workspace'), '--context-tokens', '2048', '--samples', '1', '--window', '240'], { encoding: 'utf8', env });
+  assert.equal(calibrated.status, 0, calibrated.stderr);
+  assert.match(calibrated.stdout, /layer  1 .*\n.*wrote .*head-pattern\.json/s);
+  assert.match(calibrated.stderr, /2\/2 samples/);
+  const withPattern = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-ratio', '0.5', '--summary-out', summaryOut], { encoding: 'utf8', env });
+  assert.equal(withPattern.status, 0, withPattern.stderr);
+  assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware r0.5 s16 w240');
+  const noFiller = spawnSync(process.execPath, [heed, 'calibrate', '--model', model], { encoding: 'utf8', env });
+  assert.equal(noFiller.status, 1);
+  assert.match(noFiller.stderr, /--filler DIR/);
   // Bad input is reported per case and the run goes on: a malformed line, and a case whose
   // current file alone is over the context budget.
   const huge = { ...lines[0], id: 'huge', prefix: 'x = 1\n'.repeat(3000) };

@@ -244,12 +244,14 @@ test('heed/calibrate writes a head pattern with progress, and the head-aware cac
   await connection.sendNotification('heed/settings', settings({ headPatternDir, kvPolicy: 'head-aware', retrievalRatio: 0.5 }));
   await waitForStatus((s) => s.state === 'ready');
   assert.ok(notices.some((n) => n.severity === 'warning' && /calibrated for another model/.test(n.message)), JSON.stringify(notices));
+  statuses.length = 0;
   await connection.sendNotification('heed/settings', settings());
+  await waitForStatus((s) => s.state === 'ready'); // no load in flight when the next test shuts down
 });
 
 test('shutdown and exit end the server', async () => {
-  await connection.sendRequest(ShutdownRequest.type);
   const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+  await connection.sendRequest(ShutdownRequest.type);
   await connection.sendNotification(ExitNotification.type);
   assert.equal(await exited, 0);
 });

@@ -22,12 +22,17 @@ export interface SourceFile {
   text: string;
 }
 
-/** The folder's source files (UTF-8, at most 512 KiB, no build, vendor or dependency folders), by path. */
-export function readSourceFiles(root: string): SourceFile[] {
+/**
+ * The folder's source files (UTF-8, at most 512 KiB, no build, vendor or dependency
+ * folders), by path; the walk stops once `maxBytes` of text are read (a huge workspace).
+ */
+export function readSourceFiles(root: string, maxBytes = Infinity): SourceFile[] {
   const files: SourceFile[] = [];
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  let bytes = 0;
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
+      if (bytes >= maxBytes) return;
       const full = join(dir, name);
       const stat = statSync(full);
       if (stat.isDirectory()) {
@@ -35,6 +40,7 @@ export function readSourceFiles(root: string): SourceFile[] {
       } else if (sourceExtensions.test(name) && !/\.min\.[mc]?js$/.test(name) && stat.size <= maxFileBytes && stat.size > 0) {
         try {
           files.push({ path: relative(root, full).split(sep).join('/'), text: decoder.decode(readFileSync(full)) });
+          bytes += stat.size;
         } catch {
           // not UTF-8: not a case source
         }

@@ -23,6 +23,8 @@ let modelPath: string | undefined;
 
 /** Filler tokens read for a calibration: enough for its samples without tokenizing a whole large folder. */
 const calibrationFillerTokens = 400_000;
+/** Source text read for it at most: a workspace of 100k files is not walked whole. */
+const calibrationFillerBytes = 4 << 20;
 
 async function run(id: number, job: JobRequest): Promise<JobResult> {
   const shouldStop = () => Atomics.load(cancelFlag, 0) === id;
@@ -65,7 +67,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   }
   if (job.kind === 'calibrate') {
     const loaded = model;
-    const pool = fillerPool(loaded.tokenizer, readSourceFiles(job.fillerDir), calibrationFillerTokens);
+    const pool = fillerPool(loaded.tokenizer, readSourceFiles(job.fillerDir, calibrationFillerBytes), calibrationFillerTokens);
     if (pool.files.length === 0) throw new Error(`${job.fillerDir} holds no source files (.py, .ts, .js, …) to use as filler`);
     const progress = (p: { samplesDone: number; samples: number; probes: number }) =>
       port.postMessage({ id, partial: `${p.samplesDone}/${p.samples} samples, ${p.probes} probes` } satisfies FromWorker);

@@ -20,6 +20,7 @@ test('calibration tasks: every probe is followed by a copy of its source token, 
   const tokenizer = loadTokenizer(modelDir);
   const pool = fillerPool(tokenizer, readSourceFiles(fillerDir), 50_000);
   assert.ok(pool.files.length > 3 && pool.words.length >= 40);
+  assert.equal(readSourceFiles(fillerDir, 1).length, 1, 'a byte limit stops the walk (a huge workspace is not read whole)');
   const random = seededRandom(7);
   for (let i = 0; i < 4; i++) {
     for (const sample of [repeatSample(random, pool, 1024, 32), definitionSample(random, tokenizer, pool, 1024)]) {

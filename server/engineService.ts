@@ -7,7 +7,7 @@ import { kvLabel } from './engine/kvPolicy';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { defaultCalibrateOptions, describePattern, writeHeadPattern } from './calibrate/calibrate';
+import { defaultCalibrateOptions, describePattern, writeHeadPattern, type CalibrateProgress } from './calibrate/calibrate';
 import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
 import type { ModelSummary, PromptParts } from './worker/messages';
 import type { GenerateOptions, GenerateResult } from './engine/generate';
@@ -95,10 +95,7 @@ export class EngineService {
           : { policy: 'dense' };
       const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir, kv });
       for (const line of model.log) this.events.log(line);
-      if (kv.policy === 'head-aware' && model.kv.policy === 'dense' && this.settings === settings) {
-        const why = model.log.find((line) => line.startsWith('Warning: head-aware KV cache not used'));
-        this.events.notice({ severity: 'warning', message: why ?? 'The head-aware KV cache could not be used; the cache is dense.' });
-      }
+      if (model.kv.policy === 'dense' && model.kv.refused && this.settings === settings) this.events.notice({ severity: 'warning', message: model.kv.refused });
       // A newer configure() may have replaced these settings while this model loaded.
       if (this.settings !== settings) return;
       this.model = model;
@@ -138,7 +135,7 @@ export class EngineService {
    * Calibrates the loaded model's heads with code from `fillerDir`, writes the pattern into
    * the editor's storage, and reloads the model when the head-aware cache is chosen.
    */
-  async calibrate(fillerDir: string, signal: CancelSignal, onProgress: (line: string) => void): Promise<CalibrateResult> {
+  async calibrate(fillerDir: string, signal: CancelSignal, onProgress: (progress: CalibrateProgress) => void): Promise<CalibrateResult> {
     const settings = this.settings;
     if (!settings || this.state !== 'ready' || !this.model) throw new Error('no model is loaded; calibration needs one');
     const patternFile = this.editorPatternFile(settings);

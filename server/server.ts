@@ -11,6 +11,7 @@ import { createConnection, ProposedFeatures, RequestType0, TextDocuments, TextDo
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { EngineService } from './engineService';
 import { CancelSource } from './worker/modelHost';
+import { describeProgress } from './calibrate/calibrate';
 import { CompletionFeature } from './features/completion/completionFeature';
 import type { Feature } from './features/feature';
 import { calibrateRequest, noticeNotification, settingsNotification, statusNotification, type CalibrateResult, type NoticeParams, type ServerSettings, type StatusParams } from './protocol';
@@ -61,10 +62,7 @@ connection.onRequest(new RequestType0<CalibrateResult, void>(calibrateRequest), 
   const cancel = new CancelSource();
   const subscriptions = [token.onCancellationRequested(() => cancel.cancel()), progress.token.onCancellationRequested(() => cancel.cancel())];
   try {
-    return await engine.calibrate(workspaceRoots[0], cancel.signal, (line) => {
-      const [done, total] = line.split(/[ /]/).map(Number);
-      progress.report(total > 0 ? Math.round((done / total) * 100) : 0, line);
-    });
+    return await engine.calibrate(workspaceRoots[0], cancel.signal, (p) => progress.report(Math.round((p.samplesDone / p.samples) * 100), describeProgress(p)));
   } finally {
     for (const s of subscriptions) s.dispose();
     progress.done();

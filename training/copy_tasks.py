@@ -61,6 +61,13 @@ def camel(words) -> str:
     return words[0] + ''.join(w.capitalize() for w in words[1:])
 
 
+def _append_check(text: str, spans: list, indent: str, check: str, value: str, tail: str) -> str:
+    """text with the line `indent check value tail` appended; records the value's span up to the line's end."""
+    line = f'{indent}{check}{value}{tail}'
+    spans.append((len(text) + len(indent) + len(check), len(text) + len(line)))
+    return text + line + '\n'
+
+
 def _python(rng, words, names, values, used):
     module = rng.choice(['settings', 'config', 'constants', 'defaults', f'{words[0]}_settings', f'_{words[1]}'])
     package = snake(rng.sample(words, 1))
@@ -104,10 +111,7 @@ def _python(rng, words, names, values, used):
             check, tail = f'self.assertEqual({refs[i]}, ', ')'
         else:
             check, tail = rng.choice([(f'assert {refs[i]} == ', ''), (f'assert_equal({refs[i]}, ', ')'), (f'check({refs[i]}, ', ')')])
-        start = len(text) + len(indent) + len(check)
-        line = f'{indent}{check}{values[i]}{tail}'
-        spans.append((start, len(text) + len(line)))
-        text += line + '\n'
+        text = _append_check(text, spans, indent, check, values[i], tail)
     return definitions, (f'tests/test_{module.strip("_")}.py', text), spans
 
 
@@ -140,11 +144,7 @@ def _typescript(rng, words, names, values, used):
     spans = []
     for i in used:
         check = rng.choice([f'expect({refs[i]}).toBe(', f'expect({refs[i]}).toEqual(', f'assert.strictEqual({refs[i]}, '])
-        tail = ');'
-        start = len(text) + 2 + len(check)
-        line = f'  {check}{values[i]}{tail}'
-        spans.append((start, len(text) + len(line)))
-        text += line + '\n'
+        text = _append_check(text, spans, '  ', check, values[i], ');')
     text += '});\n'
     return definitions, (f'src/{module}.test.ts', text), spans
 

@@ -43,6 +43,11 @@ export interface CalibrateProgress {
   probes: number;
 }
 
+/** "3/12 samples, 420 probes": the line the CLI prints and the editor's progress shows. */
+export function describeProgress(p: CalibrateProgress): string {
+  return `${p.samplesDone}/${p.samples} samples, ${p.probes} probes`;
+}
+
 export function calibrationSamples(model: LoadedModel, pool: FillerPool, options: CalibrateOptions): CalibrationSample[] {
   if (pool.files.length === 0) throw new Error('calibration needs filler code, and none was found');
   const random = seededRandom(options.seed);

@@ -27,7 +27,8 @@ export interface CalibrationSample {
 
 /** Filler for the tasks: the token ids of real code files, tokenized once. */
 export interface FillerPool {
-  files: Array<{ path: string; ids: number[] }>;
+  /** Each file's `<|file_sep|>path\n` header (empty without that token) and content, as token ids. */
+  files: Array<{ path: string; header: number[]; ids: number[] }>;
   /** Every token of the filler, for drawing repeat segments of real code tokens. */
   tokens: number[];
   /** Lowercase words from the filler's identifiers, for making names. */
@@ -44,7 +45,8 @@ export function fillerPool(tokenizer: Tokenizer, files: SourceFile[], maxTokens:
     if (pool.tokens.length >= maxTokens) break;
     const ids = tokenizer.encode(file.text);
     if (ids.length === 0) continue;
-    pool.files.push({ path: file.path, ids });
+    const { fileSep } = tokenizer.special;
+    pool.files.push({ path: file.path, header: fileSep !== undefined ? [fileSep, ...tokenizer.encode(`${file.path}\n`)] : [], ids });
     pool.tokens.push(...ids);
     for (const word of file.text.match(wordPattern) ?? []) counts.set(word.toLowerCase(), (counts.get(word.toLowerCase()) ?? 0) + 1);
   }
@@ -56,12 +58,11 @@ export function fillerPool(tokenizer: Tokenizer, files: SourceFile[], maxTokens:
 const pick = <T>(random: () => number, items: T[]): T => items[Math.floor(random() * items.length)];
 
 /** `count` filler tokens: whole files in random order, the last one cut. */
-function fillerIds(random: () => number, pool: FillerPool, count: number, fileSep: number | undefined, tokenizer: Tokenizer): number[] {
+function fillerIds(random: () => number, pool: FillerPool, count: number): number[] {
   const out: number[] = [];
   while (out.length < count) {
     const file = pick(random, pool.files);
-    if (fileSep !== undefined) out.push(fileSep, ...tokenizer.encode(`${file.path}\n`));
-    out.push(...file.ids);
+    out.push(...file.header, ...file.ids);
   }
   return out.slice(0, count);
 }
@@ -127,7 +128,7 @@ export function definitionSample(random: () => number, tokenizer: Tokenizer, poo
   }
   const room = contextTokens - head.length - definitions.length - use.length;
   if (room < 0) throw new RangeError(`a definition sample does not fit in ${contextTokens} tokens`);
-  const filler = fillerIds(random, pool, room, fileSep, tokenizer);
+  const filler = fillerIds(random, pool, room);
   const ids = [...head, ...definitions, ...filler, ...use];
   const defStart = head.length;
   const useStart = head.length + definitions.length + filler.length;

@@ -3,7 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultCalibrateOptions, describePattern, writeHeadPattern, type CalibrateOptions } from '../calibrate/calibrate';
+import { defaultCalibrateOptions, describePattern, describeProgress, writeHeadPattern, type CalibrateOptions } from '../calibrate/calibrate';
 import { headPatternFileName } from '../engine/headPattern';
 import { JobFailedError, ModelHost } from '../worker/modelHost';
 import { defaultGraphCacheDir } from './cacheDir';
@@ -54,7 +54,7 @@ export async function calibrateCommand(args: string[]): Promise<number> {
   try {
     const model = await host.load({ modelPath, threads: parseNumber('threads', values.threads!, true), weightFormat: 'fp32', graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'] });
     for (const line of model.log) process.stderr.write(`${line}\n`);
-    const pattern = await host.calibrate(resolve(values.filler), options, cancel.signal, (line) => process.stderr.write(`${line}\n`));
+    const pattern = await host.calibrate(resolve(values.filler), options, cancel.signal, (progress) => process.stderr.write(`${describeProgress(progress)}\n`));
     writeHeadPattern(out, pattern);
     process.stdout.write(`${describePattern(pattern)}\nwrote ${out}\n`);
     return 0;

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, utimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExternalDataSink } from './onnx/graphBuilder';
-import { fileSha256, modelSha256 } from './checkpoint/modelHash';
+import { fileSha256 } from './checkpoint/modelHash';
 
 const manifestFormat = 1;
 const graphFile = 'graph.onnx';
@@ -23,19 +23,14 @@ const alignmentBytes = 4096; // page-aligned data lets ORT map the file instead 
 
 
 /**
- * The cache key: the checkpoint's config and weight files (their full contents), the
- * engine code that builds graphs (`builderFile`, the running bundle), and the options that
- * change the graph. `knownSha256` holds hashes already computed at this load (checksums.json).
+ * The cache key: the checkpoint (`checkpointSha256`, checkpoint/modelHash.ts: its config
+ * and weight files by content), the engine code that builds graphs (`builderFile`, the
+ * running bundle), and the options that change the graph.
  */
-export function graphCacheKey(
-  modelDir: string,
-  builderFile: string,
-  options: Record<string, unknown>,
-  knownSha256: ReadonlyMap<string, string> = new Map(),
-): string {
+export function graphCacheKey(checkpointSha256: string, builderFile: string, options: Record<string, unknown>): string {
   const hash = createHash('sha256');
   hash.update(`heed-graph ${manifestFormat}\n${JSON.stringify(options)}\n`);
-  hash.update(`model ${modelSha256(modelDir, knownSha256)}\n`);
+  hash.update(`model ${checkpointSha256}\n`);
   hash.update(`builder ${fileSha256(builderFile)}\n`);
   return hash.digest('hex').slice(0, 32);
 }

@@ -5,20 +5,21 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelSha256 } from './checkpoint/modelHash';
 import { chooseRetrievalHeads, headPatternFileName, parseHeadPattern } from './headPattern';
 import type { DecoderConfig, KvPolicy, KvRequest } from './types';
 
-export function resolveKvPolicy(folder: string, config: DecoderConfig, request: KvRequest | undefined, knownSha256: ReadonlyMap<string, string>, log: (line: string) => void): KvPolicy {
+/** `checkpointSha256` names the model (LoadedModel.checkpointSha256); it is hashed only when a pattern is read. */
+export function resolveKvPolicy(folder: string, config: DecoderConfig, request: KvRequest | undefined, checkpointSha256: () => string, log: (line: string) => void): KvPolicy {
   if (!request || request.policy === 'dense') return { policy: 'dense' };
   const patternFile = request.patternFile ?? join(folder, headPatternFileName);
   const fallBack = (why: string): KvPolicy => {
-    log(`Warning: head-aware KV cache not used, the cache is dense: ${why}`);
-    return { policy: 'dense' };
+    const refused = `Warning: head-aware KV cache not used, the cache is dense: ${why}`;
+    log(refused);
+    return { policy: 'dense', refused };
   };
   if (!existsSync(patternFile)) return fallBack(`${patternFile} does not exist (run "heed calibrate" or the command "Heed: Calibrate heads" first)`);
   try {
-    const target = { sha256: modelSha256(folder, knownSha256), numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads };
+    const target = { sha256: checkpointSha256(), numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads };
     const pattern = parseHeadPattern(patternFile, readFileSync(patternFile, 'utf8'), target);
     const sinks = request.sinks ?? pattern.sinks;
     const window = request.window ?? pattern.window;

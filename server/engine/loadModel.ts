@@ -7,6 +7,7 @@ import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
+import { modelSha256 } from './checkpoint/modelHash';
 import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
@@ -40,11 +41,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const config = readDecoderConfig(folder);
   if (!existsSync(join(folder, 'tokenizer.json'))) throw new ModelLoadError('tokenizer.json', 'missing');
   const tokenizer = loadTokenizer(folder);
-  const kv = resolveKvPolicy(folder, config, options.kv, verified, options.log ?? (() => undefined));
+  let checkpointHash: string | undefined;
+  const checkpointSha256 = () => (checkpointHash ??= modelSha256(folder, verified));
+  const kv = resolveKvPolicy(folder, config, options.kv, checkpointSha256, options.log ?? (() => undefined));
   const layout = kv.policy === 'head-aware' ? headLayout(kv.retrieval, config.numKvHeads) : undefined;
   const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout };
-  const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, verified) : builtSession(folder, graph, options);
-  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout);
+  const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, checkpointSha256()) : builtSession(folder, graph, options);
+  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout, checkpointSha256);
 }
 
 /** What the graph is built from besides the weights. */
@@ -82,11 +85,11 @@ function builtSession(folder: string, plan: GraphPlan, options: LoadOptions, wei
  * that cannot be written (read-only, full) or a cached graph ORT refuses falls back to a
  * build in memory, with a log line.
  */
-function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, options: LoadOptions, knownSha256: Map<string, string>): OrtSession {
+function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, options: LoadOptions, checkpointSha256: string): OrtSession {
   const log = options.log ?? (() => undefined);
   const { config } = plan;
   const graphOptions = { weightFormat: options.weightFormat ?? 'fp32', ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}) };
-  const key = graphCacheEntryName(folder, graphCacheKey(folder, __filename, graphOptions, knownSha256));
+  const key = graphCacheEntryName(folder, graphCacheKey(checkpointSha256, __filename, graphOptions));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
     const weights = readWeights(folder, config);
@@ -130,6 +133,7 @@ class OrtModel implements LoadedModel {
     private readonly session: OrtSession,
     readonly kv: KvPolicy,
     private readonly layout: HeadLayout | undefined,
+    readonly checkpointSha256: () => string,
   ) {}
 
   newSequence(): Sequence {

@@ -100,13 +100,15 @@ export type KvRequest =
 
 /** The KV cache a loaded model's sequences use (dense when a head-aware request could not be met). */
 export type KvPolicy =
-  | { policy: 'dense' }
+  | { policy: 'dense'; /** Why a head-aware request was not met, when one was made. */ refused?: string }
   | { policy: 'head-aware'; patternFile: string; retrieval: number[][]; retrievalRatio: number; sinks: number; window: number };
 
 export interface LoadedModel {
   readonly name: string; // the model folder's base name
   readonly config: DecoderConfig;
   readonly kv: KvPolicy;
+  /** checkpoint/modelHash.ts modelSha256 of the folder, computed once on first use (head patterns name their model by it). */
+  checkpointSha256(): string;
   readonly tokenizer: Tokenizer;
   /** Longest run of tokens one forward pass takes; append() splits longer inputs. */
   readonly chunkTokens: number;

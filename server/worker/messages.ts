@@ -8,7 +8,7 @@ import type { DecoderConfig, FimOrder, KvPolicy, KvRequest, SpecialTokens } from
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
-import type { CalibrateOptions } from '../calibrate/calibrate';
+import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
 
 export interface WorkerInit {
   /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
@@ -19,7 +19,7 @@ export type JobRequest =
   | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string; kv?: KvRequest }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
-  /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial text. */
+  /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial updates. */
   | { kind: 'calibrate'; fillerDir: string; options: CalibrateOptions };
 
 /**
@@ -62,4 +62,7 @@ export type FromWorker =
   | { id: number; ok: true; result: JobResult }
   | { id: number; ok: false; error: JobError }
   /** A streamed generation's text so far after each token, or a calibration's progress (the job goes on). */
-  | { id: number; partial: string };
+  | { id: number; partial: PartialUpdate };
+
+/** A job's update before its result: a streamed generation's text so far, or a calibration's progress. */
+export type PartialUpdate = string | CalibrateProgress;

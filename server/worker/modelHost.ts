@@ -2,10 +2,10 @@
 // cancellation through shared memory, and a restart when the worker dies.
 
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PromptParts, WorkerInit } from './messages';
+import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PartialUpdate, PromptParts, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
-import type { CalibrateOptions } from '../calibrate/calibrate';
+import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
 
 export type LoadRequest = Omit<Extract<JobRequest, { kind: 'load' }>, 'kind'>;
 
@@ -64,7 +64,7 @@ interface Job {
   resolve(result: JobResult): void;
   reject(error: Error): void;
   cancelled: boolean;
-  onPartial?(text: string): void;
+  onPartial?(update: PartialUpdate): void;
 }
 
 export interface ModelHostEvents {
@@ -148,7 +148,7 @@ export class ModelHost {
     priority: Priority,
     signal?: CancelSignal,
     atFront = false,
-    onPartial?: (text: string) => void,
+    onPartial?: (update: PartialUpdate) => void,
   ): Promise<JobResult> {
     if (this.disposed) return Promise.reject(new Error('the model host is disposed'));
     return new Promise<JobResult>((resolve, reject) => {
@@ -201,7 +201,7 @@ export class ModelHost {
     priority = Priority.Interactive,
     onText?: (textSoFar: string) => void,
   ): Promise<GenerateResult> {
-    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined }, priority, signal, false, onText);
+    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined }, priority, signal, false, onText && ((update) => typeof update === 'string' && onText(update)));
     if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
     return result.result;
   }
@@ -213,9 +213,9 @@ export class ModelHost {
     return result.result;
   }
 
-  /** Calibrates the loaded model's heads (calibrate/calibrate.ts); `onProgress` gets lines such as "3/12 samples, 420 probes". */
-  async calibrate(fillerDir: string, options: CalibrateOptions, signal?: CancelSignal, onProgress?: (line: string) => void): Promise<HeadPattern> {
-    const result = await this.enqueue({ kind: 'calibrate', fillerDir, options }, Priority.Interactive, signal, false, onProgress);
+  /** Calibrates the loaded model's heads (calibrate/calibrate.ts), reporting progress after each sample. */
+  async calibrate(fillerDir: string, options: CalibrateOptions, signal?: CancelSignal, onProgress?: (progress: CalibrateProgress) => void): Promise<HeadPattern> {
+    const result = await this.enqueue({ kind: 'calibrate', fillerDir, options }, Priority.Interactive, signal, false, onProgress && ((update) => typeof update !== 'string' && onProgress(update)));
     if (result.kind !== 'calibrate') throw new Error(`unexpected ${result.kind} result`);
     return result.pattern;
   }

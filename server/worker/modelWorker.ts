@@ -8,10 +8,9 @@ import { CachedSequence, CancelledError, generate, score } from '../engine/gener
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt } from '../engine/promptTokens';
 import type { FromWorker, JobError, JobRequest, JobResult, ToWorker, WorkerInit } from './messages';
-import { calibrate } from '../calibrate/calibrate';
+import { calibrate, type CalibrateProgress } from '../calibrate/calibrate';
 import { fillerPool } from '../calibrate/tasks';
 import { readSourceFiles } from '../eval/caseGen';
-import { modelSha256 } from '../engine/checkpoint/modelHash';
 
 if (!parentPort) throw new Error('modelWorker.js must run as a worker thread');
 const port = parentPort;
@@ -19,7 +18,6 @@ const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
 
 let model: LoadedModel | undefined;
 let cached: CachedSequence | undefined;
-let modelPath: string | undefined;
 
 /** Filler tokens read for a calibration: enough for its samples without tokenizing a whole large folder. */
 const calibrationFillerTokens = 400_000;
@@ -43,7 +41,6 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
       log: (line) => log.push(line),
     });
     model = loaded;
-    modelPath = job.modelPath;
     cached = new CachedSequence(loaded);
     return {
       kind: 'load',
@@ -69,9 +66,8 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     const loaded = model;
     const pool = fillerPool(loaded.tokenizer, readSourceFiles(job.fillerDir, calibrationFillerBytes), calibrationFillerTokens);
     if (pool.files.length === 0) throw new Error(`${job.fillerDir} holds no source files (.py, .ts, .js, …) to use as filler`);
-    const progress = (p: { samplesDone: number; samples: number; probes: number }) =>
-      port.postMessage({ id, partial: `${p.samplesDone}/${p.samples} samples, ${p.probes} probes` } satisfies FromWorker);
-    return { kind: 'calibrate', pattern: calibrate(loaded, modelSha256(modelPath!), pool, job.options, shouldStop, progress) };
+    const progress = (p: CalibrateProgress) => port.postMessage({ id, partial: p } satisfies FromWorker);
+    return { kind: 'calibrate', pattern: calibrate(loaded, loaded.checkpointSha256(), pool, job.options, shouldStop, progress) };
   }
   const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
   const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;

@@ -2,8 +2,9 @@
 // decode one token at a time. `shouldStop` is consulted between forward passes, the only
 // points where a synchronous engine can stop.
 
-import type { LoadedModel, Sequence } from './types';
 import { chooseToken, logSoftmaxAt, seededRandom } from './sampling';
+import { CancelledError, type CachedSequence } from './cachedSequence';
+export { CachedSequence, CancelledError } from './cachedSequence';
 
 export interface GenerateOptions {
   maxTokens: number;
@@ -29,70 +30,11 @@ export interface GenerateResult {
   promptTokens: number;
   /** Prompt tokens whose KV came from the cache instead of a forward pass. */
   reusedTokens: number;
+  /** Of those, the tokens restored from the prefix cache (the rest were in the sequence already). */
+  restoredTokens: number;
   ttftMs: number;
   totalMs: number;
   kvBytes: number;
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
-/**
- * A sequence together with the token ids it holds, so that a new prompt can reuse the
- * longest common prefix (llama-server's cache_prompt, in its simplest form).
- * Invariant: `tokens` is exactly what `sequence` has processed, in order.
- */
-export class CachedSequence {
-  readonly sequence: Sequence;
-  private tokens: number[] = [];
-
-  constructor(readonly model: LoadedModel) {
-    this.sequence = model.newSequence();
-  }
-
-  get length(): number {
-    return this.tokens.length;
-  }
-
-  /**
-   * Makes the sequence hold `promptIds` and returns the logits after its last token and
-   * how many tokens were reused. A cancelled prefill keeps the chunks it finished.
-   */
-  prefill(promptIds: number[], shouldStop: () => boolean): { logits: Float32Array; reused: number } {
-    if (promptIds.length === 0) throw new Error('empty prompt');
-    let common = 0;
-    const limit = Math.min(this.tokens.length, promptIds.length);
-    while (common < limit && this.tokens[common] === promptIds[common]) common++;
-    // The last prompt token is always run again: its logits are what we need.
-    if (common === promptIds.length) common--;
-    this.truncate(common);
-    const chunk = this.model.chunkTokens;
-    let logits: Float32Array | undefined;
-    for (let start = common; start < promptIds.length; start += chunk) {
-      if (shouldStop()) throw new CancelledError();
-      const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
-      logits = this.sequence.append(piece);
-      this.tokens.push(...piece);
-    }
-    return { logits: logits!, reused: common };
-  }
-
-  appendOne(tokenId: number): Float32Array {
-    const logits = this.sequence.append([tokenId]);
-    this.tokens.push(tokenId);
-    return logits;
-  }
-
-  truncate(length: number): void {
-    if (length < this.tokens.length) {
-      this.sequence.truncate(length);
-      this.tokens.length = length;
-    }
-  }
 }
 
 /** Cuts `text` before the first stop string; returns undefined when none occurs. */
@@ -148,7 +90,7 @@ export function generate(
     throw new Error(`prompt of ${promptIds.length} tokens does not fit the model's context of ${maxPositions} tokens`);
   }
   const started = performance.now();
-  const { logits: promptLogits, reused } = cached.prefill(promptIds, shouldStop);
+  const { logits: promptLogits, reused, restored } = cached.prefill(promptIds, shouldStop);
   let logits = promptLogits;
   const eos = new Set(model.tokenizer.special.eos);
   const random = seededRandom(options.seed);
@@ -190,6 +132,7 @@ export function generate(
     stopReason,
     promptTokens: promptIds.length,
     reusedTokens: reused,
+    restoredTokens: restored,
     ttftMs,
     totalMs: performance.now() - started,
     kvBytes: cached.sequence.kvBytes,

@@ -12,6 +12,8 @@
 //
 // Appending copies only the new tokens' rows: O(numKvHeads * seqLen * headDim) per layer.
 
+import { sliceRows, type LayerRows } from './kvSegment';
+
 export interface KvShape {
   numLayers: number;
   numKvHeads: number;
@@ -99,6 +101,18 @@ export class KvCache {
       this.keys[layer].set(newKeys.subarray(h * rowValues, (h + 1) * rowValues), to);
       this.values[layer].set(newValues.subarray(h * rowValues, (h + 1) * rowValues), to);
     }
+  }
+
+  /** A copy of one layer's rows at positions [from, to): keys and values [headsOf(layer), to - from, headDim]. */
+  copyRows(layer: number, from: number, to: number): LayerRows {
+    if (!(0 <= from && from <= to && to <= this.lengthTokens)) throw new RangeError(`KV cache: rows [${from}, ${to}) of ${this.lengthTokens}`);
+    const { headDim } = this.shape;
+    const heads = this.headsOf(layer);
+    if (!this.keys[layer]) return { keys: new Float32Array(0), values: new Float32Array(0) };
+    return {
+      keys: sliceRows(this.keys[layer], heads, this.capacityTokens, headDim, from, to),
+      values: sliceRows(this.values[layer], heads, this.capacityTokens, headDim, from, to),
+    };
   }
 
   /** Makes `seqLen` appended tokens part of the cache (after appendLayer for every layer). */

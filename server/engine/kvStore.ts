@@ -10,6 +10,7 @@
 import { graphNames, maskedScore } from './graph/decoderGraph';
 import type { HeadLayout } from './graph/headLayout';
 import { KvCache, type KvShape } from './kvCache';
+import { KvSegment, sameHeads, type KvSegmentHeads } from './kvSegment';
 import type { FeedTensor } from './runtime/ortRuntime';
 
 export interface KvStore {
@@ -26,6 +27,25 @@ export interface KvStore {
   values(layer: number, kvHead: number): Float32Array;
   /** One layer's queries [numHeads, n, headDim] from graph order to the original head order. */
   originalQueryOrder(layer: number, queries: Float32Array, n: number): Float32Array;
+  /** The heads its segments hold, per layer. */
+  readonly segmentHeads: KvSegmentHeads;
+  /** A copy of the KV of positions [from, to) (the streaming heads' rows it still holds, when head-aware). */
+  exportSegment(from: number, to: number): KvSegment;
+  /** Appends a segment's KV as positions [length, length + segment.length); segment.start must be length. */
+  importSegment(segment: KvSegment): void;
+  /**
+   * Positions the streaming heads' sinks and window should hold at the current length but
+   * do not (after an import or a truncation); 0 when dense. Attention over such a window
+   * is shorter than the one a fresh prefill would have seen.
+   */
+  readonly windowGapTokens: number;
+  /** The streaming heads' window W (0 when dense): re-running the W tokens before a position refills its window. */
+  readonly windowTokens: number;
+}
+
+function checkImport(store: KvStore, segment: KvSegment): void {
+  if (segment.start !== store.length) throw new Error(`KV segment starts at ${segment.start}, the cache holds ${store.length} positions`);
+  if (!sameHeads(segment.heads, store.segmentHeads)) throw new Error('KV segment of another head layout');
 }
 
 function tensor(data: Float32Array, dims: number[]): FeedTensor {
@@ -80,6 +100,26 @@ export class DenseKvStore implements KvStore {
   originalQueryOrder(_layer: number, queries: Float32Array): Float32Array {
     return queries;
   }
+
+  get segmentHeads(): KvSegmentHeads {
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    return { full: Array(numLayers).fill(numKvHeads), streaming: Array(numLayers).fill(0), headDim };
+  }
+
+  exportSegment(from: number, to: number): KvSegment {
+    const full = Array.from({ length: this.shape.numLayers }, (_, l) => this.cache.copyRows(l, from, to));
+    const streamed = full.map(() => ({ keys: new Float32Array(0), values: new Float32Array(0) }));
+    return new KvSegment(this.segmentHeads, from, to - from, full, new Int32Array(0), streamed);
+  }
+
+  importSegment(segment: KvSegment): void {
+    checkImport(this, segment);
+    segment.full.forEach((rows, l) => this.cache.appendLayer(l, rows.keys, rows.values, segment.length));
+    this.cache.commit(segment.length);
+  }
+
+  readonly windowGapTokens = 0;
+  readonly windowTokens = 0;
 }
 
 export interface WindowShape {
@@ -206,6 +246,75 @@ export class HeadAwareKvStore implements KvStore {
 
   values(layer: number, kvHead: number): Float32Array {
     return this.full.pastValues(layer, this.retrievalIndex(layer, kvHead));
+  }
+
+  get segmentHeads(): KvSegmentHeads {
+    const { numKvHeads, headDim } = this.shape;
+    return { full: [...this.layout.retrievalCount], streaming: this.layout.retrievalCount.map((r) => numKvHeads - r), headDim };
+  }
+
+  exportSegment(from: number, to: number): KvSegment {
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const full = Array.from({ length: numLayers }, (_, l) => this.full.copyRows(l, from, to));
+    // The streaming rows it still holds of [from, to): its sinks and what the ring has kept.
+    const kept: Array<{ position: number; slot: number }> = [];
+    for (let position = from; position < to; position++) {
+      const slot = this.slotOf(position);
+      if (slot >= 0 && this.slotPosition[slot] === position) kept.push({ position, slot });
+    }
+    const streamed = Array.from({ length: numLayers }, (_, l) => {
+      const heads = numKvHeads - this.layout.retrievalCount[l];
+      const keys = new Float32Array(heads * kept.length * headDim); // [streaming, kept, headDim]
+      const values = new Float32Array(keys.length);
+      for (let h = 0; h < heads; h++) {
+        kept.forEach(({ slot }, i) => {
+          const at = (h * this.slots + slot) * headDim;
+          keys.set(this.windowKeys[l].subarray(at, at + headDim), (h * kept.length + i) * headDim);
+          values.set(this.windowValues[l].subarray(at, at + headDim), (h * kept.length + i) * headDim);
+        });
+      }
+      return { keys, values };
+    });
+    return new KvSegment(this.segmentHeads, from, to - from, full, Int32Array.from(kept, (k) => k.position), streamed);
+  }
+
+  importSegment(segment: KvSegment): void {
+    checkImport(this, segment);
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    segment.full.forEach((rows, l) => this.full.appendLayer(l, rows.keys, rows.values, segment.length));
+    this.full.commit(segment.length);
+    const count = segment.streamedPositions.length;
+    segment.streamedPositions.forEach((position, i) => {
+      const slot = this.slotOf(position);
+      if (slot < 0) return;
+      for (let l = 0; l < numLayers; l++) {
+        for (let h = 0; h < numKvHeads - this.layout.retrievalCount[l]; h++) {
+          const from = (h * count + i) * headDim;
+          const to = (h * this.slots + slot) * headDim;
+          this.windowKeys[l].set(segment.streamed[l].keys.subarray(from, from + headDim), to);
+          this.windowValues[l].set(segment.streamed[l].values.subarray(from, from + headDim), to);
+        }
+      }
+      this.slotPosition[slot] = position;
+    });
+    this.lengthTokens += segment.length;
+    // A ring slot the segment did not refill may still hold a position from before the
+    // window: it is no longer one of the W most recent, so it is emptied, not attended to.
+    const oldest = this.lengthTokens - this.windowShape.window;
+    for (let s = this.windowShape.sinks; s < this.slots; s++) if (this.slotPosition[s] >= 0 && this.slotPosition[s] < oldest) this.slotPosition[s] = -1;
+  }
+
+  get windowGapTokens(): number {
+    const { sinks, window } = this.windowShape;
+    const length = this.lengthTokens;
+    const expected = Math.min(sinks, length) + Math.max(0, Math.min(window, length - sinks));
+    let held = 0;
+    for (let s = 0; s < this.slots; s++) if (this.slotPosition[s] >= 0) held++;
+    return expected - held;
+  }
+
+  get windowTokens(): number {
+    return this.windowShape.window;
   }
 
   originalQueryOrder(layer: number, queries: Float32Array, n: number): Float32Array {

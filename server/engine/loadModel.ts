@@ -2,6 +2,7 @@
 // the decoder graph, creates the ORT session, and hands out Sequences whose KV caches JS owns.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { KvSegment } from './kvSegment';
 import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
@@ -209,6 +210,23 @@ class OrtSequence implements Sequence {
 
   truncate(length: number): void {
     this.cache.truncate(length);
+  }
+
+  exportSegment(from: number, to: number): KvSegment {
+    return this.cache.exportSegment(from, to);
+  }
+
+  importSegment(segment: KvSegment): void {
+    if (segment.end > this.config.maxPositions) throw new RangeError(`KV segment ends at ${segment.end}, past the model's ${this.config.maxPositions} positions`);
+    this.cache.importSegment(segment);
+  }
+
+  get windowGapTokens(): number {
+    return this.cache.windowGapTokens;
+  }
+
+  get windowTokens(): number {
+    return this.cache.windowTokens;
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */

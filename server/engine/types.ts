@@ -1,6 +1,8 @@
 // The engine's public vocabulary. Everything above the engine (generation loop, worker,
 // language server, CLI) speaks these types and never imports onnxruntime-node.
 
+import type { KvSegment } from './kvSegment';
+
 /** Architecture numbers, normalized once from a checkpoint's config.json. */
 export interface DecoderConfig {
   modelType: string; // config.json "model_type", e.g. "qwen2"
@@ -83,6 +85,14 @@ export interface Sequence {
   truncate(length: number): void;
   /** Bytes held by this sequence's KV cache, exactly. */
   readonly kvBytes: number;
+  /** A copy of the KV of positions [from, to), for the prefix cache (kvSegment.ts). */
+  exportSegment(from: number, to: number): KvSegment;
+  /** Continues the sequence with a segment's KV at positions [length, …); segment.start must be length. */
+  importSegment(segment: KvSegment): void;
+  /** Sink and window positions the streaming heads lack at the current length (head-aware; 0 when dense). */
+  readonly windowGapTokens: number;
+  /** The streaming heads' window W; 0 when dense. */
+  readonly windowTokens: number;
 }
 
 /** Which KV cache to build, as asked (a setting, a CLI flag). */

@@ -16,7 +16,16 @@ export interface WorkerInit {
 }
 
 export type JobRequest =
-  | { kind: 'load'; modelPath: string; threads: number; weightFormat: WeightFormat; graphCacheDir?: string; kv?: KvRequest }
+  | {
+      kind: 'load';
+      modelPath: string;
+      threads: number;
+      weightFormat: WeightFormat;
+      graphCacheDir?: string;
+      kv?: KvRequest;
+      /** What the prefix cache and the sequence may hold together (defaultMemoryLimitMB when absent). */
+      memoryLimitMB?: number;
+    }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial updates. */

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../engine/loadModel';
 import { CachedSequence, CancelledError, generate, score } from '../engine/generate';
+import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt } from '../engine/promptTokens';
 import type { FromWorker, JobError, JobRequest, JobResult, ToWorker, WorkerInit } from './messages';
@@ -18,6 +19,9 @@ const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
 
 let model: LoadedModel | undefined;
 let cached: CachedSequence | undefined;
+
+/** The KV memory limit when the load names none: about 60k tokens of the embedded model's dense cache. */
+const defaultMemoryLimitMB = 1024;
 
 /** Filler tokens read for a calibration: enough for its samples without tokenizing a whole large folder. */
 const calibrationFillerTokens = 400_000;
@@ -41,7 +45,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
       log: (line) => log.push(line),
     });
     model = loaded;
-    cached = new CachedSequence(loaded);
+    cached = new CachedSequence(loaded, new PrefixCache((job.memoryLimitMB ?? defaultMemoryLimitMB) * 2 ** 20));
     return {
       kind: 'load',
       model: {

@@ -9,6 +9,7 @@ import { expectedWeightShapes } from '../../../server/engine/graph/decoderGraph'
 import { makeTinyModel } from '../../../server/engine/tinyModel';
 import { DecoderConfig } from '../../../server/engine/types';
 import { seededRandom } from '../../../server/engine/sampling';
+import { chooseRetrievalHeads, rankHeads, type HeadPattern } from '../../../server/engine/headPattern';
 
 /** A fresh folder under the OS temp dir, removed when the test file ends. */
 export function tempDir(prefix = 'heed-engine-'): string {
@@ -154,4 +155,26 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
+}
+
+/** A head pattern for heed-code-30m (8 layers, 4 KV heads) in `dir`, keeping a quarter of the heads: any fixed choice serves the cache's tests. */
+export function writePattern(dir: string, sha256: string, sinks: number, window: number): string {
+  // Scores that favour (layer + head) odd heads: any fixed choice works for these checks.
+  const heads = rankHeads(
+    Array.from({ length: 32 }, (_, i) => ({ layer: Math.floor(i / 4), kvHead: i % 4, retrievalScore: ((Math.floor(i / 4) + i) % 2) * ((i % 7) + 1) / 8, windowError: (i % 5) / 5 })),
+  );
+  const pattern: HeadPattern = {
+    format: 'heed-head-pattern',
+    version: 1,
+    model: { name: 'heed-code-30m', sha256, numLayers: 8, numHeads: 8, numKvHeads: 4 },
+    sinks,
+    window,
+    method: { test: true },
+    heads,
+    retrievalRatio: 0.25,
+    retrieval: chooseRetrievalHeads(heads, 8, 0.25),
+  };
+  const file = join(dir, 'head-pattern.json');
+  writeFileSync(file, JSON.stringify(pattern));
+  return file;
 }

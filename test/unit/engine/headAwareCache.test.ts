@@ -3,38 +3,16 @@
 // window it keeps less, says so in its bytes, and refuses to hand out a past it dropped.
 // A pattern it cannot use leaves the model dense, with the reason in the load log.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '../../../server/engine/loadModel';
 import { modelSha256 } from '../../../server/engine/checkpoint/modelHash';
-import { chooseRetrievalHeads, rankHeads, type HeadPattern } from '../../../server/engine/headPattern';
 import type { KvRequest, LoadedModel } from '../../../server/engine/types';
-import { maxAbsDiff, tempDir } from './engineFixtures';
+import { maxAbsDiff, tempDir, writePattern } from './engineFixtures';
 
 const root = resolve(__dirname, '../../../..');
 const modelDir = join(root, 'models', 'heed-code-30m');
-
-function writePattern(dir: string, sha256: string, sinks: number, window: number): string {
-  // Scores that favour (layer + head) odd heads: any fixed choice works for these checks.
-  const heads = rankHeads(
-    Array.from({ length: 32 }, (_, i) => ({ layer: Math.floor(i / 4), kvHead: i % 4, retrievalScore: ((Math.floor(i / 4) + i) % 2) * ((i % 7) + 1) / 8, windowError: (i % 5) / 5 })),
-  );
-  const pattern: HeadPattern = {
-    format: 'heed-head-pattern',
-    version: 1,
-    model: { name: 'heed-code-30m', sha256, numLayers: 8, numHeads: 8, numKvHeads: 4 },
-    sinks,
-    window,
-    method: { test: true },
-    heads,
-    retrievalRatio: 0.25,
-    retrieval: chooseRetrievalHeads(heads, 8, 0.25),
-  };
-  const file = join(dir, 'head-pattern.json');
-  writeFileSync(file, JSON.stringify(pattern));
-  return file;
-}
 
 function run(model: LoadedModel, prompt: number[], decode: number[]): Float32Array[] {
   const sequence = model.newSequence();

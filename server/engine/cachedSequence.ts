@@ -1,0 +1,141 @@
+// The sequence a generation runs on, and where a prompt's KV comes from before any forward
+// pass: the longest prefix the sequence already holds (llama-server's cache_prompt), or a
+// longer one from the prefix cache (a radix tree of KV segments shared by every prompt the
+// worker has seen, prefixTree.ts). Only the rest is computed, in chunks, and what was
+// computed goes into the tree for the prompts after it.
+//
+// Under the head-aware policy the tree keeps the streaming heads' rows only at the sinks
+// and at the end of each node (their window). A prompt that resumes where the window cannot
+// be restored (an edit in the middle of a long node) re-runs the W tokens before that point
+// so the streaming heads see a full window again: an edit costs W more tokens than under the
+// dense cache, whose resume is exact.
+
+import type { KvSegment } from './kvSegment';
+import { PrefixTree } from './prefixTree';
+import type { LoadedModel, Sequence } from './types';
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** A window gap up to this share of W is tolerated (a keystroke's few tokens); a larger one is refilled. */
+const windowGapShare = 1 / 8;
+
+/** The KV of prompts already seen, bounded by bytes; one per loaded model. */
+export class PrefixCache {
+  readonly tree = new PrefixTree<KvSegment>();
+
+  /** @param memoryLimitBytes what the tree and the sequence using it may hold together. */
+  constructor(public memoryLimitBytes: number) {}
+
+  /** Evicts least recently used branches so that the tree and `sequenceBytes` fit the limit. */
+  fit(sequenceBytes: number): number {
+    return this.tree.evict(Math.max(0, this.memoryLimitBytes - sequenceBytes));
+  }
+}
+
+export interface PrefillResult {
+  logits: Float32Array;
+  /** Prompt tokens not computed: held by the sequence or restored from the prefix cache. */
+  reused: number;
+  /** Of those, the ones restored from the prefix cache. */
+  restored: number;
+}
+
+/**
+ * A sequence together with the token ids it holds.
+ * Invariant: `tokens` is exactly what `sequence` has processed, in order.
+ */
+export class CachedSequence {
+  readonly sequence: Sequence;
+  private tokens: number[] = [];
+
+  constructor(
+    readonly model: LoadedModel,
+    readonly prefixCache?: PrefixCache,
+  ) {
+    this.sequence = model.newSequence();
+  }
+
+  get length(): number {
+    return this.tokens.length;
+  }
+
+  /** The token ids the sequence holds (a copy). */
+  heldTokens(): number[] {
+    return this.tokens.slice();
+  }
+
+  /**
+   * Makes the sequence hold `promptIds` and returns the logits after its last token. A
+   * cancelled prefill keeps the chunks it finished, in the sequence and in the prefix cache.
+   */
+  prefill(promptIds: number[], shouldStop: () => boolean): PrefillResult {
+    if (promptIds.length === 0) throw new Error('empty prompt');
+    // The last prompt token is always run again: its logits are what we need.
+    const last = promptIds.length - 1;
+    let common = 0;
+    const limit = Math.min(this.tokens.length, last);
+    while (common < limit && this.tokens[common] === promptIds[common]) common++;
+    this.truncate(common);
+    const restored = this.restore(promptIds, last);
+    // Streaming heads whose window could not be restored get it back by running the W
+    // tokens before the resume point again (never the case under the dense cache).
+    const { windowTokens, windowGapTokens } = this.sequence;
+    if (windowGapTokens > windowTokens * windowGapShare) this.truncate(Math.max(0, this.tokens.length - windowTokens));
+    const reused = this.tokens.length;
+    const chunk = this.model.chunkTokens;
+    let logits: Float32Array | undefined;
+    try {
+      for (let start = reused; start < promptIds.length; start += chunk) {
+        if (shouldStop()) throw new CancelledError();
+        const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
+        logits = this.sequence.append(piece);
+        this.tokens.push(...piece);
+      }
+    } finally {
+      this.remember();
+    }
+    return { logits: logits!, reused, restored: Math.min(restored, reused) };
+  }
+
+  /** Continues the sequence with what the prefix cache holds of promptIds[0, limit) beyond it; returns the tokens restored. */
+  private restore(promptIds: number[], limit: number): number {
+    if (!this.prefixCache) return 0;
+    const held = this.tokens.length;
+    const match = this.prefixCache.tree.match(promptIds, limit);
+    if (match.length <= held) return 0;
+    for (const piece of match.pieces) {
+      const from = Math.max(piece.from, held - piece.start);
+      if (from >= piece.to) continue;
+      const whole = from === 0 && piece.to === piece.payload.length;
+      this.sequence.importSegment(whole ? piece.payload : piece.payload.slice(from, piece.to));
+    }
+    for (let i = held; i < match.length; i++) this.tokens.push(promptIds[i]);
+    return match.length - held;
+  }
+
+  /** Puts what the sequence holds into the prefix cache and keeps both within the memory limit. */
+  private remember(): void {
+    const cache = this.prefixCache;
+    if (!cache || this.tokens.length === 0) return;
+    cache.tree.insert(this.tokens, this.tokens.length, (from, to) => this.sequence.exportSegment(from, to));
+    cache.fit(this.sequence.kvBytes);
+  }
+
+  appendOne(tokenId: number): Float32Array {
+    const logits = this.sequence.append([tokenId]);
+    this.tokens.push(tokenId);
+    return logits;
+  }
+
+  truncate(length: number): void {
+    if (length < this.tokens.length) {
+      this.sequence.truncate(length);
+      this.tokens.length = length;
+    }
+  }
+}

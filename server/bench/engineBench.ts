@@ -78,16 +78,15 @@ function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/** The model as a benchmark's options ask for it. */
+export function loadBenchModel(options: Pick<EngineBenchOptions, 'modelPath' | 'threads' | 'chunkTokens' | 'graphCacheDir' | 'weightFormat' | 'kv' | 'log'>): Promise<LoadedModel> {
+  const { threads, chunkTokens, graphCacheDir, weightFormat, kv, log } = options;
+  return loadModel(options.modelPath, { threads, chunkTokens, graphCacheDir, weightFormat, kv, log });
+}
+
 export async function runEngineBench(options: EngineBenchOptions): Promise<ResultRecord[]> {
   const started = performance.now();
-  const model: LoadedModel = await loadModel(options.modelPath, {
-    threads: options.threads,
-    chunkTokens: options.chunkTokens,
-    graphCacheDir: options.graphCacheDir,
-    weightFormat: options.weightFormat,
-    kv: options.kv,
-    log: options.log,
-  });
+  const model = await loadBenchModel(options);
   const loadMs = performance.now() - started;
   const commit = currentCommit();
   const records: ResultRecord[] = [];

@@ -1,12 +1,13 @@
 // heed bench engine | heed bench plot | heed make-random-model: speed measurement of the engine.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kvOptions, parseKvRequest } from './cliArgs';
 import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
 import { runPeerBench } from '../bench/peerBench';
+import { runCacheBench } from '../bench/cacheBench';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
@@ -25,7 +26,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'plot') return plotCommand(rest);
   if (what === 'peer') return peerCommand(rest);
-  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, peer, plot)`);
+  if (what === 'cache') return cacheCommand(rest);
+  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, cache, peer, plot)`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -127,6 +129,48 @@ async function peerCommand(args: string[]): Promise<number> {
     threads: positiveInteger('threads', values.threads!),
     out: values.out ?? join('bench', 'results', `peer-${basename(values.model)}.jsonl`),
     log: (line) => process.stderr.write(`${line}\n`),
+  });
+  return 0;
+}
+
+/**
+ * heed bench cache --model DIR [--contexts 2048,8192,16384] [--peer] [--kv …]: time to first
+ * token cold and warm (keystroke, changed line, edit mid-context, file switch, restart).
+ */
+async function cacheCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      contexts: { type: 'string', default: '2048,8192,16384' },
+      runs: { type: 'string', default: '5' },
+      threads: { type: 'string', default: '2' },
+      chunk: { type: 'string' },
+      workspace: { type: 'string', default: join(__dirname, '..', 'server') },
+      'memory-limit-mb': { type: 'string', default: '2048' },
+      peer: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      weights: { type: 'string', default: 'fp32' },
+      ...kvOptions,
+    },
+  });
+  if (!values.model) throw new Error('--model DIR is required');
+  if (!existsSync(values.workspace!)) throw new Error(`--workspace ${values.workspace} does not exist: name a folder of code to build the prompts from`);
+  await runCacheBench({
+    modelPath: values.model,
+    contexts: numberList('contexts', values.contexts!),
+    runs: positiveInteger('runs', values.runs!),
+    threads: positiveInteger('threads', values.threads!),
+    chunkTokens: values.chunk ? positiveInteger('chunk', values.chunk) : undefined,
+    graphCacheDir: values['graph-cache'],
+    weightFormat: parseWeightFormat(values.weights!),
+    kv: parseKvRequest(values),
+    workspace: values.workspace!,
+    memoryLimitMB: positiveInteger('memory-limit-mb', values['memory-limit-mb']!),
+    peer: values.peer!,
+    out: values.out ?? join('bench', 'results', `cache-${basename(values.model)}.jsonl`),
+    log: (line) => console.log(line),
   });
   return 0;
 }

@@ -10,7 +10,8 @@
 // so the streaming heads see a full window again: an edit costs W more tokens than under the
 // dense cache, whose resume is exact.
 
-import type { KvSegment } from './kvSegment';
+import { sameHeads, type KvSegment, type KvSegmentHeads } from './kvSegment';
+import { PrefixFileError, readPrefixFile, writePrefixFile, type PrefixKey } from './prefixStore';
 import { PrefixTree } from './prefixTree';
 import type { LoadedModel, Sequence } from './types';
 
@@ -34,6 +35,22 @@ export class PrefixCache {
   /** Evicts least recently used branches so that the tree and `sequenceBytes` fit the limit. */
   fit(sequenceBytes: number): number {
     return this.tree.evict(Math.max(0, this.memoryLimitBytes - sequenceBytes));
+  }
+
+  /** Writes the longest prefix of ids[0, limit) the tree holds to `file` (prefixStore.ts); nothing when it holds none. */
+  save(file: string, key: PrefixKey, ids: ArrayLike<number>, limit: number): { tokens: number; bytes: number } {
+    const match = this.tree.match(ids, limit);
+    if (match.length === 0) return { tokens: 0, bytes: 0 };
+    const segments = match.pieces.map((p) => (p.from === 0 && p.to === p.payload.length ? p.payload : p.payload.slice(p.from, p.to)));
+    return { tokens: match.length, bytes: writePrefixFile(file, key, Array.from({ length: match.length }, (_, i) => ids[i]), segments) };
+  }
+
+  /** Adds a prefix written by save() under the same key to the tree; returns its tokens. A bad file throws PrefixFileError. */
+  load(file: string, key: PrefixKey, heads: KvSegmentHeads): number {
+    const { tokens, segments } = readPrefixFile(file, key);
+    if (!segments.every((s) => sameHeads(s.heads, heads))) throw new PrefixFileError(file, 'computed for another head layout');
+    for (const s of segments) this.tree.insert(tokens, s.end, (from, to) => (from === s.start && to === s.end ? s : s.slice(from - s.start, to - s.start)));
+    return tokens.length;
   }
 }
 

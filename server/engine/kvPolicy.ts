@@ -38,3 +38,8 @@ export function resolveKvPolicy(folder: string, config: DecoderConfig, request: 
 export function kvLabel(kv: KvPolicy): string {
   return kv.policy === 'dense' ? 'dense' : `head-aware r${kv.retrievalRatio} s${kv.sinks} w${kv.window}`;
 }
+
+/** What KV computed under a policy depends on, for matching cached KV to a cache: the retrieval heads, S and W. */
+export function kvIdentity(kv: KvPolicy): string {
+  return kv.policy === 'dense' ? 'dense' : JSON.stringify({ retrieval: kv.retrieval, sinks: kv.sinks, window: kv.window });
+}

@@ -2,7 +2,7 @@
 // the decoder graph, creates the ORT session, and hands out Sequences whose KV caches JS owns.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { KvSegment } from './kvSegment';
+import type { KvSegment, KvSegmentHeads } from './kvSegment';
 import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
@@ -227,6 +227,10 @@ class OrtSequence implements Sequence {
 
   get windowTokens(): number {
     return this.cache.windowTokens;
+  }
+
+  get segmentHeads(): KvSegmentHeads {
+    return this.cache.segmentHeads;
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */

@@ -1,7 +1,7 @@
 // The engine's public vocabulary. Everything above the engine (generation loop, worker,
 // language server, CLI) speaks these types and never imports onnxruntime-node.
 
-import type { KvSegment } from './kvSegment';
+import type { KvSegment, KvSegmentHeads } from './kvSegment';
 
 /** Architecture numbers, normalized once from a checkpoint's config.json. */
 export interface DecoderConfig {
@@ -93,6 +93,8 @@ export interface Sequence {
   readonly windowGapTokens: number;
   /** The streaming heads' window W; 0 when dense. */
   readonly windowTokens: number;
+  /** The heads per layer its segments hold (a segment imports only into a sequence of the same). */
+  readonly segmentHeads: KvSegmentHeads;
 }
 
 /** Which KV cache to build, as asked (a setting, a CLI flag). */

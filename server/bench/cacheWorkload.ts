@@ -1,0 +1,145 @@
+// The prompts of the cache benchmark: a workspace of real files in the repo-level layout of
+// the completion prompt (workspace files in a stable order, the active file last with the
+// cursor part in the model's FIM order), and the edits a user makes between two requests.
+// Token ids are built file by file, as the worker tokenizes prompt parts, so an edit
+// re-tokenizes only the file it touches.
+
+import type { Tokenizer } from '../engine/types';
+import type { SourceFile } from '../eval/caseGen';
+
+/** Tokens the active file contributes after the cursor at most. */
+const cursorSideTokens = 512;
+/** Characters before the cursor, about: the start moves in steps of this, at a line start. */
+const prefixChars = 2048;
+
+/**
+ * Where the text before the cursor starts: a line start on a grid of prefixChars, so that
+ * typing moves it once every prefixChars characters, not at every keystroke (a start that
+ * moved would change every token after it).
+ */
+export function stablePrefixStart(text: string, cursor: number): number {
+  const target = Math.max(0, Math.floor((cursor - prefixChars) / prefixChars) * prefixChars);
+  if (target === 0) return 0;
+  const lineStart = text.lastIndexOf('\n', target) + 1;
+  return lineStart;
+}
+
+export interface WorkspaceState {
+  /** Workspace files' texts by path, edits applied. */
+  texts: Map<string, string>;
+  active: string;
+  /** Character offset of the cursor in the active file. */
+  cursor: number;
+}
+
+export class CacheWorkload {
+  readonly contextPaths: string[];
+  /** The two files the benchmark types in: the first is active at the start. */
+  readonly activePaths: [string, string];
+  private readonly encoded = new Map<string, number[]>();
+
+  readonly initial: WorkspaceState;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    files: SourceFile[],
+    readonly contextTokens: number,
+  ) {
+    // The two largest files are the ones typed in; the rest, by path, fill the context.
+    const bySize = [...files].sort((a, b) => b.text.length - a.text.length || a.path.localeCompare(b.path));
+    if (bySize.length < 3) throw new Error('the cache benchmark needs a workspace of at least three source files');
+    this.activePaths = [bySize[0].path, bySize[1].path];
+    const texts = new Map(files.map((f) => [f.path, f.text]));
+    this.initial = { texts, active: this.activePaths[0], cursor: Math.floor(bySize[0].text.length / 2) };
+    const budget = contextTokens - 3 * cursorSideTokens;
+    const paths: string[] = [];
+    let used = 0;
+    for (const path of [...texts.keys()].filter((p) => !this.activePaths.includes(p)).sort()) {
+      const tokens = this.fileTokens(path, texts.get(path)!).length;
+      if (used + tokens > budget) continue;
+      paths.push(path);
+      used += tokens;
+    }
+    if (used < budget * 0.9) throw new Error(`the workspace holds ${used} tokens of context files, short of the ${budget} a ${contextTokens}-token prompt needs`);
+    this.contextPaths = paths;
+  }
+
+  private fileTokens(path: string, text: string): number[] {
+    const key = `${path}\n${text}`;
+    let ids = this.encoded.get(key);
+    if (!ids) {
+      ids = [this.special('fileSep'), ...this.tokenizer.encode(key)];
+      this.encoded.set(key, ids);
+    }
+    return ids;
+  }
+
+  private special(name: 'fileSep' | 'repoName' | 'fimPrefix' | 'fimSuffix' | 'fimMiddle'): number {
+    const id = this.tokenizer.special[name];
+    if (id === undefined) throw new Error(`the model's tokenizer has no ${name} token`);
+    return id;
+  }
+
+  private get hasFim(): boolean {
+    const s = this.tokenizer.special;
+    return s.fimPrefix !== undefined && s.fimSuffix !== undefined && s.fimMiddle !== undefined;
+  }
+
+  /** The prompt's token ids for a state; the active file is not among the context files. */
+  prompt(state: WorkspaceState): number[] {
+    const ids: number[] = [];
+    if (this.tokenizer.special.repoName !== undefined) ids.push(this.special('repoName'), ...this.tokenizer.encode('workspace\n'));
+    for (const path of this.contextPaths) ids.push(...this.fileTokens(path, state.texts.get(path)!));
+    const text = state.texts.get(state.active)!;
+    const before = this.tokenizer.encode(text.slice(stablePrefixStart(text, state.cursor), state.cursor));
+    ids.push(this.special('fileSep'), ...this.tokenizer.encode(`${state.active}\n`));
+    if (!this.hasFim) return [...ids, ...before];
+    const after = this.tokenizer.encode(text.slice(state.cursor)).slice(0, cursorSideTokens);
+    const order = this.tokenizer.fimOrder;
+    const prefix = [this.special('fimPrefix'), ...before];
+    const suffix = [this.special('fimSuffix'), ...after];
+    return [...ids, ...(order === 'spm' ? [...suffix, ...prefix] : [...prefix, ...suffix]), this.special('fimMiddle')];
+  }
+
+  /** Where the workspace part ends: the tokens before the active file's header. */
+  workspaceTokens(): number {
+    return this.prompt(this.initial).lastIndexOf(this.special('fileSep'));
+  }
+
+  /** `count` characters typed at the cursor. */
+  typed(state: WorkspaceState, characters: string): WorkspaceState {
+    const text = state.texts.get(state.active)!;
+    const texts = new Map(state.texts).set(state.active, text.slice(0, state.cursor) + characters + text.slice(state.cursor));
+    return { ...state, texts, cursor: state.cursor + characters.length };
+  }
+
+  /** One line of `path`, `linesBefore` lines above `offset`, given a comment at its end. */
+  lineChanged(state: WorkspaceState, path: string, offset: number, linesBefore: number, mark: string): WorkspaceState {
+    const text = state.texts.get(path)!;
+    let end = offset;
+    for (let i = 0; i <= linesBefore; i++) {
+      const at = text.lastIndexOf('\n', end - 1);
+      if (at < 0) break;
+      end = at;
+    }
+    const texts = new Map(state.texts).set(path, `${text.slice(0, end)} // ${mark}${text.slice(end)}`);
+    const cursor = path === state.active && end < state.cursor ? state.cursor + mark.length + 4 : state.cursor;
+    return { ...state, texts, cursor };
+  }
+
+  /** The context file that holds the middle token of the prompt. */
+  middlePath(): string {
+    let at = this.tokenizer.special.repoName !== undefined ? 3 : 0;
+    for (const path of this.contextPaths) {
+      at += this.fileTokens(path, this.initial.texts.get(path)!).length;
+      if (at >= this.contextTokens / 2) return path;
+    }
+    return this.contextPaths[this.contextPaths.length - 1];
+  }
+
+  /** The other typed-in file active, its cursor in its middle. */
+  switched(state: WorkspaceState): WorkspaceState {
+    const active = state.active === this.activePaths[0] ? this.activePaths[1] : this.activePaths[0];
+    return { ...state, active, cursor: Math.floor(state.texts.get(active)!.length / 2) };
+  }
+}

@@ -89,8 +89,9 @@ export class CachedSequence {
   /**
    * Makes the sequence hold `promptIds` and returns the logits after its last token. A
    * cancelled prefill keeps the chunks it finished, in the sequence and in the prefix cache.
+   * `onChunk` hears the tokens held after each forward pass.
    */
-  prefill(promptIds: number[], shouldStop: () => boolean): PrefillResult {
+  prefill(promptIds: number[], shouldStop: () => boolean, onChunk?: (doneTokens: number, promptTokens: number) => void): PrefillResult {
     if (promptIds.length === 0) throw new Error('empty prompt');
     // The last prompt token is always run again: its logits are what we need.
     const last = promptIds.length - 1;
@@ -112,6 +113,7 @@ export class CachedSequence {
         const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
         logits = this.sequence.append(piece);
         this.tokens.push(...piece);
+        onChunk?.(this.tokens.length, promptIds.length);
       }
     } finally {
       this.remember();

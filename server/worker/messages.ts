@@ -25,7 +25,13 @@ export type JobRequest =
       kv?: KvRequest;
       /** What the prefix cache and the sequence may hold together (defaultMemoryLimitMB when absent). */
       memoryLimitMB?: number;
+      /** A workspace prefix saved by a `persist` job, restored into the prefix cache after the load when it fits this model and cache. */
+      prefixFile?: string;
     }
+  /** Prefill only (background warm-up of the workspace prefix); progress as partial updates. */
+  | { kind: 'warm'; prompt: PromptParts; maxPromptTokens: number }
+  /** Saves the workspace part (before the last file separator) of the latest prompt that the prefix cache holds. */
+  | { kind: 'persist'; file: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial updates. */
@@ -33,9 +39,15 @@ export type JobRequest =
 
 /**
  * A prompt as pieces of text and special-token names, tokenized inside the worker. A text
- * piece marked `cut` may lose tokens from that end when the prompt is over its budget.
+ * piece marked `cut` may lose tokens from that end when the prompt is over its budget, and
+ * keeps at most `maxTokens` whatever the budget. Parts sharing a `dropRank` form one unit
+ * (a workspace file: its separator, path and text) that an over-budget prompt drops whole,
+ * highest `dropRank` first, before any `cut` part gives up tokens; a part is cut or
+ * dropped, never both.
  */
-export type PromptPart = { text: string; cut?: 'start' | 'end' } | { special: keyof Omit<SpecialTokens, 'eos'> };
+export type PromptPart =
+  | { text: string; cut?: 'start' | 'end'; maxTokens?: number; dropRank?: number }
+  | { special: keyof Omit<SpecialTokens, 'eos'>; dropRank?: number };
 export type PromptParts = PromptPart[];
 
 export interface ModelSummary {
@@ -51,13 +63,37 @@ export interface ModelSummary {
   loadMs: number;
   /** What the load said along the way (graph cache hits, rebuilds), for the server's log. */
   log: string[];
+  /** The saved workspace prefix: restored (its tokens), or why it was not used. */
+  prefix?: { restoredTokens: number; readMs: number } | { problem: string };
+}
+
+export interface WarmResult {
+  promptTokens: number;
+  /** Tokens run through the model; the rest came from the caches. */
+  computedTokens: number;
+  ms: number;
+}
+
+export interface PersistResult {
+  /** Tokens written (0: the prefix cache held none of the workspace part). */
+  tokens: number;
+  bytes: number;
+  ms: number;
+}
+
+/** A warm-up's progress: tokens of the prompt the sequence holds. */
+export interface WarmProgress {
+  warmedTokens: number;
+  promptTokens: number;
 }
 
 export type JobResult =
   | { kind: 'load'; model: ModelSummary }
   | { kind: 'generate'; result: GenerateResult }
   | { kind: 'score'; result: ScoreResult }
-  | { kind: 'calibrate'; pattern: HeadPattern };
+  | { kind: 'calibrate'; pattern: HeadPattern }
+  | { kind: 'warm'; result: WarmResult }
+  | { kind: 'persist'; result: PersistResult };
 
 export interface JobError {
   message: string;
@@ -73,5 +109,5 @@ export type FromWorker =
   /** A streamed generation's text so far after each token, or a calibration's progress (the job goes on). */
   | { id: number; partial: PartialUpdate };
 
-/** A job's update before its result: a streamed generation's text so far, or a calibration's progress. */
-export type PartialUpdate = string | CalibrateProgress;
+/** A job's update before its result: a streamed generation's text so far, a calibration's or a warm-up's progress. */
+export type PartialUpdate = string | CalibrateProgress | WarmProgress;

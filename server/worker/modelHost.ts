@@ -2,7 +2,7 @@
 // cancellation through shared memory, and a restart when the worker dies.
 
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PartialUpdate, PromptParts, WorkerInit } from './messages';
+import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PartialUpdate, PersistResult, PromptParts, WarmProgress, WarmResult, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
 import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
@@ -168,6 +168,9 @@ export class ModelHost {
       let at = atFront ? 0 : this.queue.findIndex((queued) => queued.priority > priority);
       if (at < 0) at = this.queue.length;
       this.queue.splice(at, 0, job);
+      // A background warm-up in flight yields to interactive work between forward passes.
+      const running = this.inFlight;
+      if (priority === Priority.Interactive && running?.priority === Priority.Background && running.request.kind === 'warm') this.cancel(running);
       this.pump();
     });
   }
@@ -215,9 +218,27 @@ export class ModelHost {
 
   /** Calibrates the loaded model's heads (calibrate/calibrate.ts), reporting progress after each sample. */
   async calibrate(fillerDir: string, options: CalibrateOptions, signal?: CancelSignal, onProgress?: (progress: CalibrateProgress) => void): Promise<HeadPattern> {
-    const result = await this.enqueue({ kind: 'calibrate', fillerDir, options }, Priority.Interactive, signal, false, onProgress && ((update) => typeof update !== 'string' && onProgress(update)));
+    const result = await this.enqueue({ kind: 'calibrate', fillerDir, options }, Priority.Interactive, signal, false, onProgress && ((update) => typeof update !== 'string' && 'samplesDone' in update && onProgress(update)));
     if (result.kind !== 'calibrate') throw new Error(`unexpected ${result.kind} result`);
     return result.pattern;
+  }
+
+  /**
+   * Prefills a prompt without generating (the workspace prefix, ahead of completions), in the
+   * background: any interactive job pre-empts it at its next forward pass, and the chunks it
+   * finished stay cached.
+   */
+  async warm(prompt: PromptParts, maxPromptTokens: number, signal?: CancelSignal, onProgress?: (progress: WarmProgress) => void): Promise<WarmResult> {
+    const result = await this.enqueue({ kind: 'warm', prompt, maxPromptTokens }, Priority.Background, signal, false, onProgress && ((update) => typeof update !== 'string' && 'warmedTokens' in update && onProgress(update)));
+    if (result.kind !== 'warm') throw new Error(`unexpected ${result.kind} result`);
+    return result.result;
+  }
+
+  /** Saves the workspace part of the latest prompt's KV to `file`, in the background. */
+  async persist(file: string): Promise<PersistResult> {
+    const result = await this.enqueue({ kind: 'persist', file }, Priority.Background);
+    if (result.kind !== 'persist') throw new Error(`unexpected ${result.kind} result`);
+    return result.result;
   }
 
   async dispose(): Promise<void> {

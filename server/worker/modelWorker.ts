@@ -8,7 +8,10 @@ import { CachedSequence, CancelledError, generate, score } from '../engine/gener
 import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt } from '../engine/promptTokens';
-import type { FromWorker, JobError, JobRequest, JobResult, ToWorker, WorkerInit } from './messages';
+import type { FromWorker, JobError, JobRequest, JobResult, PersistResult, ToWorker, WorkerInit } from './messages';
+import { existsSync } from 'node:fs';
+import { kvIdentity } from '../engine/kvPolicy';
+import type { PrefixKey } from '../engine/prefixStore';
 import { calibrate, type CalibrateProgress } from '../calibrate/calibrate';
 import { fillerPool } from '../calibrate/tasks';
 import { readSourceFiles } from '../eval/caseGen';
@@ -19,6 +22,10 @@ const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
 
 let model: LoadedModel | undefined;
 let cached: CachedSequence | undefined;
+/** What persisted KV must match: the loaded model, its KV cache and weight format. */
+let prefixKey: PrefixKey | undefined;
+/** The token ids of the latest prompt (its workspace part is what a persist job saves). */
+let latestPrompt: number[] | undefined;
 
 /** The KV memory limit when the load names none: about 60k tokens of the embedded model's dense cache. */
 const defaultMemoryLimitMB = 1024;
@@ -46,6 +53,9 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     });
     model = loaded;
     cached = new CachedSequence(loaded, new PrefixCache((job.memoryLimitMB ?? defaultMemoryLimitMB) * 2 ** 20));
+    prefixKey = { modelSha256: loaded.checkpointSha256(), kv: kvIdentity(loaded.kv), weights: job.weightFormat };
+    latestPrompt = undefined;
+    const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKey) : undefined;
     return {
       kind: 'load',
       model: {
@@ -58,6 +68,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
         kv: loaded.kv,
         loadMs: performance.now() - started,
         log,
+        ...(prefix ? { prefix } : {}),
       },
     };
   }
@@ -73,9 +84,38 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     const progress = (p: CalibrateProgress) => port.postMessage({ id, partial: p } satisfies FromWorker);
     return { kind: 'calibrate', pattern: calibrate(loaded, loaded.checkpointSha256(), pool, job.options, shouldStop, progress) };
   }
+  if (job.kind === 'persist') return { kind: 'persist', result: persistPrefix(cached, job.file) };
   const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
+  latestPrompt = promptIds;
+  if (job.kind === 'warm') {
+    const started = performance.now();
+    const progress = (warmedTokens: number, promptTokens: number) => port.postMessage({ id, partial: { warmedTokens, promptTokens } } satisfies FromWorker);
+    const { reused } = cached.prefill(promptIds, shouldStop, progress);
+    return { kind: 'warm', result: { promptTokens: promptIds.length, computedTokens: promptIds.length - reused, ms: performance.now() - started } };
+  }
   const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;
   return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop, onToken) };
+}
+
+/** Reads a saved workspace prefix into the prefix cache; a file that does not fit is reported, never used. */
+function restorePrefix(into: CachedSequence, file: string, key: PrefixKey): { restoredTokens: number; readMs: number } | { problem: string } {
+  const started = performance.now();
+  try {
+    const restoredTokens = into.prefixCache!.load(file, key, into.sequence.segmentHeads);
+    return { restoredTokens, readMs: performance.now() - started };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The workspace part of the latest prompt: the tokens before its last file separator (the active file's header). */
+function persistPrefix(from: CachedSequence, file: string): PersistResult {
+  const started = performance.now();
+  const fileSep = model?.tokenizer.special.fileSep;
+  const workspaceTokens = latestPrompt && fileSep !== undefined ? latestPrompt.lastIndexOf(fileSep) : -1;
+  if (!latestPrompt || !prefixKey || workspaceTokens <= 0) return { tokens: 0, bytes: 0, ms: 0 };
+  const { tokens, bytes } = from.prefixCache!.save(file, prefixKey, latestPrompt, workspaceTokens);
+  return { tokens, bytes, ms: performance.now() - started };
 }
 
 function describe(error: unknown): JobError {

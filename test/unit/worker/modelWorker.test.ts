@@ -46,3 +46,35 @@ test('a streamed generation reports its text after each token, ending with the r
 test('a model folder that is not there fails the load with the path', async () => {
   await assert.rejects(host.load({ modelPath: join(dir, 'missing'), threads: 1, weightFormat: 'fp32' }), /missing: model folder does not exist/);
 });
+
+test('a warm-up caches the workspace prefix, a completion pre-empts it, and the prefix survives a restart on disk', async () => {
+  const workspace = [{ special: 'repoName' as const }, { text: 'shop\n' }, { special: 'fileSep' as const }, { text: `cart.ts\n${'const total = items.reduce((sum, item) => sum + item.price, 0);\n'.repeat(12)}` }];
+  const completion = [...workspace, { special: 'fileSep' as const }, { text: 'a.ts\nconst total = items.' }];
+  const prefixFile = join(dir, 'kv', 'prefix.heedkv');
+  await host.load({ modelPath: dir, threads: 1, weightFormat: 'fp32' });
+  const progress: number[] = [];
+  const warmed = await host.warm(workspace, 4096, undefined, (p) => progress.push(p.warmedTokens));
+  assert.equal(warmed.computedTokens, warmed.promptTokens);
+  assert.ok(progress.length > 0 && progress[progress.length - 1] === warmed.promptTokens, 'progress ends at the whole prompt');
+  const warm = await host.generate(completion, 4096, { ...defaultGenerateOptions, maxTokens: 4 });
+  assert.ok(warm.reusedTokens >= warmed.promptTokens - 1, `the completion reused ${warm.reusedTokens} of the ${warmed.promptTokens} warmed tokens`);
+
+  // An interactive job stops a warm-up in flight at its next forward pass.
+  const longer = [...workspace, { text: 'export const more = 1;\n'.repeat(80) }];
+  const background = host.warm(longer, 8192);
+  const interactive = host.generate(completion, 4096, { ...defaultGenerateOptions, maxTokens: 2 });
+  await assert.rejects(background, /cancelled/);
+  assert.equal((await interactive).tokens.length, 2);
+
+  const saved = await host.persist(prefixFile);
+  assert.ok(saved.tokens > 0 && saved.tokens < warm.promptTokens, `saved ${saved.tokens} tokens: the workspace part`);
+  const reloaded = await host.load({ modelPath: dir, threads: 1, weightFormat: 'fp32', prefixFile });
+  assert.ok(reloaded.prefix && 'restoredTokens' in reloaded.prefix && reloaded.prefix.restoredTokens === saved.tokens, JSON.stringify(reloaded.prefix));
+  const afterRestart = await host.generate(completion, 4096, { ...defaultGenerateOptions, maxTokens: 4 });
+  assert.equal(afterRestart.restoredTokens, saved.tokens);
+  assert.deepEqual(afterRestart.tokens, warm.tokens);
+
+  // A file computed under another weight format is refused and named; the model still loads.
+  const int4 = await host.load({ modelPath: dir, threads: 1, weightFormat: 'int4', prefixFile });
+  assert.ok(int4.prefix && 'problem' in int4.prefix && /another weight format/.test(int4.prefix.problem), JSON.stringify(int4.prefix));
+});

@@ -5,11 +5,11 @@
 import type { KvRequest } from './engine/types';
 import { kvLabel } from './engine/kvPolicy';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { defaultCalibrateOptions, describePattern, writeHeadPattern, type CalibrateProgress } from './calibrate/calibrate';
 import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
-import type { ModelSummary, PromptParts } from './worker/messages';
+import type { ModelSummary, PromptParts, WarmProgress, WarmResult } from './worker/messages';
 import type { GenerateOptions, GenerateResult } from './engine/generate';
 import type { CalibrateResult, EngineState, NoticeParams, ServerSettings, StatusParams } from './protocol';
 
@@ -19,8 +19,16 @@ export interface EngineServiceEvents {
   log(line: string): void;
 }
 
+/** A completion or warm-up that computed at least this many tokens makes the saved prefix worth renewing. */
+const persistAfterComputedTokens = 256;
+/** Completions idle this long before the prefix is saved (saving holds the worker for a moment). */
+const persistIdleMs = 15_000;
+/** A save at reload or shutdown is waited for this long at most. */
+const persistFlushMs = 5_000;
+
 export class EngineService {
   private readonly host: ModelHost;
+  private persistTimer: ReturnType<typeof setTimeout> | undefined;
   private state: EngineState = 'starting';
   private model: ModelSummary | undefined;
   private settings: ServerSettings | undefined;
@@ -61,8 +69,13 @@ export class EngineService {
       previous.weightFormat !== settings.weightFormat ||
       previous.graphCacheDir !== settings.graphCacheDir ||
       previous.kvPolicy !== settings.kvPolicy ||
-      previous.retrievalRatio !== settings.retrievalRatio;
+      previous.retrievalRatio !== settings.retrievalRatio ||
+      previous.memoryLimitMB !== settings.memoryLimitMB ||
+      previous.persistPrefix !== settings.persistPrefix ||
+      previous.kvCacheDir !== settings.kvCacheDir;
     if (reload) {
+      // What the old model cached of the workspace is saved first, so the reload finds it.
+      if (previous) await this.flushPersist(previous);
       await this.load(settings);
     } else if (!settings.completionEnabled) {
       this.setStatus('disabled', 'Inline completions are turned off (heed.completion.enabled)');
@@ -93,8 +106,18 @@ export class EngineService {
         settings.kvPolicy === 'head-aware'
           ? { policy: 'head-aware', ratio: settings.retrievalRatio, patternFile: editorPattern && existsSync(editorPattern) ? editorPattern : undefined }
           : { policy: 'dense' };
-      const model = await this.host.load({ modelPath: path, threads: settings.threads, weightFormat: settings.weightFormat, graphCacheDir: settings.graphCacheDir, kv });
+      const prefixFile = this.prefixFile(settings);
+      const model = await this.host.load({
+        modelPath: path,
+        threads: settings.threads,
+        weightFormat: settings.weightFormat,
+        graphCacheDir: settings.graphCacheDir,
+        kv,
+        memoryLimitMB: settings.memoryLimitMB,
+        prefixFile,
+      });
       for (const line of model.log) this.events.log(line);
+      this.reportPrefix(model, prefixFile);
       if (model.kv.policy === 'dense' && model.kv.refused && this.settings === settings) this.events.notice({ severity: 'warning', message: model.kv.refused });
       // A newer configure() may have replaced these settings while this model loaded.
       if (this.settings !== settings) return;
@@ -121,7 +144,64 @@ export class EngineService {
   }
 
   async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal): Promise<GenerateResult> {
-    return this.host.generate(prompt, maxPromptTokens, options, signal);
+    const result = await this.host.generate(prompt, maxPromptTokens, options, signal);
+    if (result.promptTokens - result.reusedTokens >= persistAfterComputedTokens) this.schedulePersist();
+    return result;
+  }
+
+  /** Prefills `prompt` in the background (pre-empted by completions), reporting progress; a cancelled warm-up keeps what it computed. */
+  async warm(prompt: PromptParts, maxPromptTokens: number, signal?: CancelSignal, onProgress?: (progress: WarmProgress) => void): Promise<WarmResult> {
+    const result = await this.host.warm(prompt, maxPromptTokens, signal, onProgress);
+    if (result.computedTokens >= persistAfterComputedTokens) this.schedulePersist();
+    return result;
+  }
+
+  /** Where this workspace's prefix is saved for the model and cache settings; none when saving is off or there is no storage. */
+  private prefixFile(settings: ServerSettings): string | undefined {
+    if (!settings.persistPrefix || !settings.kvCacheDir) return undefined;
+    const id = createHash('sha256').update(JSON.stringify([settings.modelPath, settings.weightFormat, settings.kvPolicy, settings.retrievalRatio ?? null])).digest('hex').slice(0, 12);
+    return join(settings.kvCacheDir, `prefix-${basename(settings.modelPath)}-${id}.heedkv`);
+  }
+
+  private reportPrefix(model: ModelSummary, file: string | undefined): void {
+    const prefix = model.prefix;
+    if (!prefix || !file) return;
+    if ('restoredTokens' in prefix) {
+      this.events.log(`Restored the workspace prefix from ${file}: ${prefix.restoredTokens} tokens in ${prefix.readMs.toFixed(0)} ms.`);
+      return;
+    }
+    // A file that does not fit (another model, a damaged file) is discarded, never used.
+    this.events.log(`Discarded the saved workspace prefix: ${prefix.problem}`);
+    try {
+      rmSync(file, { force: true });
+    } catch (error) {
+      this.events.log(`Could not remove ${file}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Saves the workspace prefix once completions have been idle for a while (after work worth saving). */
+  private schedulePersist(): void {
+    const settings = this.settings;
+    if (!settings || !this.prefixFile(settings)) return;
+    clearTimeout(this.persistTimer);
+    this.persistTimer = setTimeout(() => void this.flushPersist(settings), persistIdleMs);
+  }
+
+  /** Runs a scheduled save now (before a reload or shutdown); at most persistFlushMs of waiting. */
+  private async flushPersist(settings: ServerSettings): Promise<void> {
+    if (this.persistTimer === undefined) return;
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const file = this.prefixFile(settings);
+    if (!file || this.state !== 'ready') return;
+    const saving = this.host.persist(file).then(
+      (saved) => {
+        if (saved.tokens > 0) this.events.log(`Saved the workspace prefix to ${file}: ${saved.tokens} tokens, ${(saved.bytes / 2 ** 20).toFixed(1)} MB in ${saved.ms.toFixed(0)} ms.`);
+      },
+      // A full disk or a read-only folder: completions go on without a saved prefix.
+      (error: unknown) => this.events.log(`Could not save the workspace prefix to ${file}: ${(error as Error).message}`),
+    );
+    await Promise.race([saving, new Promise((resolve) => setTimeout(resolve, persistFlushMs))]);
   }
 
   /** Where a pattern calibrated in the editor for this model folder lives (it takes precedence over the folder's own). */
@@ -150,6 +230,7 @@ export class EngineService {
   }
 
   async dispose(): Promise<void> {
+    if (this.settings) await this.flushPersist(this.settings);
     await this.host.dispose();
   }
 }

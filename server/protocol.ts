@@ -37,7 +37,14 @@ export interface ServerSettings {
   completionEnabled: boolean;
   debounceMs: number;
   maxTokens: number;
+  /** heed.completion.maxPromptTokens: tokens of the current file around the cursor. */
   maxPromptTokens: number;
+  /** heed.context.maxTokens: tokens of other workspace files in a prompt, on top of the current file's; 0: the current file alone. */
+  contextMaxTokens: number;
+  /** heed.context.exclude: globs of workspace files never given as context, relative to each workspace folder. */
+  contextExclude: string[];
+  /** The globs of files.exclude that are on (`true`): VS Code hides those files, and Heed leaves them out of context too. */
+  filesExclude: string[];
   threads: number;
   /** Linear weights as in the checkpoint (fp32) or quantized to 4 bits (int4: about 2x faster decoding, less exact). */
   weightFormat: 'fp32' | 'int4';
@@ -49,6 +56,12 @@ export interface ServerSettings {
   retrievalRatio?: number;
   /** Where head patterns made in the editor are kept (the extension's global storage); they take precedence over the model folder's. */
   headPatternDir?: string;
+  /** heed.cache.memoryLimitMB: what the KV caches (the prefix cache and the sequence in use) may hold together. */
+  memoryLimitMB: number;
+  /** heed.cache.persist: save the workspace prefix's KV and restore it at the next start. */
+  persistPrefix: boolean;
+  /** Where this workspace's saved prefix lives (the extension's workspace storage); none: nothing is saved. */
+  kvCacheDir?: string;
 }
 
 /**

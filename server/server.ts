@@ -7,12 +7,23 @@
 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection, ProposedFeatures, RequestType0, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
+import {
+  createConnection,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  ProposedFeatures,
+  RequestType0,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { EngineService } from './engineService';
 import { CancelSource } from './worker/modelHost';
 import { describeProgress } from './calibrate/calibrate';
 import { CompletionFeature } from './features/completion/completionFeature';
+import { filePathOf, WorkspaceContext } from './context/workspaceContext';
+import type { FileEvent } from './context/workspaceFiles';
 import type { Feature } from './features/feature';
 import { calibrateRequest, noticeNotification, settingsNotification, statusNotification, type CalibrateResult, type NoticeParams, type ServerSettings, type StatusParams } from './protocol';
 import { validateSettings } from './settings';
@@ -28,14 +39,37 @@ const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname,
   log,
 });
 
-const completion = new CompletionFeature(engine, documents, log, (message) => notice({ severity: 'warning', message }));
+const workspaceContext = new WorkspaceContext(documents, log);
+const completion = new CompletionFeature(engine, documents, workspaceContext, log, (message) => notice({ severity: 'warning', message }));
 const features: Feature[] = [completion];
 let initialSettings: ServerSettings | undefined;
 let workspaceRoots: string[] = [];
+let watchesFiles = false;
+
+function configure(settings: ServerSettings): void {
+  void engine.configure(settings);
+  workspaceContext.configure({ maxTokens: settings.contextMaxTokens, exclude: [...settings.filesExclude, ...settings.contextExclude] });
+}
+
+// Edits (not the opening of a document) feed the workspace context's recency signals;
+// open documents' texts stand in for the disk's.
+documents.onDidOpen(({ document }) => workspaceContext.documentOpened(document));
+documents.onDidChangeContent(({ document }) => workspaceContext.documentChanged(document));
+documents.onDidClose(({ document }) => workspaceContext.documentClosed(document.uri));
+
+const fileEventKinds: Record<number, FileEvent['kind']> = { [FileChangeType.Created]: 'created', [FileChangeType.Changed]: 'changed', [FileChangeType.Deleted]: 'deleted' };
+connection.onDidChangeWatchedFiles(({ changes }) => {
+  workspaceContext.fileEvents(changes.flatMap((change) => {
+    const absPath = filePathOf(change.uri);
+    return absPath ? [{ absPath, kind: fileEventKinds[change.type] ?? 'changed' }] : [];
+  }));
+});
 
 connection.onInitialize((params): InitializeResult => {
   initialSettings = validateSettings(params.initializationOptions);
   workspaceRoots = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
+  workspaceContext.setRoots(workspaceRoots);
+  watchesFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   let capabilities: InitializeResult['capabilities'] = { textDocumentSync: TextDocumentSyncKind.Incremental };
   for (const feature of features) capabilities = { ...capabilities, ...feature.initialize(connection, workspaceRoots) };
   return { capabilities, serverInfo: { name: 'heed', version: '0.1.0' } };
@@ -43,12 +77,21 @@ connection.onInitialize((params): InitializeResult => {
 
 connection.onInitialized(() => {
   if (workspaceRoots.length === 0) log('No folder is open: Heed completes from the current file alone.');
-  if (initialSettings) void engine.configure(initialSettings);
+  // The workspace context follows files changed outside the editor through the client's
+  // file watcher; a client without one leaves it to open documents and the next walk.
+  if (workspaceRoots.length > 0 && watchesFiles) {
+    connection.client
+      .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] })
+      .catch((error: unknown) => log(`Could not watch the workspace's files: ${error instanceof Error ? error.message : String(error)}`));
+  } else if (workspaceRoots.length > 0) {
+    log('The editor does not watch files for Heed: workspace context sees changes made outside the editor at the next walk (a settings change).');
+  }
+  if (initialSettings) configure(initialSettings);
 });
 
 connection.onNotification(settingsNotification, (raw: unknown) => {
   try {
-    void engine.configure(validateSettings(raw));
+    configure(validateSettings(raw));
   } catch (error) {
     notice({ severity: 'error', message: `Heed ignored invalid settings: ${(error as Error).message}` });
   }
@@ -70,6 +113,7 @@ connection.onRequest(new RequestType0<CalibrateResult, void>(calibrateRequest), 
 });
 
 connection.onShutdown(async () => {
+  workspaceContext.dispose();
   for (const feature of features) await feature.shutdown?.();
   await engine.dispose();
 });

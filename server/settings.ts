@@ -20,6 +20,17 @@ function kvPolicyOf(value: unknown): 'dense' | 'head-aware' {
   throw new Error(`heed.cache.kvPolicy must be "dense" or "head-aware", not ${JSON.stringify(value)}`);
 }
 
+/** Most globs taken from one setting: a pattern list this long is a mistake, and every file is tested against each. */
+const maxGlobs = 1000;
+
+function globsOf(value: unknown, name: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > maxGlobs || value.some((glob) => typeof glob !== 'string')) {
+    throw new Error(`${name} must be a list of at most ${maxGlobs} glob strings, not ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
 function shareOf(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
   return value;
@@ -36,11 +47,17 @@ export function validateSettings(raw: unknown): ServerSettings {
     debounceMs: integerIn(r.debounceMs, 'heed.completion.debounceMs', 0, 2000),
     maxTokens: integerIn(r.maxTokens, 'heed.completion.maxTokens', 1, 512),
     maxPromptTokens: integerIn(r.maxPromptTokens, 'heed.completion.maxPromptTokens', 64, 131072),
+    contextMaxTokens: integerIn(r.contextMaxTokens, 'heed.context.maxTokens', 0, 131072),
+    contextExclude: globsOf(r.contextExclude, 'heed.context.exclude'),
+    filesExclude: globsOf(r.filesExclude, 'files.exclude'),
     threads: integerIn(r.threads, 'heed.engine.threads', 1, 64),
     weightFormat: weightFormatOf(r.weightFormat),
     ...(typeof r.graphCacheDir === 'string' && r.graphCacheDir.length > 0 ? { graphCacheDir: r.graphCacheDir } : {}),
     kvPolicy: kvPolicyOf(r.kvPolicy),
     ...(typeof r.headPatternDir === 'string' && r.headPatternDir.length > 0 ? { headPatternDir: r.headPatternDir } : {}),
     ...(r.retrievalRatio === undefined || r.retrievalRatio === null ? {} : { retrievalRatio: shareOf(r.retrievalRatio, 'heed.cache.retrievalRatio') }),
+    memoryLimitMB: r.memoryLimitMB === undefined ? 1024 : integerIn(r.memoryLimitMB, 'heed.cache.memoryLimitMB', 64, 65536),
+    persistPrefix: r.persistPrefix !== false,
+    ...(typeof r.kvCacheDir === 'string' && r.kvCacheDir.length > 0 ? { kvCacheDir: r.kvCacheDir } : {}),
   };
 }

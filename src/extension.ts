@@ -39,7 +39,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     outputChannel: output,
     traceOutputChannel: output,
-    initializationOptions: readSettings(context.extensionPath, context.globalStorageUri.fsPath),
+    initializationOptions: readSettings(context.extensionPath, context.globalStorageUri.fsPath, context.storageUri?.fsPath),
     errorHandler: {
       // A write to a server that just died fails before `closed` runs; `closed` restarts
       // it and tells the user once, so this error is logged, not shown as well.
@@ -110,8 +110,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('heed.toggleCompletions', toggleCompletions()),
     vscode.commands.registerCommand('heed.calibrateHeads', calibrateHeads(ctx)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('heed') && client?.isRunning()) {
-        void client.sendNotification(settingsNotification, readSettings(context.extensionPath, context.globalStorageUri.fsPath));
+      if ((event.affectsConfiguration('heed') || event.affectsConfiguration('files.exclude')) && client?.isRunning()) {
+        void client.sendNotification(settingsNotification, readSettings(context.extensionPath, context.globalStorageUri.fsPath, context.storageUri?.fsPath));
       }
     }),
     { dispose: () => void client?.dispose() },

@@ -6,23 +6,12 @@
 
 import type { Tokenizer } from '../engine/types';
 import type { SourceFile } from '../eval/caseGen';
+import { prefixStart } from '../features/completion/documentContext';
 
 /** Tokens the active file contributes after the cursor at most. */
 const cursorSideTokens = 512;
-/** Characters before the cursor, about: the start moves in steps of this, at a line start. */
-const prefixChars = 2048;
-
-/**
- * Where the text before the cursor starts: a line start on a grid of prefixChars, so that
- * typing moves it once every prefixChars characters, not at every keystroke (a start that
- * moved would change every token after it).
- */
-export function stablePrefixStart(text: string, cursor: number): number {
-  const target = Math.max(0, Math.floor((cursor - prefixChars) / prefixChars) * prefixChars);
-  if (target === 0) return 0;
-  const lineStart = text.lastIndexOf('\n', target) + 1;
-  return lineStart;
-}
+/** Characters before the cursor at most (the completion feature's default budget, about). */
+const prefixChars = 4608;
 
 export interface WorkspaceState {
   /** Workspace files' texts by path, edits applied. */
@@ -91,7 +80,7 @@ export class CacheWorkload {
     if (this.tokenizer.special.repoName !== undefined) ids.push(this.special('repoName'), ...this.tokenizer.encode('workspace\n'));
     for (const path of this.contextPaths) ids.push(...this.fileTokens(path, state.texts.get(path)!));
     const text = state.texts.get(state.active)!;
-    const before = this.tokenizer.encode(text.slice(stablePrefixStart(text, state.cursor), state.cursor));
+    const before = this.tokenizer.encode(text.slice(prefixStart(text, state.cursor, prefixChars), state.cursor));
     ids.push(this.special('fileSep'), ...this.tokenizer.encode(`${state.active}\n`));
     if (!this.hasFim) return [...ids, ...before];
     const after = this.tokenizer.encode(text.slice(state.cursor)).slice(0, cursorSideTokens);

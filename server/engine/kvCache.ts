@@ -7,8 +7,8 @@
 // reads keys in JS. The price of the layout: growing the capacity moves every head's rows,
 // and attention also runs over the unfilled tail. Capacity therefore grows in steps of an
 // eighth (rounded up to 256 tokens): the tail stays under an eighth of the buffer, and the
-// moves cost O(1) per token amortized. Truncating to a quarter of the capacity or less
-// shrinks it again (see truncate).
+// moves cost O(1) per token amortized. Truncating to half the capacity or less shrinks it
+// again (see truncate).
 //
 // Appending copies only the new tokens' rows: O(numKvHeads * seqLen * headDim) per layer.
 
@@ -25,7 +25,7 @@ export interface KvShape {
 
 const capacityStepTokens = 256; // capacities are multiples of this
 const growthDivisor = 8; // grow by at least capacity / 8
-const shrinkDivisor = 4; // truncating to a quarter of the capacity or less shrinks it
+const shrinkDivisor = 2; // truncating to half the capacity or less shrinks it
 const shrinkAboveTokens = 1024; // small caches never shrink
 
 export class KvCache {
@@ -123,9 +123,9 @@ export class KvCache {
 
   /**
    * Forgets positions [length, this.length). The buffers are kept for reuse, unless what
-   * remains fills at most a quarter of them: then they shrink to fit, because attention
-   * runs over the whole capacity and a new long prompt after a short common prefix would
-   * pay for the old, larger capacity in every chunk of its prefill.
+   * remains fills at most half of them: then they shrink to fit, because attention runs
+   * over the whole capacity and a prompt resumed far before the end (an edit in the middle
+   * of the workspace) would pay for the old capacity in every chunk of its prefill.
    */
   truncate(length: number): void {
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`truncate(${length}): not a length`);

@@ -1,7 +1,8 @@
 // Which files of a workspace are "near" a file: the longer the common prefix of their
 // paths, the nearer (same folder before sibling folders before the rest); ties by path.
 
-function commonPrefixLength(a: string, b: string): number {
+/** Characters `a` and `b` share at their start. */
+export function commonPrefixLength(a: string, b: string): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   createProtocolConnection,
@@ -14,6 +14,8 @@ import {
   CancellationTokenSource,
   InitializeRequest,
   InitializedNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   DidOpenTextDocumentNotification,
   DidChangeTextDocumentNotification,
   InlineCompletionRequest,
@@ -29,6 +31,7 @@ import { CachedSequence, generate } from '../../server/engine/generate';
 import { tokenizePrompt } from '../../server/engine/promptTokens';
 import { completionPrompt } from '../../server/features/completion/prompt';
 import { postProcess } from '../../server/features/completion/filters';
+import { contextParts } from '../../server/context/assemble';
 
 const root = join(__dirname, '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'heed-lsp-'));
@@ -39,6 +42,8 @@ const uri = pathToFileURL(filePath).href;
 let server: ChildProcess;
 let connection: ProtocolConnection;
 const statuses: StatusParams[] = [];
+const logs: string[] = [];
+const registrations: { method: string }[] = [];
 const notices: NoticeParams[] = [];
 let stderr = '';
 
@@ -49,9 +54,14 @@ const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
   debounceMs: 0,
   maxTokens: 24,
   maxPromptTokens: 512,
+  contextMaxTokens: 0,
+  contextExclude: [],
+  filesExclude: [],
   threads: 1,
   weightFormat: 'fp32',
   kvPolicy: 'dense',
+  memoryLimitMB: 256,
+  persistPrefix: false,
   ...overrides,
 });
 
@@ -98,7 +108,8 @@ before(async () => {
   connection = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
   connection.onNotification('heed/status', (params: StatusParams) => void statuses.push(params));
   connection.onNotification('heed/notice', (params: NoticeParams) => void notices.push(params));
-  connection.onNotification('window/logMessage', () => undefined);
+  connection.onNotification('window/logMessage', (params: { message: string }) => void logs.push(params.message));
+  connection.onRequest('client/registerCapability', (params: { registrations: { method: string }[] }) => void registrations.push(...params.registrations));
   connection.listen();
 });
 
@@ -113,7 +124,7 @@ test('initialize announces inline completions and the model loads', async () => 
     processId: process.pid,
     rootUri: pathToFileURL(work).href,
     workspaceFolders: [{ uri: pathToFileURL(work).href, name: 'heed-lsp' }],
-    capabilities: { window: { workDoneProgress: true } },
+    capabilities: { window: { workDoneProgress: true }, workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } },
     initializationOptions: settings(),
   });
   assert.equal(result.capabilities.inlineCompletionProvider, true);
@@ -151,6 +162,63 @@ test('a cancelled request returns no suggestion', async () => {
   const result = await pending.catch((error: { code?: number }) => ({ cancelledWithCode: error.code }));
   // vscode-jsonrpc answers a cancelled request with RequestCancelled (-32800) or the handler's null.
   assert.ok(result === null || (result as { cancelledWithCode?: number }).cancelledWithCode === -32800, `got ${JSON.stringify(result)}`);
+  await connection.sendNotification('heed/settings', settings());
+});
+
+/** Resolves with the first log line (past or future) that matches `pattern`. */
+function waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      const found = logs.find((line) => pattern.test(line));
+      if (found) return resolve(found);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`no log line matching ${pattern}; saw ${JSON.stringify(logs.slice(-20))}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+test('with workspace context on, a completion carries the workspace files, and file events update them', async () => {
+  assert.ok(registrations.some((r) => r.method === DidChangeWatchedFilesNotification.method), 'the server asks to watch files');
+  const sample = join(root, 'sample-workspace', 'src');
+  const copied = ['index.ts', 'money.ts', 'types.ts'];
+  mkdirSync(join(work, 'src'), { recursive: true });
+  for (const name of copied) cpSync(join(sample, name), join(work, 'src', name));
+  logs.length = 0;
+  // The model folder sits in this workspace: excluded, as a user would.
+  await connection.sendNotification('heed/settings', settings({ contextMaxTokens: 2048, contextExclude: ['model/**'] }));
+  assert.match(await waitForLog(/^Workspace context: /), /^Workspace context: 3 files, 2 KB usable; skipped 1 ignored/);
+
+  await complete(3, 31);
+  const line = await waitForLog(/^completion src\/inventory\.ts:4 /);
+  assert.match(line, /, 3 workspace files offered/);
+  // The same prompt built here, token for token: the files by path (none was edited), then the current file.
+  const model = await loadModel(modelPath, { threads: 1 });
+  try {
+    const files = copied.map((name, i) => ({ path: `src/${name}`, text: readFileSync(join(sample, name), 'utf8'), dropRank: i + 1 }));
+    const parts = completionPrompt(model.tokenizer.special, model.tokenizer.fimOrder, basename(work), 'src/inventory.ts', { prefix: editedText, suffix: '', truncated: false }, { workspace: contextParts(files) });
+    const ids = tokenizePrompt(model.tokenizer, parts, 512 + 2048);
+    assert.ok(ids.length > 1000, `the workspace files are in the prompt (${ids.length} tokens)`);
+    assert.match(line, new RegExp(`prompt ${ids.length} tokens`));
+  } finally {
+    await model.dispose();
+  }
+
+  // A file created outside the editor arrives through the watcher's events.
+  writeFileSync(join(work, 'src', 'extra.ts'), 'export const extra = 1;\n');
+  await connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(work, 'src', 'extra.ts')).href, type: FileChangeType.Created }] });
+  // The server reads the new file in the background: a completion soon after sees it.
+  let offered = '';
+  for (let attempt = 0; attempt < 100 && !/, 4 workspace files offered/.test(offered); attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    logs.length = 0;
+    await complete(3, 31);
+    offered = await waitForLog(/^completion src\/inventory\.ts:4 /);
+  }
+  assert.match(offered, /, 4 workspace files offered/);
+  rmSync(join(work, 'src', 'extra.ts'));
+  for (const name of copied) rmSync(join(work, 'src', name));
   await connection.sendNotification('heed/settings', settings());
 });
 

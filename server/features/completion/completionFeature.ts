@@ -1,19 +1,21 @@
 // Inline completions over LSP 3.18 textDocument/inlineCompletion: the text around the
-// cursor goes to the model worker; its single-line continuation comes back as ghost text.
+// cursor, after the workspace files chosen for it, goes to the model worker; its
+// single-line continuation comes back as ghost text.
 
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CancellationToken, Connection, InlineCompletionItem, InlineCompletionParams, ServerCapabilities } from 'vscode-languageserver/node';
 import type { TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { EngineService } from '../../engineService';
 import type { Feature } from '../feature';
 import { JobFailedError } from '../../worker/modelHost';
-import { charsPerTokenEstimate, cursorText, describeSkip, skipReason } from './documentContext';
-import { completionPrompt } from './prompt';
+import { filePathOf, type WorkspaceContext } from '../../context/workspaceContext';
+import { toPosixPath, workspacePath } from '../../context/paths';
+import { cursorCharsPerToken, cursorText, cursorTokenCaps, describeSkip, skipReason } from './documentContext';
+import { completionPrompt, promptFormatFor } from './prompt';
 import { postProcess } from './filters';
 
-/** Share of the prompt budget given to text before the cursor; the rest goes after it. */
+/** Share of the current file's budget given to text before the cursor; the rest goes after it. */
 const prefixShare = 0.75;
 
 function sleep(ms: number, token: CancellationToken): Promise<void> {
@@ -30,11 +32,10 @@ function sleep(ms: number, token: CancellationToken): Promise<void> {
   });
 }
 
+/** The path the prompt shows for a document: as workspace files show theirs. */
 function displayPath(uri: string, workspaceRoots: string[]): string {
-  if (!uri.startsWith('file:')) return uri;
-  const path = fileURLToPath(uri);
-  for (const root of workspaceRoots) if (path.startsWith(root + '/')) return path.slice(root.length + 1);
-  return basename(path);
+  const path = filePathOf(uri);
+  return path === undefined ? uri : workspacePath(path, workspaceRoots);
 }
 
 export class CompletionFeature implements Feature {
@@ -45,12 +46,13 @@ export class CompletionFeature implements Feature {
   constructor(
     private readonly engine: EngineService,
     private readonly documents: TextDocuments<TextDocument>,
+    private readonly workspace: WorkspaceContext,
     private readonly log: (line: string) => void,
     private readonly notice: (message: string) => void,
   ) {}
 
   initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
-    this.workspaceRoots = workspaceRoots;
+    this.workspaceRoots = workspaceRoots.map(toPosixPath);
     if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
     connection.languages.inlineCompletion.on((params, token) => this.complete(params, token));
     return { inlineCompletionProvider: true };
@@ -79,11 +81,21 @@ export class CompletionFeature implements Feature {
     if (token.isCancellationRequested) return null;
 
     const offset = document.offsetAt(params.position);
-    const budgetChars = settings.maxPromptTokens * charsPerTokenEstimate;
+    const budgetChars = settings.maxPromptTokens * cursorCharsPerToken;
     const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
-    const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor);
-    const maxPromptTokens = Math.min(settings.maxPromptTokens, model.config.maxPositions - settings.maxTokens - 1);
+    const withSuffix = promptFormatFor(model.special, model.fimOrder) !== 'prefix';
+    const cursorTokens = cursorTokenCaps(settings.maxPromptTokens, cursor.suffix.length, 1 - prefixShare, withSuffix);
+    // The current file's budget plus the workspace files', within the model's context. When
+    // the context is shorter than both, the current file keeps its budget and workspace
+    // files get what is left (by the estimate here; the worker's exact count drops the
+    // least relevant files whole if they are still over).
+    const contextTokens = model.config.maxPositions - settings.maxTokens - 1;
+    const maxPromptTokens = Math.min(settings.maxPromptTokens + settings.contextMaxTokens, contextTokens);
+    const workspaceBudgetTokens = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
     try {
+      const workspace = await this.workspace.select(document, workspaceBudgetTokens);
+      if (token.isCancellationRequested) return null;
+      const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
       const result = await this.engine.generate(prompt, maxPromptTokens, { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, token);
       const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
       const lineEnd = text.indexOf('\n', offset);
@@ -92,6 +104,7 @@ export class CompletionFeature implements Feature {
       const insert = postProcess(result.text, { linePrefix, lineSuffix });
       this.log(
         `completion ${path}:${params.position.line + 1} prompt ${result.promptTokens} tokens (${result.reusedTokens} reused), ` +
+          `${workspace.files} workspace ${workspace.files === 1 ? 'file' : 'files'} offered (~${workspace.estimatedTokens} tokens estimated), ` +
           `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
           (insert === undefined ? ', dropped by filters' : ''),
       );

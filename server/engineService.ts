@@ -11,7 +11,7 @@ import { defaultCalibrateOptions, describePattern, writeHeadPattern, type Calibr
 import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
 import type { ModelSummary, PromptParts, WarmProgress, WarmResult } from './worker/messages';
 import type { GenerateOptions, GenerateResult } from './engine/generate';
-import type { CalibrateResult, EngineState, NoticeParams, ServerSettings, StatusParams } from './protocol';
+import type { CalibrateResult, EngineState, NoticeParams, ServerSettings, StatusParams, StatusProgress } from './protocol';
 
 export interface EngineServiceEvents {
   status(params: StatusParams): void;
@@ -29,6 +29,8 @@ const persistFlushMs = 5_000;
 export class EngineService {
   private readonly host: ModelHost;
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  private status: StatusParams | undefined;
+  private progress: StatusProgress | undefined;
   private state: EngineState = 'starting';
   private model: ModelSummary | undefined;
   private settings: ServerSettings | undefined;
@@ -140,7 +142,18 @@ export class EngineService {
 
   private setStatus(state: EngineState, message: string, detail?: string): void {
     this.state = state;
-    this.events.status({ state, message, model: this.model?.name, detail });
+    this.status = { state, message, model: this.model?.name, detail };
+    this.events.status(this.withProgress(this.status));
+  }
+
+  private withProgress(status: StatusParams): StatusParams {
+    return this.progress && status.state === 'ready' ? { ...status, progress: this.progress } : status;
+  }
+
+  /** Shows background work beside the current state (none: clears it). */
+  showProgress(progress: StatusProgress | undefined): void {
+    this.progress = progress;
+    if (this.status) this.events.status(this.withProgress(this.status));
   }
 
   async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal): Promise<GenerateResult> {

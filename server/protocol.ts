@@ -15,6 +15,14 @@ export interface StatusParams {
   model?: string;
   /** Where the problem is when state is "error" (a file path), for the notification. */
   detail?: string;
+  /** Background work in progress (a warm-up reading the workspace), shown beside the state. */
+  progress?: StatusProgress;
+}
+
+export interface StatusProgress {
+  title: string;
+  done: number;
+  total: number;
 }
 
 /**

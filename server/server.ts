@@ -22,6 +22,7 @@ import { EngineService } from './engineService';
 import { CancelSource } from './worker/modelHost';
 import { describeProgress } from './calibrate/calibrate';
 import { CompletionFeature } from './features/completion/completionFeature';
+import { WarmUp } from './features/completion/warmUp';
 import { filePathOf, WorkspaceContext } from './context/workspaceContext';
 import type { FileEvent } from './context/workspaceFiles';
 import type { Feature } from './features/feature';
@@ -33,8 +34,14 @@ const documents = new TextDocuments(TextDocument);
 const log = (line: string) => connection.console.log(line);
 const notice = (params: NoticeParams) => void connection.sendNotification(noticeNotification, params);
 
+let lastState: StatusParams['state'] | undefined;
 const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname, 'modelWorker.js'), {
-  status: (params: StatusParams) => void connection.sendNotification(statusNotification, params),
+  status: (params: StatusParams) => {
+    void connection.sendNotification(statusNotification, params);
+    // A model that just became ready warms the workspace prefix once the editor is idle.
+    if (params.state === 'ready' && lastState !== 'ready') warmUp.schedule();
+    lastState = params.state;
+  },
   notice,
   log,
 });
@@ -42,6 +49,7 @@ const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname,
 const workspaceContext = new WorkspaceContext(documents, log);
 const completion = new CompletionFeature(engine, documents, workspaceContext, log, (message) => notice({ severity: 'warning', message }));
 const features: Feature[] = [completion];
+const warmUp = new WarmUp(engine, () => completion.warmUpPrompt(), log);
 let initialSettings: ServerSettings | undefined;
 let workspaceRoots: string[] = [];
 let watchesFiles = false;
@@ -49,11 +57,17 @@ let watchesFiles = false;
 function configure(settings: ServerSettings): void {
   void engine.configure(settings);
   workspaceContext.configure({ maxTokens: settings.contextMaxTokens, exclude: [...settings.filesExclude, ...settings.contextExclude] });
+  // A new walk of the workspace may change the files a prompt holds.
+  void workspaceContext.idle().then(() => warmUp.schedule());
 }
 
 // Edits (not the opening of a document) feed the workspace context's recency signals;
 // open documents' texts stand in for the disk's.
-documents.onDidOpen(({ document }) => workspaceContext.documentOpened(document));
+documents.onDidOpen(({ document }) => {
+  workspaceContext.documentOpened(document);
+  completion.documentOpened(document.uri);
+  warmUp.schedule();
+});
 documents.onDidChangeContent(({ document }) => workspaceContext.documentChanged(document));
 documents.onDidClose(({ document }) => workspaceContext.documentClosed(document.uri));
 
@@ -63,6 +77,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
     const absPath = filePathOf(change.uri);
     return absPath ? [{ absPath, kind: fileEventKinds[change.type] ?? 'changed' }] : [];
   }));
+  warmUp.schedule();
 });
 
 connection.onInitialize((params): InitializeResult => {
@@ -113,6 +128,7 @@ connection.onRequest(new RequestType0<CalibrateResult, void>(calibrateRequest), 
 });
 
 connection.onShutdown(async () => {
+  warmUp.dispose();
   workspaceContext.dispose();
   for (const feature of features) await feature.shutdown?.();
   await engine.dispose();

@@ -31,10 +31,13 @@ export class StatusBar implements vscode.Disposable {
   }
 
   show(status: StatusParams): void {
-    this.item.text = `${icons[status.state]} Heed`;
+    const progress = status.progress;
+    const percent = progress && progress.total > 0 ? Math.floor((progress.done / progress.total) * 100) : undefined;
+    this.item.text = progress ? `$(sync~spin) Heed ${percent ?? 0}%` : `${icons[status.state]} Heed`;
     // The accessibility label carries the state word so that tests and screen readers can read it.
     this.item.accessibilityInformation = { label: `Heed: ${labels[status.state]}` };
-    this.item.tooltip = `Heed: ${labels[status.state]}. ${status.message}\nClick to show Heed's output.`;
+    const doing = progress ? `\n${progress.title}: ${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} tokens.` : '';
+    this.item.tooltip = `Heed: ${labels[status.state]}. ${status.message}${doing}\nClick to show Heed's output.`;
     this.item.backgroundColor = status.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 

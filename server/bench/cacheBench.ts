@@ -100,8 +100,9 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
     };
   }
 
+  let promptShape: Record<string, number> = {};
   const record = (scenario: string, context: number, samples: Sample[], extra: Record<string, unknown> = {}) => {
-    const base = { metric: 'ttft_ms', scenario, context_tokens: context, model: model.name, commit, threads: options.threads };
+    const base = { metric: 'ttft_ms', scenario, context_tokens: context, ...promptShape, model: model.name, commit, threads: options.threads };
     const heed = { ...base, kv: kvLabel(model.kv), weights: options.weightFormat ?? 'fp32', chunk_tokens: model.chunkTokens, ...measured(samples.map((s) => s.heed)) };
     const computed = [...samples.map((s) => s.computed)].sort((a, b) => a - b)[samples.length >> 1];
     appendRecord(options.out, { ...heed, computed_tokens_median: computed, ...extra });
@@ -118,7 +119,8 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
     for (const context of contexts) {
       const w = new CacheWorkload(model.tokenizer, files, context);
       const p0 = w.prompt(w.initial);
-      options.log(`${context} tokens: prompt of ${p0.length} tokens, ${w.contextPaths.length} workspace files, typing in ${w.activePaths.join(' and ')}`);
+      promptShape = { prompt_tokens: p0.length, workspace_tokens: w.workspaceTokens() };
+      options.log(`${context} tokens: prompt of ${p0.length} tokens (${promptShape.workspace_tokens} before the active file: ${w.contextPaths.length} workspace files), typing in ${w.activePaths.join(' and ')}`);
       const fresh = () => new CachedSequence(model, new PrefixCache(limitBytes));
       const heedRun = (cached: CachedSequence, ids: number[]) => {
         const r = generate(cached, ids, firstToken, () => false);

@@ -8,6 +8,8 @@ import type { Tokenizer } from '../engine/types';
 import type { SourceFile } from '../eval/caseGen';
 import { prefixStart } from '../features/completion/documentContext';
 
+/** Tokens left free for what the scenarios type and change. */
+const typingRoomTokens = 64;
 /** Tokens the active file contributes after the cursor at most. */
 const cursorSideTokens = 512;
 /** Characters before the cursor at most (the completion feature's default budget, about). */
@@ -22,7 +24,7 @@ export interface WorkspaceState {
 }
 
 export class CacheWorkload {
-  readonly contextPaths: string[];
+  contextPaths: readonly string[];
   /** The two files the benchmark types in: the first is active at the start. */
   readonly activePaths: [string, string];
   private readonly encoded = new Map<string, number[]>();
@@ -40,7 +42,9 @@ export class CacheWorkload {
     this.activePaths = [bySize[0].path, bySize[1].path];
     const texts = new Map(files.map((f) => [f.path, f.text]));
     this.initial = { texts, active: this.activePaths[0], cursor: Math.floor(bySize[0].text.length / 2) };
-    const budget = contextTokens - 3 * cursorSideTokens;
+    // The active file's part first; context files fill the rest, with room for the typing.
+    this.contextPaths = [];
+    const budget = contextTokens - this.prompt(this.initial).length - typingRoomTokens;
     const paths: string[] = [];
     let used = 0;
     for (const path of [...texts.keys()].filter((p) => !this.activePaths.includes(p)).sort()) {
@@ -49,7 +53,8 @@ export class CacheWorkload {
       paths.push(path);
       used += tokens;
     }
-    if (used < budget * 0.9) throw new Error(`the workspace holds ${used} tokens of context files, short of the ${budget} a ${contextTokens}-token prompt needs`);
+    const available = [...texts.keys()].filter((p) => !this.activePaths.includes(p)).reduce((sum, p) => sum + this.fileTokens(p, texts.get(p)!).length, 0);
+    if (available < budget) throw new Error(`the workspace holds ${available} tokens of context files, short of the ${budget} a ${contextTokens}-token prompt needs`);
     this.contextPaths = paths;
   }
 

@@ -94,7 +94,7 @@ export class WorkspaceContext {
     this.startWalk();
   }
 
-  /** Resolves once no walk, scheduled walk or file update is pending (for tests). */
+  /** Resolves once no walk, scheduled walk or file update is pending (the warm-up waits for it; tests too). */
   async idle(): Promise<void> {
     for (;;) {
       const pending = [this.walking, this.updating];

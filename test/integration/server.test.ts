@@ -222,6 +222,42 @@ test('with workspace context on, a completion carries the workspace files, and f
   await connection.sendNotification('heed/settings', settings());
 });
 
+test('idle, a warm-up reads the workspace; its prefix is saved before a reload and restored by it', async () => {
+  const sample = join(root, 'sample-workspace', 'src');
+  const copied = ['index.ts', 'money.ts', 'types.ts'];
+  for (const name of copied) cpSync(join(sample, name), join(work, 'src', name));
+  const kvCacheDir = join(work, 'kv');
+  const withCache = { contextMaxTokens: 2048, contextExclude: ['model/**', 'kv/**'], persistPrefix: true, kvCacheDir };
+  logs.length = 0;
+  await connection.sendNotification('heed/settings', settings(withCache));
+  const warmed = await waitForLog(/^Warm-up: \d+ of \d+ prompt tokens computed/);
+  const warmedTokens = Number(/of (\d+) prompt tokens/.exec(warmed)![1]);
+  assert.ok(statuses.some((s) => s.progress?.title === 'Reading the workspace'), 'the status bar showed the warm-up');
+  await complete(3, 31);
+  const line = await waitForLog(/^completion src\/inventory\.ts:4 /);
+  const reused = Number(/\((\d+) reused\)/.exec(line)![1]);
+  assert.ok(reused >= warmedTokens - 2, `the completion reused ${reused} of the ${warmedTokens} warmed tokens: ${line}`);
+
+  // A settings change reloads the model: the prefix goes to disk first and comes back with it.
+  logs.length = 0;
+  await connection.sendNotification('heed/settings', settings({ ...withCache, memoryLimitMB: 300 }));
+  const saved = await waitForLog(/^Saved the workspace prefix to /);
+  const savedTokens = Number(/: (\d+) tokens/.exec(saved)![1]);
+  assert.ok(savedTokens > 1000, saved);
+  const restored = await waitForLog(/^Restored the workspace prefix from /);
+  assert.match(restored, new RegExp(`: ${savedTokens} tokens in`));
+
+  // A damaged file is discarded with a log line; the model loads all the same.
+  const file = /to (.*\.heedkv)/.exec(saved)![1];
+  writeFileSync(file, readFileSync(file).subarray(0, 100));
+  logs.length = 0;
+  await connection.sendNotification('heed/settings', settings({ ...withCache, memoryLimitMB: 256 }));
+  assert.match(await waitForLog(/^Discarded the saved workspace prefix: /), /header is cut off|payload/);
+  assert.equal(existsSync(file), false);
+  for (const name of copied) rmSync(join(work, 'src', name));
+  await connection.sendNotification('heed/settings', settings());
+});
+
 test('a missing model folder is reported, and a good one brings completions back', async () => {
   statuses.length = 0;
   await connection.sendNotification('heed/settings', settings({ modelPath: join(work, 'no-such-model') }));

@@ -14,6 +14,15 @@ import { toPosixPath, workspacePath } from '../../context/paths';
 import { cursorCharsPerToken, cursorText, cursorTokenCaps, describeSkip, skipReason } from './documentContext';
 import { completionPrompt, promptFormatFor } from './prompt';
 import { postProcess } from './filters';
+import type { ServerSettings } from '../../protocol';
+import type { ModelSummary, PromptParts } from '../../worker/messages';
+import type { WorkspaceSelection } from '../../context/workspaceContext';
+
+interface BuiltPrompt {
+  prompt: PromptParts;
+  maxPromptTokens: number;
+  workspace: WorkspaceSelection;
+}
 
 /** Share of the current file's budget given to text before the cursor; the rest goes after it. */
 const prefixShare = 0.75;
@@ -40,6 +49,8 @@ function displayPath(uri: string, workspaceRoots: string[]): string {
 
 export class CompletionFeature implements Feature {
   private readonly skipped = new Set<string>();
+  private lastCursor: { uri: string; offset: number } | undefined;
+  private lastOpened: string | undefined;
   private workspaceRoots: string[] = [];
   private repoName = 'workspace';
 
@@ -56,6 +67,49 @@ export class CompletionFeature implements Feature {
     if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
     connection.languages.inlineCompletion.on((params, token) => this.complete(params, token));
     return { inlineCompletionProvider: true };
+  }
+
+  /** The completion prompt for a cursor in a document: the workspace files chosen for it, then the document around the cursor. */
+  private async buildPrompt(document: TextDocument, offset: number, settings: ServerSettings, model: ModelSummary): Promise<BuiltPrompt> {
+    const text = document.getText();
+    const path = displayPath(document.uri, this.workspaceRoots);
+    const budgetChars = settings.maxPromptTokens * cursorCharsPerToken;
+    const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
+    const withSuffix = promptFormatFor(model.special, model.fimOrder) !== 'prefix';
+    const cursorTokens = cursorTokenCaps(settings.maxPromptTokens, cursor.suffix.length, 1 - prefixShare, withSuffix);
+    // The current file's budget plus the workspace files', within the model's context. When
+    // the context is shorter than both, the current file keeps its budget and workspace
+    // files get what is left (by the estimate here; the worker's exact count drops the
+    // least relevant files whole if they are still over).
+    const contextTokens = model.config.maxPositions - settings.maxTokens - 1;
+    const maxPromptTokens = Math.min(settings.maxPromptTokens + settings.contextMaxTokens, contextTokens);
+    const workspaceBudgetTokens = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
+    const workspace = await this.workspace.select(document, workspaceBudgetTokens);
+    const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
+    return { prompt, maxPromptTokens, workspace };
+  }
+
+  /**
+   * The prompt a completion would get at the last cursor Heed completed at (or the end of
+   * the most recently opened document): what a warm-up prefills while the editor is idle,
+   * so that the next completion finds the workspace part cached. None without a model or
+   * a usable document.
+   */
+  async warmUpPrompt(): Promise<{ prompt: PromptParts; maxPromptTokens: number } | undefined> {
+    const settings = this.engine.currentSettings;
+    const model = this.engine.loadedModel;
+    if (!settings?.completionEnabled || !model || settings.contextMaxTokens === 0) return undefined;
+    const last = this.lastCursor ?? (this.lastOpened ? { uri: this.lastOpened, offset: Number.POSITIVE_INFINITY } : undefined);
+    const document = last && this.documents.get(last.uri);
+    if (!document || skipReason(document.getText()) !== undefined) return undefined;
+    const offset = Math.min(last!.offset, document.getText().length);
+    const { prompt, maxPromptTokens } = await this.buildPrompt(document, offset, settings, model);
+    return { prompt, maxPromptTokens };
+  }
+
+  /** A document the user opened: where a warm-up goes before any completion was asked. */
+  documentOpened(uri: string): void {
+    this.lastOpened = uri;
   }
 
   async complete(params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionItem[] | null> {
@@ -81,21 +135,10 @@ export class CompletionFeature implements Feature {
     if (token.isCancellationRequested) return null;
 
     const offset = document.offsetAt(params.position);
-    const budgetChars = settings.maxPromptTokens * cursorCharsPerToken;
-    const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
-    const withSuffix = promptFormatFor(model.special, model.fimOrder) !== 'prefix';
-    const cursorTokens = cursorTokenCaps(settings.maxPromptTokens, cursor.suffix.length, 1 - prefixShare, withSuffix);
-    // The current file's budget plus the workspace files', within the model's context. When
-    // the context is shorter than both, the current file keeps its budget and workspace
-    // files get what is left (by the estimate here; the worker's exact count drops the
-    // least relevant files whole if they are still over).
-    const contextTokens = model.config.maxPositions - settings.maxTokens - 1;
-    const maxPromptTokens = Math.min(settings.maxPromptTokens + settings.contextMaxTokens, contextTokens);
-    const workspaceBudgetTokens = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
+    this.lastCursor = { uri: document.uri, offset };
     try {
-      const workspace = await this.workspace.select(document, workspaceBudgetTokens);
+      const { prompt, maxPromptTokens, workspace } = await this.buildPrompt(document, offset, settings, model);
       if (token.isCancellationRequested) return null;
-      const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
       const result = await this.engine.generate(prompt, maxPromptTokens, { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, token);
       const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
       const lineEnd = text.indexOf('\n', offset);

@@ -34,9 +34,13 @@ export interface CacheBenchOptions {
   workspace: string;
   memoryLimitMB: number;
   peer: boolean;
+  /** The scenarios to measure (all when absent). */
+  scenarios?: string[];
   out: string;
   log(line: string): void;
 }
+
+export const cacheScenarios = ['cold', 'warm_keystroke', 'warm_line', 'warm_middle_edit', 'open_file', 'switch_file', 'restart_persisted', 'restart_persisted_moved'];
 
 const firstToken = { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] };
 const typedText = 'const value = items.length;';
@@ -79,6 +83,7 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
   const contexts = options.contexts.filter((c) => c + 8 <= model.config.maxPositions);
   for (const c of options.contexts.filter((c) => !contexts.includes(c))) options.log(`skipped ${c} tokens: ${model.name} takes ${model.config.maxPositions} positions`);
   const commit = currentCommit();
+  const want = (scenario: string) => !options.scenarios || options.scenarios.includes(scenario);
   const limitBytes = options.memoryLimitMB * 2 ** 20;
   const key = { modelSha256: model.checkpointSha256(), kv: kvIdentity(model.kv), weights: options.weightFormat ?? 'fp32' };
 
@@ -129,26 +134,31 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
       const both = async (cached: CachedSequence, ids: number[]): Promise<Sample> => ({ ...heedRun(cached, ids), peer: await peer?.session.ttftMs(ids) });
 
       // cold: nothing cached.
-      const cold: Sample[] = [];
-      for (let run = 0; run < options.runs; run++) {
-        await peer?.session.clear();
-        cold.push(await both(fresh(), p0));
+      if (want('cold')) {
+        const cold: Sample[] = [];
+        for (let run = 0; run < options.runs; run++) {
+          await peer?.session.clear();
+          cold.push(await both(fresh(), p0));
+        }
+        record('cold', context, cold);
       }
-      record('cold', context, cold);
 
       // The rest start from the workspace prompt cached.
       const cached = fresh();
       heedRun(cached, p0);
-      const keystroke: Sample[] = [];
-      let state: WorkspaceState = w.initial;
       await peer?.session.ttftMs(p0);
-      for (let run = 0; run < options.runs; run++) {
-        state = w.typed(state, typedText[run % typedText.length]);
-        keystroke.push(await both(cached, w.prompt(state)));
+      if (want('warm_keystroke')) {
+        const keystroke: Sample[] = [];
+        let state: WorkspaceState = w.initial;
+        for (let run = 0; run < options.runs; run++) {
+          state = w.typed(state, typedText[run % typedText.length]);
+          keystroke.push(await both(cached, w.prompt(state)));
+        }
+        record('warm_keystroke', context, keystroke);
       }
-      record('warm_keystroke', context, keystroke);
 
       const scenarioFrom = async (name: string, change: (run: number) => WorkspaceState) => {
+        if (!want(name)) return;
         const samples: Sample[] = [];
         for (let run = 0; run < options.runs; run++) {
           heedRun(cached, p0);
@@ -166,36 +176,51 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
       // each run, so each run's cursor part is new too); the workspace part is shared.
       const other = w.switched(w.initial);
       const otherLength = other.texts.get(other.active)!.length;
-      const opened: Sample[] = [];
-      for (let run = 0; run < options.runs; run++) {
-        heedRun(cached, p0);
-        await peer?.session.ttftMs(p0);
-        opened.push(await both(cached, w.prompt({ ...other, cursor: Math.floor((otherLength * (run + 1)) / (options.runs + 2)) })));
+      if (want('open_file')) {
+        const opened: Sample[] = [];
+        for (let run = 0; run < options.runs; run++) {
+          heedRun(cached, p0);
+          await peer?.session.ttftMs(p0);
+          opened.push(await both(cached, w.prompt({ ...other, cursor: Math.floor((otherLength * (run + 1)) / (options.runs + 2)) })));
+        }
+        record('open_file', context, opened);
       }
-      record('open_file', context, opened);
 
       // Back and forth between two files completed in before.
-      const pa = p0;
-      const pb = w.prompt(other);
-      heedRun(cached, pb);
-      const switched: Sample[] = [];
-      await peer?.session.ttftMs(pb);
-      for (let run = 0; run < options.runs; run++) switched.push(await both(cached, run % 2 === 0 ? pa : pb));
-      record('switch_file', context, switched);
-
-      // Restart: a new cache that reads the workspace prefix from disk (the read is timed).
-      const file = join(work, `prefix-${context}.heedkv`);
-      const { tokens, bytes } = cached.prefixCache!.save(file, key, p0, w.workspaceTokens());
-      const restarted: Sample[] = [];
-      for (let run = 0; run < options.runs; run++) {
-        const t0 = performance.now();
-        const after = fresh();
-        after.prefixCache!.load(file, key, after.sequence.segmentHeads);
-        const readMs = performance.now() - t0;
-        const r = heedRun(after, p0);
-        restarted.push({ heed: readMs + r.heed, computed: r.computed });
+      if (want('switch_file')) {
+        const pa = p0;
+        const pb = w.prompt(other);
+        heedRun(cached, pb);
+        const switched: Sample[] = [];
+        await peer?.session.ttftMs(pb);
+        for (let run = 0; run < options.runs; run++) switched.push(await both(cached, run % 2 === 0 ? pa : pb));
+        record('switch_file', context, switched);
       }
-      record('restart_persisted', context, restarted, { prefix_tokens: tokens, prefix_file_bytes: bytes, note: 'prefix file read and checked, then the prompt' });
+
+      // Restart: the latest prompt saved as the server saves it, read into a new cache (the
+      // read and its checksums are timed), then the same prompt (the editor reopened at the
+      // same place) or one with the cursor elsewhere in the file (its cursor part is new).
+      const file = join(work, `prefix-${context}.heedkv`);
+      heedRun(cached, p0);
+      const { tokens, bytes } = cached.prefixCache!.save(file, key, p0, p0.length);
+      const initialLength = w.initial.texts.get(w.initial.active)!.length;
+      for (const [scenario, prompt] of [
+        ['restart_persisted', (_run: number) => p0],
+        ['restart_persisted_moved', (run: number) => w.prompt({ ...w.initial, cursor: Math.floor((initialLength * (run + 1)) / (options.runs + 2)) })],
+      ] as const) {
+        if (!want(scenario)) continue;
+        const restarted: Sample[] = [];
+        for (let run = 0; run < options.runs; run++) {
+          const ids = prompt(run);
+          const t0 = performance.now();
+          const after = fresh();
+          after.prefixCache!.load(file, key, after.sequence.segmentHeads);
+          const readMs = performance.now() - t0;
+          const r = heedRun(after, ids);
+          restarted.push({ heed: readMs + r.heed, computed: r.computed });
+        }
+        record(scenario, context, restarted, { prefix_tokens: tokens, prefix_file_bytes: bytes, note: 'the saved prompt read and checked, then the prompt' });
+      }
       appendRecord(options.out, {
         metric: 'kv_memory_mb',
         context_tokens: context,

@@ -7,7 +7,7 @@ import { kvOptions, parseKvRequest } from './cliArgs';
 import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
 import { runPeerBench } from '../bench/peerBench';
-import { runCacheBench } from '../bench/cacheBench';
+import { cacheScenarios, runCacheBench } from '../bench/cacheBench';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
@@ -149,6 +149,7 @@ async function cacheCommand(args: string[]): Promise<number> {
       workspace: { type: 'string', default: join(__dirname, '..', 'server') },
       'memory-limit-mb': { type: 'string', default: '2048' },
       peer: { type: 'boolean', default: false },
+      scenarios: { type: 'string' },
       out: { type: 'string' },
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       weights: { type: 'string', default: 'fp32' },
@@ -156,6 +157,9 @@ async function cacheCommand(args: string[]): Promise<number> {
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
+  const scenarios = values.scenarios?.split(',').map((s) => s.trim());
+  const unknown = scenarios?.filter((s) => !cacheScenarios.includes(s)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${cacheScenarios.join(', ')})`);
   if (!existsSync(values.workspace!)) throw new Error(`--workspace ${values.workspace} does not exist: name a folder of code to build the prompts from`);
   await runCacheBench({
     modelPath: values.model,
@@ -169,6 +173,7 @@ async function cacheCommand(args: string[]): Promise<number> {
     workspace: values.workspace!,
     memoryLimitMB: positiveInteger('memory-limit-mb', values['memory-limit-mb']!),
     peer: values.peer!,
+    scenarios,
     out: values.out ?? join('bench', 'results', `cache-${basename(values.model)}.jsonl`),
     log: (line) => console.log(line),
   });

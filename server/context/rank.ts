@@ -17,6 +17,8 @@ export interface Candidate {
   /** The path the prompt shows. */
   path: string;
   chars: number;
+  /** When it last changed on disk (orders the prompt, not the rank). */
+  modifiedMs?: number;
 }
 
 export interface RankSignals {
@@ -74,7 +76,7 @@ export function rankFiles(candidates: Iterable<Candidate>, signals: RankSignals)
       (signals.open.has(candidate.absPath) ? signalWeights.open : 0) +
       (editedMs !== undefined ? signalWeights.edited : 0) +
       (inFolder(candidate.absPath, activeFolder) ? signalWeights.sameFolder : 0);
-    const file: RankedFile = { absPath: candidate.absPath, path: candidate.path, chars: candidate.chars, score, estimatedTokens: estimateFileTokens(candidate.path, candidate.chars) };
+    const file: RankedFile = { absPath: candidate.absPath, path: candidate.path, chars: candidate.chars, modifiedMs: candidate.modifiedMs, score, estimatedTokens: estimateFileTokens(candidate.path, candidate.chars) };
     keyed.push({ file, editedMs: editedMs ?? -Infinity, shared: commonPrefixLength(candidate.absPath, signals.activePath) });
   }
   keyed.sort(compareKeyed);

@@ -205,7 +205,9 @@ export class WorkspaceContext {
     if (this.rankMemo?.key !== key) {
       const candidates = new Map<string, Candidate>(index.files);
       for (const path of skippedOpen) candidates.delete(path);
-      for (const [path, document] of open) candidates.set(path, { absPath: path, path: workspacePath(path, this.roots), chars: document.getText().length });
+      for (const [path, document] of open) {
+        candidates.set(path, { absPath: path, path: workspacePath(path, this.roots), chars: document.getText().length, modifiedMs: index.files.get(path)?.modifiedMs ?? 0 });
+      }
       const ranked = rankFiles(candidates.values(), { activePath, imported, open: new Set(open.keys()), lastEditMs: new Map(edits) });
       this.rankMemo = { key, ranked };
     }
@@ -216,7 +218,7 @@ export class WorkspaceContext {
     for (const [i, file] of selected.entries()) {
       const text = open.get(file.absPath)?.getText() ?? (await index.readText(file.absPath));
       if (text === undefined) continue;
-      files.push({ path: file.path, text, dropRank: i + 1, lastEditMs: this.history.lastEditMs(file.absPath) });
+      files.push({ path: file.path, text, dropRank: i + 1, modifiedMs: file.modifiedMs, lastEditMs: this.history.lastEditMs(file.absPath) });
       estimatedTokens += file.estimatedTokens;
     }
     return { parts: contextParts(files), files: files.length, estimatedTokens };

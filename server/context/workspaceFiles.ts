@@ -20,6 +20,8 @@ export interface WorkspaceFile {
   path: string;
   /** Length of its text, for the token estimate. */
   chars: number;
+  /** When it last changed on disk (ms since the epoch): the prompt orders untouched files by it. */
+  modifiedMs: number;
 }
 
 export interface WalkLimits {
@@ -170,7 +172,7 @@ export class WorkspaceFiles {
       if (file === undefined || typeof file === 'string') {
         this.current.delete(absPath);
       } else {
-        this.current.set(absPath, { absPath, path: workspacePath(absPath, this.roots), chars: file.text.length });
+        this.current.set(absPath, { absPath, path: workspacePath(absPath, this.roots), chars: file.text.length, modifiedMs: file.modifiedMs });
         this.texts.set(absPath, file.text);
       }
       // Counted once the index holds the change: a ranking made in between must not pass for current.
@@ -199,7 +201,7 @@ export class WorkspaceFiles {
   }
 
   /** Reads and checks a file that passed the name tests: its text, or why it is skipped. */
-  private async readUsable(absPath: string): Promise<{ text: string } | SkipReason | undefined> {
+  private async readUsable(absPath: string): Promise<{ text: string; modifiedMs: number } | SkipReason | undefined> {
     const info = await stat(absPath).catch(() => undefined);
     if (!info?.isFile()) return undefined;
     if (info.size > this.limits.maxFileBytes) return 'oversized';
@@ -207,7 +209,7 @@ export class WorkspaceFiles {
     if (!bytes) return undefined;
     const text = decodeText(bytes);
     if (text === undefined) return 'binary';
-    return textSkipReason(text) ?? { text };
+    return textSkipReason(text) ?? { text, modifiedMs: info.mtimeMs };
   }
 
   private async walkAll(generation: number): Promise<WalkSummary | undefined> {
@@ -268,7 +270,7 @@ export class WorkspaceFiles {
             skipped[file]++;
             continue;
           }
-          files.set(absPath, { absPath, path: workspacePath(absPath, this.roots), chars: file.text.length });
+          files.set(absPath, { absPath, path: workspacePath(absPath, this.roots), chars: file.text.length, modifiedMs: file.modifiedMs });
           usableChars += file.text.length;
           this.texts.set(absPath, file.text);
         }

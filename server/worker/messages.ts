@@ -30,7 +30,7 @@ export type JobRequest =
     }
   /** Prefill only (background warm-up of the workspace prefix); progress as partial updates. */
   | { kind: 'warm'; prompt: PromptParts; maxPromptTokens: number }
-  /** Saves the workspace part (before the last file separator) of the latest prompt that the prefix cache holds. */
+  /** Saves what the prefix cache holds of the latest prompt (its workspace part and the active file's). */
   | { kind: 'persist'; file: string }
   | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }

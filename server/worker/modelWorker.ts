@@ -108,13 +108,15 @@ function restorePrefix(into: CachedSequence, file: string, key: PrefixKey): { re
   }
 }
 
-/** The workspace part of the latest prompt: the tokens before its last file separator (the active file's header). */
+/**
+ * What the prefix cache holds of the latest prompt: its workspace part, and the active
+ * file's part too, which a restart finds again when the editor reopens the file at the same
+ * place (elsewhere, the workspace part still matches).
+ */
 function persistPrefix(from: CachedSequence, file: string): PersistResult {
   const started = performance.now();
-  const fileSep = model?.tokenizer.special.fileSep;
-  const workspaceTokens = latestPrompt && fileSep !== undefined ? latestPrompt.lastIndexOf(fileSep) : -1;
-  if (!latestPrompt || !prefixKey || workspaceTokens <= 0) return { tokens: 0, bytes: 0, ms: 0 };
-  const { tokens, bytes } = from.prefixCache!.save(file, prefixKey, latestPrompt, workspaceTokens);
+  if (!latestPrompt || !prefixKey) return { tokens: 0, bytes: 0, ms: 0 };
+  const { tokens, bytes } = from.prefixCache!.save(file, prefixKey, latestPrompt, latestPrompt.length);
   return { tokens, bytes, ms: performance.now() - started };
 }
 

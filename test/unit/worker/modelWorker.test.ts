@@ -67,11 +67,11 @@ test('a warm-up caches the workspace prefix, a completion pre-empts it, and the 
   assert.equal((await interactive).tokens.length, 2);
 
   const saved = await host.persist(prefixFile);
-  assert.ok(saved.tokens > 0 && saved.tokens < warm.promptTokens, `saved ${saved.tokens} tokens: the workspace part`);
+  assert.equal(saved.tokens, warm.promptTokens, 'the whole latest prompt');
   const reloaded = await host.load({ modelPath: dir, threads: 1, weightFormat: 'fp32', prefixFile });
   assert.ok(reloaded.prefix && 'restoredTokens' in reloaded.prefix && reloaded.prefix.restoredTokens === saved.tokens, JSON.stringify(reloaded.prefix));
   const afterRestart = await host.generate(completion, 4096, { ...defaultGenerateOptions, maxTokens: 4 });
-  assert.equal(afterRestart.restoredTokens, saved.tokens);
+  assert.equal(afterRestart.restoredTokens, saved.tokens - 1, "all but the last prompt token, which always runs");
   assert.deepEqual(afterRestart.tokens, warm.tokens);
 
   // A file computed under another weight format is refused and named; the model still loads.

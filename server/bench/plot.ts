@@ -21,7 +21,7 @@ const metricTitles: Record<string, string> = {
 };
 
 /** Fields that vary between runs of one configuration, or are the measurement itself. */
-const notConfiguration = new Set(['metric', 'context_tokens', 'median', 'min', 'max', 'runs', 'commit', 'load_avg_1m', 'step_ms_median', 'note', 'decode_tokens']);
+const notConfiguration = new Set(['metric', 'context_tokens', 'median', 'min', 'max', 'runs', 'commit', 'load_avg_1m', 'step_ms_median', 'note', 'decode_tokens', 'prompt_tokens', 'workspace_tokens', 'computed_tokens_median', 'prefix_tokens', 'prefix_file_bytes', 'tree_tokens', 'tree_nodes']);
 
 const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 
@@ -29,7 +29,8 @@ function configurationOf(record: BenchRecord): string {
   return Object.keys(record)
     .filter((k) => !notConfiguration.has(k))
     .sort()
-    .map((k) => `${k}=${String(record[k])}`)
+    // A value's parenthesized description (a peer's build) is in the record, not the legend.
+    .map((k) => `${k}=${String(record[k]).split(' (')[0]}`)
     .join(', ');
 }
 
@@ -70,18 +71,25 @@ function chart(metric: string, title: string, contexts: number[], series: Map<st
   const plotLeft = 72;
   const plotWidth = 440;
   const plotHeight = 280;
-  const yMax = niceMax(Math.max(...[...series.values()].flatMap((s) => [...s.values()].map((r) => r.max ?? r.median))));
+  const values = [...series.values()].flatMap((s) => [...s.values()].flatMap((r) => [r.max ?? r.median, r.min ?? r.median]));
+  const yMax = niceMax(Math.max(...values));
+  // Values over more than two decades (milliseconds from a keystroke to a cold prompt) on a log axis.
+  const positive = values.filter((v) => v > 0);
+  const decadeMin = positive.length > 0 ? Math.floor(Math.log10(Math.min(...positive))) : 0;
+  const decadeMax = Math.ceil(Math.log10(yMax));
+  const logY = positive.length === values.length && decadeMax - decadeMin > 2;
   const logMin = Math.log2(contexts[0]);
   const logMax = Math.log2(contexts[contexts.length - 1]);
   const x = (c: number) => plotLeft + ((Math.log2(c) - logMin) / (logMax - logMin)) * plotWidth;
-  const y = (v: number) => plotTop + plotHeight - (v / yMax) * plotHeight;
+  const y = (v: number) => plotTop + plotHeight - (logY ? (Math.log10(v) - decadeMin) / (decadeMax - decadeMin) : v / yMax) * plotHeight;
   const out: string[] = [];
   const height = Math.max(plotTop + plotHeight + 56, plotTop + 20 * series.size + 40);
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   out.push(`<text x="${plotLeft}" y="24" font-size="15">${escapeXml(`${metricTitles[metric] ?? metric} — ${title}`)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const v = (yMax * i) / 5;
+  const ticks = logY ? Array.from({ length: decadeMax - decadeMin + 1 }, (_, i) => 10 ** (decadeMin + i)) : Array.from({ length: 6 }, (_, i) => (yMax * i) / 5);
+  if (logY) out.push(`<text x="${plotLeft}" y="${plotTop - 8}" font-size="10">log scale</text>`);
+  for (const v of ticks) {
     out.push(`<line x1="${plotLeft}" x2="${plotLeft + plotWidth}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${plotLeft - 6}" y="${y(v) + 4}" text-anchor="end">${Number(v.toPrecision(4)).toLocaleString('en-US')}</text>`);
   }

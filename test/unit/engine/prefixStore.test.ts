@@ -2,7 +2,7 @@
 // computes what the first one did), and a file for another model or cache, a cut, changed
 // or foreign file is refused with the reason, never used.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '../../../server/engine/loadModel';
@@ -47,6 +47,13 @@ test('a saved prefix restores: the restarted sequence computes only the rest, an
     assert.throws(() => readPrefixFile(cut, key), /checksum does not match/);
     writeFileSync(cut, 'not a cache');
     assert.throws(() => readPrefixFile(cut, key), /not a Heed prefix cache file/);
+    // A folder that cannot be written (here: a file where the folder should be) fails the
+    // save with the reason and leaves nothing behind; the old file stays whole.
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, 'x');
+    assert.throws(() => first.prefixCache!.save(join(blocker, 'prefix.heedkv'), key, ids, workspace), /ENOTDIR|EEXIST/);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.includes('.tmp')), []);
+    assert.equal(readPrefixFile(file, key).tokens.length, workspace);
     // A refused file adds nothing.
     const untouched = new PrefixCache(64 << 20);
     assert.throws(() => untouched.load(cut, key, restarted.sequence.segmentHeads), PrefixFileError);

@@ -12,15 +12,16 @@ import { loadModel } from '../engine/loadModel';
 import { argmax } from '../engine/sampling';
 import { appendRecord, currentCommit, measured, randomTokens, type EngineBenchOptions } from './engineBench';
 import { loadLlamaCpp } from './llamaCpp';
+import { kvLabel } from '../engine/kvPolicy';
 
 /** The engine benchmark's options, less the engine-only ones (chunking, graph cache, weight format). */
-export type PeerBenchOptions = Pick<EngineBenchOptions, 'modelPath' | 'prefillContexts' | 'decodeContexts' | 'decodeTokens' | 'runs' | 'threads' | 'out' | 'log'>;
+export type PeerBenchOptions = Pick<EngineBenchOptions, 'modelPath' | 'prefillContexts' | 'decodeContexts' | 'decodeTokens' | 'runs' | 'threads' | 'out' | 'log' | 'kv'>;
 
 export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'heed-peer-'));
   const gguf = join(work, 'model.gguf');
   convertToGguf(options.modelPath, gguf, basename(options.modelPath));
-  const heed = await loadModel(options.modelPath, { threads: options.threads });
+  const heed = await loadModel(options.modelPath, { threads: options.threads, kv: options.kv, log: options.log });
   const llama = await loadLlamaCpp();
   const peerModel = await llama.loadModel({ modelPath: gguf });
   const longest = Math.max(...options.prefillContexts, ...options.decodeContexts.map((c) => c + options.decodeTokens));
@@ -33,7 +34,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
     const r = {
       metric,
       ...extra,
-      kv: system === 'heed' ? 'dense' : 'peer',
+      kv: system === 'heed' ? kvLabel(heed.kv) : 'peer',
       ...(system === 'llama.cpp' ? { peer: 'llama.cpp (node-llama-cpp 3.22.1, f16 GGUF, flash attention)' } : { weights: 'fp32' }),
       model: heed.name,
       ...stats,

@@ -117,6 +117,7 @@ async function peerCommand(args: string[]): Promise<number> {
       runs: { type: 'string', default: '3' },
       threads: { type: 'string', default: '2' },
       out: { type: 'string' },
+      ...kvOptions,
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
@@ -128,6 +129,7 @@ async function peerCommand(args: string[]): Promise<number> {
     runs: positiveInteger('runs', values.runs!),
     threads: positiveInteger('threads', values.threads!),
     out: values.out ?? join('bench', 'results', `peer-${basename(values.model)}.jsonl`),
+    kv: parseKvRequest(values),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   return 0;

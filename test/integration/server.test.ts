@@ -235,7 +235,7 @@ test('idle, a warm-up reads the workspace; its prefix is saved before a reload a
   assert.ok(statuses.some((s) => s.progress?.title === 'Reading the workspace'), 'the status bar showed the warm-up');
   await complete(3, 31);
   const line = await waitForLog(/^completion src\/inventory\.ts:4 /);
-  const reused = Number(/\((\d+) reused\)/.exec(line)![1]);
+  const reused = Number(/\((\d+) reused/.exec(line)![1]);
   assert.ok(reused >= warmedTokens - 2, `the completion reused ${reused} of the ${warmedTokens} warmed tokens: ${line}`);
 
   // A settings change reloads the model: the prefix goes to disk first and comes back with it.

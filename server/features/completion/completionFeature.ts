@@ -146,7 +146,7 @@ export class CompletionFeature implements Feature {
       const lineSuffix = text.slice(offset, lineEnd < 0 ? text.length : lineEnd).replace(/\r$/, '');
       const insert = postProcess(result.text, { linePrefix, lineSuffix });
       this.log(
-        `completion ${path}:${params.position.line + 1} prompt ${result.promptTokens} tokens (${result.reusedTokens} reused), ` +
+        `completion ${path}:${params.position.line + 1} prompt ${result.promptTokens} tokens (${result.reusedTokens} reused${result.restoredTokens > 0 ? `, ${result.restoredTokens} of them from the prefix cache` : ''}), ` +
           `${workspace.files} workspace ${workspace.files === 1 ? 'file' : 'files'} offered (~${workspace.estimatedTokens} tokens estimated), ` +
           `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
           (insert === undefined ? ', dropped by filters' : ''),

@@ -32,6 +32,8 @@ export interface GenerateResult {
   reusedTokens: number;
   /** Of those, the tokens restored from the prefix cache (the rest were in the sequence already). */
   restoredTokens: number;
+  /** Whole prompt units (workspace files) the worker left out to fit the budget; set by the worker. */
+  droppedPromptUnits?: number;
   ttftMs: number;
   totalMs: number;
   kvBytes: number;

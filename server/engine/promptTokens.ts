@@ -71,7 +71,13 @@ function cutTo(piece: Piece, keep: number): void {
   piece.ids = piece.cut === 'start' ? piece.ids.slice(piece.ids.length - keep) : piece.ids.slice(0, keep);
 }
 
-export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, maxTokens: number): number[] {
+/** What tokenizePrompt had to leave out to fit the budget. */
+export interface PromptFit {
+  /** Droppable units (workspace files) left out whole. */
+  droppedUnits: number;
+}
+
+export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, maxTokens: number, fit?: PromptFit): number[] {
   const memo = memoFor(tokenizer);
   let pieces: Piece[] = parts.map((part) => {
     if ('text' in part) {
@@ -97,6 +103,7 @@ export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, m
       for (const piece of pieces) if (piece.dropRank === rank) total -= piece.ids.length;
     }
     if (dropped.size > 0) pieces = pieces.filter((piece) => piece.dropRank === undefined || !dropped.has(piece.dropRank));
+    if (fit) fit.droppedUnits = dropped.size;
   }
 
   const cuttable = pieces.filter((piece) => piece.cut);

@@ -85,7 +85,8 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     return { kind: 'calibrate', pattern: calibrate(loaded, loaded.checkpointSha256(), pool, job.options, shouldStop, progress) };
   }
   if (job.kind === 'persist') return { kind: 'persist', result: persistPrefix(cached, job.file) };
-  const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens);
+  const fit = { droppedUnits: 0 };
+  const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens, fit);
   latestPrompt = promptIds;
   if (job.kind === 'warm') {
     const started = performance.now();
@@ -94,7 +95,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     return { kind: 'warm', result: { promptTokens: promptIds.length, computedTokens: promptIds.length - reused, ms: performance.now() - started } };
   }
   const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;
-  return { kind: 'generate', result: generate(cached, promptIds, job.options, shouldStop, onToken) };
+  return { kind: 'generate', result: { ...generate(cached, promptIds, job.options, shouldStop, onToken), droppedPromptUnits: fit.droppedUnits } };
 }
 
 /** Reads a saved workspace prefix into the prefix cache; a file that does not fit is reported, never used. */

@@ -147,7 +147,8 @@ export class CompletionFeature implements Feature {
       const insert = postProcess(result.text, { linePrefix, lineSuffix });
       this.log(
         `completion ${path}:${params.position.line + 1} prompt ${result.promptTokens} tokens (${result.reusedTokens} reused${result.restoredTokens > 0 ? `, ${result.restoredTokens} of them from the prefix cache` : ''}), ` +
-          `${workspace.files} workspace ${workspace.files === 1 ? 'file' : 'files'} offered (~${workspace.estimatedTokens} tokens estimated), ` +
+          `${workspace.files} workspace ${workspace.files === 1 ? 'file' : 'files'} offered (~${workspace.estimatedTokens} tokens estimated)` +
+          `${result.droppedPromptUnits ? `, ${result.droppedPromptUnits} left out to fit` : ''}, ` +
           `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
           (insert === undefined ? ', dropped by filters' : ''),
       );

@@ -54,7 +54,9 @@ test('within budget, droppable units stay', () => {
 test('over budget, whole units go highest dropRank first and the rest keep their order; cut parts are spared', () => {
   // 21 + 1 + 3 = 25 tokens; 18 drops a (rank 3) only, 11 drops c (rank 2) too.
   assert.deepEqual(tokenizePrompt(tokenizerWithFiles, withFiles('xyz'), 18), [...unit('b', 'BBBB'), ...unit('c', 'CCCC'), 1004, ...ids('xyz')]);
-  assert.deepEqual(tokenizePrompt(tokenizerWithFiles, withFiles('xyz'), 11), [...unit('b', 'BBBB'), 1004, ...ids('xyz')]);
+  const fit = { droppedUnits: 0 };
+  assert.deepEqual(tokenizePrompt(tokenizerWithFiles, withFiles('xyz'), 11, fit), [...unit('b', 'BBBB'), 1004, ...ids('xyz')]);
+  assert.equal(fit.droppedUnits, 2, 'the caller learns how many files were left out');
 });
 
 test('when dropping every unit is not enough, cut parts give up tokens as before', () => {

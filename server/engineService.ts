@@ -19,6 +19,11 @@ export interface EngineServiceEvents {
   log(line: string): void;
 }
 
+/** A file name in the editor's storage for a model folder: its name and a short hash of what the file depends on. */
+function storageFileName(modelPath: string, identity: string, extension: string): string {
+  return `${basename(modelPath)}-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}${extension}`;
+}
+
 /** A completion or warm-up that computed at least this many tokens makes the saved prefix worth renewing. */
 const persistAfterComputedTokens = 256;
 /** Completions idle this long before the prefix is saved (saving holds the worker for a moment). */
@@ -172,8 +177,8 @@ export class EngineService {
   /** Where this workspace's prefix is saved for the model and cache settings; none when saving is off or there is no storage. */
   private prefixFile(settings: ServerSettings): string | undefined {
     if (!settings.persistPrefix || !settings.kvCacheDir) return undefined;
-    const id = createHash('sha256').update(JSON.stringify([settings.modelPath, settings.weightFormat, settings.kvPolicy, settings.retrievalRatio ?? null])).digest('hex').slice(0, 12);
-    return join(settings.kvCacheDir, `prefix-${basename(settings.modelPath)}-${id}.heedkv`);
+    const identity = JSON.stringify([settings.modelPath, settings.weightFormat, settings.kvPolicy, settings.retrievalRatio ?? null]);
+    return join(settings.kvCacheDir, `prefix-${storageFileName(settings.modelPath, identity, '.heedkv')}`);
   }
 
   private reportPrefix(model: ModelSummary, file: string | undefined): void {
@@ -220,8 +225,7 @@ export class EngineService {
   /** Where a pattern calibrated in the editor for this model folder lives (it takes precedence over the folder's own). */
   private editorPatternFile(settings: ServerSettings): string | undefined {
     if (!settings.headPatternDir) return undefined;
-    const id = createHash('sha256').update(settings.modelPath).digest('hex').slice(0, 12);
-    return join(settings.headPatternDir, `${basename(settings.modelPath)}-${id}.json`);
+    return join(settings.headPatternDir, storageFileName(settings.modelPath, settings.modelPath, '.json'));
   }
 
   /**

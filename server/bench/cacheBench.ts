@@ -9,17 +9,17 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { CachedSequence, PrefixCache } from '../engine/cachedSequence';
 import { generate } from '../engine/generate';
-import { kvLabel, kvIdentity } from '../engine/kvPolicy';
+import { kvLabel } from '../engine/kvPolicy';
+import { prefixKeyOf } from '../engine/prefixStore';
 import type { KvRequest } from '../engine/types';
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import { readSourceFiles } from '../eval/caseGen';
-import { convertToGguf } from '../convert/gguf';
-import { appendRecord, currentCommit, loadBenchModel, measured } from './engineBench';
+import { appendRecord, currentCommit, loadBenchModel, measured, median } from './engineBench';
 import { CacheWorkload, type WorkspaceState } from './cacheWorkload';
-import { loadLlamaCpp, type PeerSequence } from './llamaCpp';
+import { openPeer, type PeerSequence } from './llamaCpp';
 
 export interface CacheBenchOptions {
   modelPath: string;
@@ -85,31 +85,19 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<void> {
   const commit = currentCommit();
   const want = (scenario: string) => !options.scenarios || options.scenarios.includes(scenario);
   const limitBytes = options.memoryLimitMB * 2 ** 20;
-  const key = { modelSha256: model.checkpointSha256(), kv: kvIdentity(model.kv), weights: options.weightFormat ?? 'fp32' };
+  const key = prefixKeyOf(model, options.weightFormat ?? 'fp32');
 
   let peer: { session: PeerSession; dispose(): Promise<void>; name: string } | undefined;
   if (options.peer && contexts.length > 0) {
-    const gguf = join(work, 'model.gguf');
-    convertToGguf(options.modelPath, gguf, basename(options.modelPath));
-    const llama = await loadLlamaCpp();
-    const peerModel = await llama.loadModel({ modelPath: gguf });
-    const context = await peerModel.createContext({ contextSize: Math.max(...contexts) + 64, threads: options.threads, flashAttention: true });
-    peer = {
-      session: new PeerSession(context.getSequence()),
-      name: 'llama.cpp (node-llama-cpp, f16 GGUF, flash attention, longest common prefix kept)',
-      dispose: async () => {
-        await context.dispose();
-        await peerModel.dispose();
-        await llama.dispose();
-      },
-    };
+    const opened = await openPeer(options.modelPath, Math.max(...contexts) + 64, options.threads);
+    peer = { session: new PeerSession(opened.sequence), name: 'llama.cpp (node-llama-cpp, f16 GGUF, flash attention, longest common prefix kept)', dispose: opened.dispose };
   }
 
   let promptShape: Record<string, number> = {};
   const record = (scenario: string, context: number, samples: Sample[], extra: Record<string, unknown> = {}) => {
     const base = { metric: 'ttft_ms', scenario, context_tokens: context, ...promptShape, model: model.name, commit, threads: options.threads };
     const heed = { ...base, kv: kvLabel(model.kv), weights: options.weightFormat ?? 'fp32', chunk_tokens: model.chunkTokens, ...measured(samples.map((s) => s.heed)) };
-    const computed = [...samples.map((s) => s.computed)].sort((a, b) => a - b)[samples.length >> 1];
+    const computed = median(samples.map((s) => s.computed));
     appendRecord(options.out, { ...heed, computed_tokens_median: computed, ...extra });
     let line = `${scenario.padEnd(18)} ${String(context).padStart(6)}  heed ${heed.median.toFixed(1).padStart(8)} ms (computed ${computed})`;
     if (samples.every((s) => s.peer !== undefined)) {

@@ -7,6 +7,7 @@
 import type { Tokenizer } from '../engine/types';
 import type { SourceFile } from '../eval/caseGen';
 import { prefixStart } from '../features/completion/documentContext';
+import { promptFormatFor } from '../features/completion/prompt';
 
 /** Tokens left free for what the scenarios type and change. */
 const typingRoomTokens = 64;
@@ -24,7 +25,7 @@ export interface WorkspaceState {
 }
 
 export class CacheWorkload {
-  contextPaths: readonly string[];
+  readonly contextPaths: readonly string[];
   /** The two files the benchmark types in: the first is active at the start. */
   readonly activePaths: [string, string];
   private readonly encoded = new Map<string, number[]>();
@@ -42,9 +43,8 @@ export class CacheWorkload {
     this.activePaths = [bySize[0].path, bySize[1].path];
     const texts = new Map(files.map((f) => [f.path, f.text]));
     this.initial = { texts, active: this.activePaths[0], cursor: Math.floor(bySize[0].text.length / 2) };
-    // The active file's part first; context files fill the rest, with room for the typing.
-    this.contextPaths = [];
-    const budget = contextTokens - this.prompt(this.initial).length - typingRoomTokens;
+    // The repo header and the active file's part first; context files fill the rest, with room for the typing.
+    const budget = contextTokens - this.headIds().length - this.activeIds(this.initial).length - typingRoomTokens;
     const paths: string[] = [];
     let used = 0;
     for (const path of [...texts.keys()].filter((p) => !this.activePaths.includes(p)).sort()) {
@@ -74,30 +74,34 @@ export class CacheWorkload {
     return id;
   }
 
-  private get hasFim(): boolean {
-    const s = this.tokenizer.special;
-    return s.fimPrefix !== undefined && s.fimSuffix !== undefined && s.fimMiddle !== undefined;
+  /** The repo name part, when the tokenizer has the token. */
+  private headIds(): number[] {
+    return this.tokenizer.special.repoName !== undefined ? [this.special('repoName'), ...this.tokenizer.encode('workspace\n')] : [];
+  }
+
+  /** The active file's part: its header, then the cursor part in the model's FIM order (prefix-only without FIM tokens). */
+  private activeIds(state: WorkspaceState): number[] {
+    const text = state.texts.get(state.active)!;
+    const before = this.tokenizer.encode(text.slice(prefixStart(text, state.cursor, prefixChars), state.cursor));
+    const header = [this.special('fileSep'), ...this.tokenizer.encode(`${state.active}\n`)];
+    const format = promptFormatFor(this.tokenizer.special, this.tokenizer.fimOrder);
+    if (format === 'prefix') return [...header, ...before];
+    const after = this.tokenizer.encode(text.slice(state.cursor)).slice(0, cursorSideTokens);
+    const prefix = [this.special('fimPrefix'), ...before];
+    const suffix = [this.special('fimSuffix'), ...after];
+    return [...header, ...(format === 'spm' ? [...suffix, ...prefix] : [...prefix, ...suffix]), this.special('fimMiddle')];
   }
 
   /** The prompt's token ids for a state; the active file is not among the context files. */
   prompt(state: WorkspaceState): number[] {
-    const ids: number[] = [];
-    if (this.tokenizer.special.repoName !== undefined) ids.push(this.special('repoName'), ...this.tokenizer.encode('workspace\n'));
+    const ids = this.headIds();
     for (const path of this.contextPaths) ids.push(...this.fileTokens(path, state.texts.get(path)!));
-    const text = state.texts.get(state.active)!;
-    const before = this.tokenizer.encode(text.slice(prefixStart(text, state.cursor, prefixChars), state.cursor));
-    ids.push(this.special('fileSep'), ...this.tokenizer.encode(`${state.active}\n`));
-    if (!this.hasFim) return [...ids, ...before];
-    const after = this.tokenizer.encode(text.slice(state.cursor)).slice(0, cursorSideTokens);
-    const order = this.tokenizer.fimOrder;
-    const prefix = [this.special('fimPrefix'), ...before];
-    const suffix = [this.special('fimSuffix'), ...after];
-    return [...ids, ...(order === 'spm' ? [...suffix, ...prefix] : [...prefix, ...suffix]), this.special('fimMiddle')];
+    return [...ids, ...this.activeIds(state)];
   }
 
   /** Where the workspace part ends: the tokens before the active file's header. */
   workspaceTokens(): number {
-    return this.prompt(this.initial).lastIndexOf(this.special('fileSep'));
+    return this.contextPaths.reduce((sum, path) => sum + this.fileTokens(path, this.initial.texts.get(path)!).length, this.headIds().length);
   }
 
   /** `count` characters typed at the cursor. */
@@ -123,7 +127,7 @@ export class CacheWorkload {
 
   /** The context file that holds the middle token of the prompt. */
   middlePath(): string {
-    let at = this.tokenizer.special.repoName !== undefined ? 3 : 0;
+    let at = this.headIds().length;
     for (const path of this.contextPaths) {
       at += this.fileTokens(path, this.initial.texts.get(path)!).length;
       if (at >= this.contextTokens / 2) return path;

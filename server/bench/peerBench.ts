@@ -4,29 +4,20 @@
 // llama.cpp a cleared one) and greedy decode after a context, as in engineBench.ts.
 // llama.cpp runs through node-llama-cpp's prebuilt CPU binaries (scripts/setup-peer.sh).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { convertToGguf } from '../convert/gguf';
 import { loadModel } from '../engine/loadModel';
 import { argmax } from '../engine/sampling';
 import { appendRecord, currentCommit, measured, randomTokens, type EngineBenchOptions } from './engineBench';
-import { loadLlamaCpp } from './llamaCpp';
+import { openPeer } from './llamaCpp';
 import { kvLabel } from '../engine/kvPolicy';
 
 /** The engine benchmark's options, less the engine-only ones (chunking, graph cache, weight format). */
 export type PeerBenchOptions = Pick<EngineBenchOptions, 'modelPath' | 'prefillContexts' | 'decodeContexts' | 'decodeTokens' | 'runs' | 'threads' | 'out' | 'log' | 'kv'>;
 
 export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'heed-peer-'));
-  const gguf = join(work, 'model.gguf');
-  convertToGguf(options.modelPath, gguf, basename(options.modelPath));
   const heed = await loadModel(options.modelPath, { threads: options.threads, kv: options.kv, log: options.log });
-  const llama = await loadLlamaCpp();
-  const peerModel = await llama.loadModel({ modelPath: gguf });
   const longest = Math.max(...options.prefillContexts, ...options.decodeContexts.map((c) => c + options.decodeTokens));
-  const peerContext = await peerModel.createContext({ contextSize: longest + 16, threads: options.threads, flashAttention: true });
-  const peer = peerContext.getSequence();
+  const llama = await openPeer(options.modelPath, longest + 16, options.threads);
+  const peer = llama.sequence;
   const commit = currentCommit();
 
   const record = (system: 'heed' | 'llama.cpp', metric: string, values: number[], extra: { context_tokens: number; [field: string]: unknown }) => {
@@ -93,10 +84,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<void> {
       record('llama.cpp', 'decode_tps', theirs, { context_tokens: context, decode_tokens: options.decodeTokens });
     }
   } finally {
-    await peerContext.dispose();
-    await peerModel.dispose();
     await llama.dispose();
     await heed.dispose();
-    rmSync(work, { recursive: true, force: true });
   }
 }

@@ -81,11 +81,6 @@ export class CachedSequence {
     return this.tokens.length;
   }
 
-  /** The token ids the sequence holds (a copy). */
-  heldTokens(): number[] {
-    return this.tokens.slice();
-  }
-
   /**
    * Makes the sequence hold `promptIds` and returns the logits after its last token. A
    * cancelled prefill keeps the chunks it finished, in the sequence and in the prefix cache.
@@ -130,8 +125,7 @@ export class CachedSequence {
     for (const piece of match.pieces) {
       const from = Math.max(piece.from, held - piece.start);
       if (from >= piece.to) continue;
-      const whole = from === 0 && piece.to === piece.payload.length;
-      this.sequence.importSegment(whole ? piece.payload : piece.payload.slice(from, piece.to));
+      this.sequence.importSegment(piece.payload, from, piece.to);
     }
     for (let i = held; i < match.length; i++) this.tokens.push(promptIds[i]);
     return match.length - held;

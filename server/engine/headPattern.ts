@@ -12,6 +12,8 @@
 // `score` orders the heads (higher: more needed in full); a policy may choose another ratio
 // or a score threshold from the same scores without calibrating again.
 
+import { FileProblemError } from './types';
+
 export const headPatternFormat = 'heed-head-pattern';
 export const headPatternVersion = 1;
 export const headPatternFileName = 'head-pattern.json';
@@ -50,14 +52,8 @@ export interface HeadPattern {
 }
 
 /** A pattern file that cannot be used with this model, and why. */
-export class HeadPatternError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: ${problem}`);
-    this.name = 'HeadPatternError';
-  }
+export class HeadPatternError extends FileProblemError {
+  override name = 'HeadPatternError';
 }
 
 /** What a pattern must match. */

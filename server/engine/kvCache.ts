@@ -87,19 +87,21 @@ export class KvCache {
   /**
    * Appends the keys and values of `seqLen` new tokens for one layer, each given as
    * [headsOf(layer), seqLen, headDim]. Call for every layer, then `commit(seqLen)`.
+   * A source of more rows ([heads, sourceRows, headDim]: a KV segment) gives its rows
+   * [sourceFrom, sourceFrom + seqLen).
    */
-  appendLayer(layer: number, newKeys: Float32Array, newValues: Float32Array, seqLen: number): void {
+  appendLayer(layer: number, newKeys: Float32Array, newValues: Float32Array, seqLen: number, sourceRows = seqLen, sourceFrom = 0): void {
     const { headDim } = this.shape;
     const numKvHeads = this.headsOf(layer);
-    if (newKeys.length !== numKvHeads * seqLen * headDim || newValues.length !== newKeys.length) {
-      throw new Error(`layer ${layer}: new K/V hold ${newKeys.length}/${newValues.length} values, expected ${numKvHeads * seqLen * headDim}`);
+    if (newKeys.length !== numKvHeads * sourceRows * headDim || newValues.length !== newKeys.length || sourceFrom + seqLen > sourceRows) {
+      throw new Error(`layer ${layer}: new K/V hold ${newKeys.length}/${newValues.length} values, expected ${numKvHeads * sourceRows * headDim}`);
     }
     this.reserve(this.lengthTokens + seqLen);
-    const rowValues = seqLen * headDim;
     for (let h = 0; h < numKvHeads; h++) {
       const to = (h * this.capacityTokens + this.lengthTokens) * headDim;
-      this.keys[layer].set(newKeys.subarray(h * rowValues, (h + 1) * rowValues), to);
-      this.values[layer].set(newValues.subarray(h * rowValues, (h + 1) * rowValues), to);
+      const from = (h * sourceRows + sourceFrom) * headDim;
+      this.keys[layer].set(newKeys.subarray(from, from + seqLen * headDim), to);
+      this.values[layer].set(newValues.subarray(from, from + seqLen * headDim), to);
     }
   }
 

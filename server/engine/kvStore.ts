@@ -31,8 +31,11 @@ export interface KvStore {
   readonly segmentHeads: KvSegmentHeads;
   /** A copy of the KV of positions [from, to) (the streaming heads' rows it still holds, when head-aware). */
   exportSegment(from: number, to: number): KvSegment;
-  /** Appends a segment's KV as positions [length, length + segment.length); segment.start must be length. */
-  importSegment(segment: KvSegment): void;
+  /**
+   * Appends the KV of a segment's offsets [from, to) (the whole segment by default) as the
+   * next positions; the first of them must be position `length`. No intermediate copy.
+   */
+  importSegment(segment: KvSegment, from?: number, to?: number): void;
   /**
    * Positions the streaming heads' sinks and window should hold at the current length but
    * do not (after an import or a truncation); 0 when dense. Attention over such a window
@@ -43,8 +46,9 @@ export interface KvStore {
   readonly windowTokens: number;
 }
 
-function checkImport(store: KvStore, segment: KvSegment): void {
-  if (segment.start !== store.length) throw new Error(`KV segment starts at ${segment.start}, the cache holds ${store.length} positions`);
+function checkImport(store: KvStore, segment: KvSegment, from: number, to: number): void {
+  if (!(0 <= from && from <= to && to <= segment.length)) throw new RangeError(`KV segment offsets [${from}, ${to}) of ${segment.length}`);
+  if (segment.start + from !== store.length) throw new Error(`KV segment part starts at ${segment.start + from}, the cache holds ${store.length} positions`);
   if (!sameHeads(segment.heads, store.segmentHeads)) throw new Error('KV segment of another head layout');
 }
 
@@ -112,10 +116,10 @@ export class DenseKvStore implements KvStore {
     return new KvSegment(this.segmentHeads, from, to - from, full, new Int32Array(0), streamed);
   }
 
-  importSegment(segment: KvSegment): void {
-    checkImport(this, segment);
-    segment.full.forEach((rows, l) => this.cache.appendLayer(l, rows.keys, rows.values, segment.length));
-    this.cache.commit(segment.length);
+  importSegment(segment: KvSegment, from = 0, to = segment.length): void {
+    checkImport(this, segment, from, to);
+    segment.full.forEach((rows, l) => this.cache.appendLayer(l, rows.keys, rows.values, to - from, segment.length, from));
+    this.cache.commit(to - from);
   }
 
   readonly windowGapTokens = 0;
@@ -278,14 +282,15 @@ export class HeadAwareKvStore implements KvStore {
     return new KvSegment(this.segmentHeads, from, to - from, full, Int32Array.from(kept, (k) => k.position), streamed);
   }
 
-  importSegment(segment: KvSegment): void {
-    checkImport(this, segment);
+  importSegment(segment: KvSegment, from = 0, to = segment.length): void {
+    checkImport(this, segment, from, to);
     const { numLayers, numKvHeads, headDim } = this.shape;
-    segment.full.forEach((rows, l) => this.full.appendLayer(l, rows.keys, rows.values, segment.length));
-    this.full.commit(segment.length);
+    segment.full.forEach((rows, l) => this.full.appendLayer(l, rows.keys, rows.values, to - from, segment.length, from));
+    this.full.commit(to - from);
     const count = segment.streamedPositions.length;
+    const [first, end] = [segment.start + from, segment.start + to];
     segment.streamedPositions.forEach((position, i) => {
-      const slot = this.slotOf(position);
+      const slot = position >= first && position < end ? this.slotOf(position) : -1;
       if (slot < 0) return;
       for (let l = 0; l < numLayers; l++) {
         for (let h = 0; h < numKvHeads - this.layout.retrievalCount[l]; h++) {
@@ -297,7 +302,7 @@ export class HeadAwareKvStore implements KvStore {
       }
       this.slotPosition[slot] = position;
     });
-    this.lengthTokens += segment.length;
+    this.lengthTokens += to - from;
     // A ring slot the segment did not refill may still hold a position from before the
     // window: it is no longer one of the W most recent, so it is emptied, not attended to.
     const oldest = this.lengthTokens - this.windowShape.window;

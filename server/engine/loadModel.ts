@@ -216,9 +216,9 @@ class OrtSequence implements Sequence {
     return this.cache.exportSegment(from, to);
   }
 
-  importSegment(segment: KvSegment): void {
-    if (segment.end > this.config.maxPositions) throw new RangeError(`KV segment ends at ${segment.end}, past the model's ${this.config.maxPositions} positions`);
-    this.cache.importSegment(segment);
+  importSegment(segment: KvSegment, from = 0, to = segment.length): void {
+    if (segment.start + to > this.config.maxPositions) throw new RangeError(`KV segment ends at ${segment.start + to}, past the model's ${this.config.maxPositions} positions`);
+    this.cache.importSegment(segment, from, to);
   }
 
   get windowGapTokens(): number {

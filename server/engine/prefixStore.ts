@@ -19,6 +19,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { KvSegment, type KvSegmentHeads } from './kvSegment';
+import { FileProblemError, type LoadedModel } from './types';
+import { kvIdentity } from './kvPolicy';
 
 const magic = Buffer.from('HEEDKVC1', 'ascii');
 const formatVersion = 1;
@@ -29,6 +31,11 @@ export interface PrefixKey {
   /** The KV cache's identity: "dense", or the retrieval heads with S and W. */
   kv: string;
   weights: string;
+}
+
+/** The key of the KV a loaded model computes with weights in `weights` format (hashes the checkpoint once per load). */
+export function prefixKeyOf(model: LoadedModel, weights: string): PrefixKey {
+  return { modelSha256: model.checkpointSha256(), kv: kvIdentity(model.kv), weights };
 }
 
 interface Header {
@@ -43,14 +50,8 @@ interface Header {
   payloadSha256: string;
 }
 
-export class PrefixFileError extends Error {
-  constructor(
-    readonly file: string,
-    problem: string,
-  ) {
-    super(`${file}: ${problem}`);
-    this.name = 'PrefixFileError';
-  }
+export class PrefixFileError extends FileProblemError {
+  override name = 'PrefixFileError';
 }
 
 function bytesOf(array: Float32Array | Int32Array): Buffer {

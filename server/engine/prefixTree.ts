@@ -158,14 +158,6 @@ export class PrefixTree<T extends TreePayload<T>> {
     return before - this.heldBytes;
   }
 
-  /** Forgets everything. */
-  clear(): void {
-    this.root.children.clear();
-    this.heldBytes = 0;
-    this.heldTokens = 0;
-    this.nodes = 0;
-  }
-
   private account(node: TreeNode<T>, sign: 1 | -1): void {
     this.heldBytes += sign * node.payload!.bytes;
     this.heldTokens += sign * node.tokens.length;

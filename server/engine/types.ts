@@ -87,8 +87,8 @@ export interface Sequence {
   readonly kvBytes: number;
   /** A copy of the KV of positions [from, to), for the prefix cache (kvSegment.ts). */
   exportSegment(from: number, to: number): KvSegment;
-  /** Continues the sequence with a segment's KV at positions [length, …); segment.start must be length. */
-  importSegment(segment: KvSegment): void;
+  /** Continues the sequence with the KV of a segment's offsets [from, to) (all of it by default); their first position must be `length`. */
+  importSegment(segment: KvSegment, from?: number, to?: number): void;
   /** Sink and window positions the streaming heads lack at the current length (head-aware; 0 when dense). */
   readonly windowGapTokens: number;
   /** The streaming heads' window W; 0 when dense. */
@@ -128,13 +128,17 @@ export interface LoadedModel {
   dispose(): Promise<void>;
 }
 
-/** A problem with a model folder, naming the file and what is wrong with it. */
-export class ModelLoadError extends Error {
+/** A problem with a file, naming the file and what is wrong with it. */
+export class FileProblemError extends Error {
   constructor(
     readonly file: string,
     readonly problem: string,
   ) {
     super(`${file}: ${problem}`);
-    this.name = 'ModelLoadError';
   }
+}
+
+/** A problem with a model folder's file. */
+export class ModelLoadError extends FileProblemError {
+  override name = 'ModelLoadError';
 }

@@ -10,8 +10,7 @@ import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt } from '../engine/promptTokens';
 import type { FromWorker, JobError, JobRequest, JobResult, PersistResult, ToWorker, WorkerInit } from './messages';
 import { existsSync } from 'node:fs';
-import { kvIdentity } from '../engine/kvPolicy';
-import type { PrefixKey } from '../engine/prefixStore';
+import { prefixKeyOf, type PrefixKey } from '../engine/prefixStore';
 import { calibrate, type CalibrateProgress } from '../calibrate/calibrate';
 import { fillerPool } from '../calibrate/tasks';
 import { readSourceFiles } from '../eval/caseGen';
@@ -22,8 +21,8 @@ const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
 
 let model: LoadedModel | undefined;
 let cached: CachedSequence | undefined;
-/** What persisted KV must match: the loaded model, its KV cache and weight format. */
-let prefixKey: PrefixKey | undefined;
+/** The weight format the model was loaded with: persisted KV must match it (with the model and its KV cache). */
+let weightFormat = 'fp32';
 /** The token ids of the latest prompt (its workspace part is what a persist job saves). */
 let latestPrompt: number[] | undefined;
 
@@ -53,9 +52,10 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     });
     model = loaded;
     cached = new CachedSequence(loaded, new PrefixCache((job.memoryLimitMB ?? defaultMemoryLimitMB) * 2 ** 20));
-    prefixKey = { modelSha256: loaded.checkpointSha256(), kv: kvIdentity(loaded.kv), weights: job.weightFormat };
+    weightFormat = job.weightFormat;
     latestPrompt = undefined;
-    const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKey) : undefined;
+    // The key hashes the checkpoint: only when there is a file to check it against.
+    const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKeyOf(loaded, weightFormat)) : undefined;
     return {
       kind: 'load',
       model: {
@@ -116,8 +116,8 @@ function restorePrefix(into: CachedSequence, file: string, key: PrefixKey): { re
  */
 function persistPrefix(from: CachedSequence, file: string): PersistResult {
   const started = performance.now();
-  if (!latestPrompt || !prefixKey) return { tokens: 0, bytes: 0, ms: 0 };
-  const { tokens, bytes } = from.prefixCache!.save(file, prefixKey, latestPrompt, latestPrompt.length);
+  if (!latestPrompt || !model) return { tokens: 0, bytes: 0, ms: 0 };
+  const { tokens, bytes } = from.prefixCache!.save(file, prefixKeyOf(model, weightFormat), latestPrompt, latestPrompt.length);
   return { tokens, bytes, ms: performance.now() - started };
 }
 

@@ -89,3 +89,135 @@ export interface CalibrateResult {
 
 /** client → server notification: settings changed; the server reloads what they touch. */
 export const settingsNotification = 'heed/settings';
+
+// ---- Evidence: the workspace lines the model attended to ----
+
+/** One context line the model attended to. Lines are 0-based; `score` is its share of the attention mass the report counts (0..1). */
+export interface EvidenceLine {
+  uri: string;
+  /** The workspace-relative path, as the prompt showed it. */
+  path: string;
+  line: number;
+  /** The line's text when the prompt was built (the file may have changed since). */
+  text: string;
+  score: number;
+}
+
+/** Adjacent evidence lines of one file, ranked by their summed score. */
+export interface EvidenceSpan {
+  uri: string;
+  path: string;
+  /** First and last line, both included, 0-based. */
+  startLine: number;
+  endLine: number;
+  score: number;
+  lines: EvidenceLine[];
+}
+
+/** Per file of the prompt: the score of each of its lines that the prompt held, for a heat strip. */
+export interface EvidenceHeat {
+  uri: string;
+  path: string;
+  /** The first line of the file the prompt held (0 for whole workspace files; the cut start for the current file). */
+  firstLine: number;
+  /** scores[i] is the score of line firstLine + i. */
+  scores: number[];
+}
+
+/** One KV head's own top lines (its query heads' attention alone), for the per-head view. */
+export interface EvidenceHead {
+  layer: number;
+  kvHead: number;
+  lines: EvidenceLine[];
+}
+
+export interface EvidenceReport {
+  id: string;
+  kind: 'completion' | 'answer';
+  /** What the model wrote. */
+  text: string;
+  /** Where it was asked: the document and 0-based position of the completion or the question's selection. */
+  uri?: string;
+  line?: number;
+  character?: number;
+  /** Which heads' attention this is, in words, e.g. "8 retrieval KV heads of 32 (head-pattern.json)". */
+  heads: string;
+  spans: EvidenceSpan[];
+  heat: EvidenceHeat[];
+  perHead: EvidenceHead[];
+  promptTokens: number;
+  generatedTokens: number;
+  /** Milliseconds spent on the evidence, and on the whole generation including it. */
+  evidenceMs: number;
+  totalMs: number;
+}
+
+/**
+ * client → server request: the evidence report of a completion or an answer by id, or of
+ * the latest completion when `id` is absent; null when the server no longer holds it.
+ */
+export const evidenceRequest = 'heed/evidence';
+
+export interface EvidenceParams {
+  id?: string;
+}
+
+/**
+ * client → server notification: the user accepted an inline completion (the command the
+ * server put on the completion item). The server tracks the inserted text through later
+ * edits and shows its evidence on hover over it.
+ */
+export const completionAcceptedNotification = 'heed/completionAccepted';
+
+/** The command the server attaches to each inline completion item; its one argument is CompletionAcceptedParams. */
+export const completionAcceptedCommand = 'heed.completionAccepted';
+
+export interface CompletionAcceptedParams {
+  id: string;
+  uri: string;
+  /** Where the text went in: 0-based position and the inserted text. */
+  line: number;
+  character: number;
+  text: string;
+}
+
+// ---- Questions from the command palette ----
+
+/**
+ * client → server request: a question about the workspace (or about a selection), answered
+ * over the same cached workspace prefix the completions use. While it runs the server
+ * sends answerProgressNotification with the text so far; LSP cancellation stops it.
+ */
+export const askRequest = 'heed/ask';
+
+export interface AskParams {
+  /** Chosen by the client; progress notifications carry it. */
+  askId: string;
+  question: string;
+  kind: 'workspace' | 'selection';
+  /** The document and selection (0-based, end exclusive) for kind "selection"; the active document otherwise, when there is one. */
+  uri?: string;
+  selection?: { startLine: number; startCharacter: number; endLine: number; endCharacter: number };
+  /** Earlier questions and answers in the same panel, oldest first (follow-ups). */
+  history?: Array<{ question: string; answer: string }>;
+}
+
+export interface AskResult {
+  answer: string;
+  /**
+   * What was asked of the model, in words: with a chat template, "chat"; with a base code
+   * model, the code the question was framed as (e.g. a comment to complete).
+   */
+  framing: string;
+  stopReason: string;
+  /** The evidence; for "where is …" questions its ranked locations are the answer. */
+  evidence: EvidenceReport | null;
+}
+
+/** server → client notification: an answer's text so far. */
+export const answerProgressNotification = 'heed/answerProgress';
+
+export interface AnswerProgressParams {
+  askId: string;
+  text: string;
+}

@@ -4,6 +4,7 @@
 
 import { chooseToken, logSoftmaxAt, seededRandom } from './sampling';
 import { CancelledError, type CachedSequence } from './cachedSequence';
+import type { PromptEvidence } from './evidence';
 export { CachedSequence, CancelledError } from './cachedSequence';
 
 export interface GenerateOptions {
@@ -37,6 +38,8 @@ export interface GenerateResult {
   ttftMs: number;
   totalMs: number;
   kvBytes: number;
+  /** The chosen heads' attention over the prompt's lines, when the job asked for it (engine/evidence.ts); its time is in totalMs. */
+  evidence?: PromptEvidence;
 }
 
 /** Cuts `text` before the first stop string; returns undefined when none occurs. */

@@ -9,6 +9,7 @@ import type { WeightFormat } from '../engine/graph/decoderGraph';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
 import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
+import type { EvidenceRequest } from '../engine/evidence';
 
 export interface WorkerInit {
   /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
@@ -32,7 +33,8 @@ export type JobRequest =
   | { kind: 'warm'; prompt: PromptParts; maxPromptTokens: number }
   /** Saves what the prefix cache holds of the latest prompt (its workspace part and the active file's). */
   | { kind: 'persist'; file: string }
-  | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean }
+  /** With `evidence`, the result carries the chosen heads' attention over the prompt's lines (engine/evidence.ts). */
+  | { kind: 'generate'; prompt: PromptParts; maxPromptTokens: number; options: GenerateOptions; stream?: boolean; evidence?: EvidenceRequest }
   | { kind: 'score'; context: PromptParts; maxContextTokens: number; continuation: string }
   /** Head calibration of the loaded model on copy tasks with code from fillerDir as filler; progress as partial updates. */
   | { kind: 'calibrate'; fillerDir: string; options: CalibrateOptions };

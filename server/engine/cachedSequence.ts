@@ -54,6 +54,9 @@ export class PrefixCache {
   }
 }
 
+/** Hears one forward pass's queries (per layer [numHeads, n, headDim]) and which row of the pass asks for the next token. */
+export type QueryRowsHook = (queries: Float32Array[], n: number, row: number) => void;
+
 export interface PrefillResult {
   logits: Float32Array;
   /** Prompt tokens not computed: held by the sequence or restored from the prefix cache. */
@@ -86,7 +89,7 @@ export class CachedSequence {
    * cancelled prefill keeps the chunks it finished, in the sequence and in the prefix cache.
    * `onChunk` hears the tokens held after each forward pass.
    */
-  prefill(promptIds: number[], shouldStop: () => boolean, onChunk?: (doneTokens: number, promptTokens: number) => void): PrefillResult {
+  prefill(promptIds: number[], shouldStop: () => boolean, onChunk?: (doneTokens: number, promptTokens: number) => void, onLastQueries?: QueryRowsHook): PrefillResult {
     if (promptIds.length === 0) throw new Error('empty prompt');
     // The last prompt token is always run again: its logits are what we need.
     const last = promptIds.length - 1;
@@ -106,7 +109,13 @@ export class CachedSequence {
       for (let start = reused; start < promptIds.length; start += chunk) {
         if (shouldStop()) throw new CancelledError();
         const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
-        logits = this.sequence.append(piece);
+        if (onLastQueries && start + piece.length === promptIds.length) {
+          const out = this.sequence.appendWithQueries(piece);
+          onLastQueries(out.queries, piece.length, piece.length - 1);
+          logits = out.logits;
+        } else {
+          logits = this.sequence.append(piece);
+        }
         this.tokens.push(...piece);
         onChunk?.(this.tokens.length, promptIds.length);
       }
@@ -139,8 +148,16 @@ export class CachedSequence {
     cache.fit(this.sequence.kvBytes);
   }
 
-  appendOne(tokenId: number): Float32Array {
-    const logits = this.sequence.append([tokenId]);
+  /** Runs one more token; `onQueries` (when given) hears its pass's queries. */
+  appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
+    let logits: Float32Array;
+    if (onQueries) {
+      const out = this.sequence.appendWithQueries([tokenId]);
+      onQueries(out.queries, 1, 0);
+      logits = out.logits;
+    } else {
+      logits = this.sequence.append([tokenId]);
+    }
     this.tokens.push(tokenId);
     return logits;
   }

@@ -4,6 +4,13 @@
 // positions before it; summed over those queries and heads, restricted to the prompt's
 // text, and mapped to (text part, line) through promptTokens.ts's token map.
 
+import { basename } from 'node:path';
+import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMassGraph';
+import { maskedScore } from './graph/decoderGraph';
+import { createSession, type OrtSession } from './runtime/ortRuntime';
+import type { PartTokens } from './promptTokens';
+import type { LoadedModel, Sequence } from './types';
+
 /** What a generation is asked to report. */
 export interface EvidenceRequest {
   /** "retrieval": the head pattern's retrieval heads (every head when the model has none); "all": every head (the baseline). */
@@ -34,4 +41,182 @@ export interface PromptEvidence {
   /** Queries counted: the prompt's last token and each generated token before the last. */
   queries: number;
   ms: number;
+}
+
+/** The KV heads whose query heads give evidence, and where that choice came from. */
+export interface EvidenceHeads {
+  kvHeads: Array<{ layer: number; kvHead: number }>;
+  source: string;
+}
+
+/**
+ * 'retrieval': the retrieval heads of the pattern the cache runs with (head-aware), else
+ * of `folderRetrieval` (the model folder's own pattern), else every head, said so. 'all':
+ * every head; it needs every head's whole past, so not under the head-aware cache.
+ */
+export function chooseEvidenceHeads(model: LoadedModel, heads: EvidenceRequest['heads'], folderRetrieval: () => { retrieval: number[][]; file: string } | undefined): EvidenceHeads {
+  const { numLayers, numKvHeads } = model.config;
+  const every = (): EvidenceHeads['kvHeads'] => Array.from({ length: numLayers * numKvHeads }, (_, i) => ({ layer: Math.floor(i / numKvHeads), kvHead: i % numKvHeads }));
+  const listed = (retrieval: number[][]) => retrieval.flatMap((kvHeads, layer) => kvHeads.map((kvHead) => ({ layer, kvHead })));
+  if (heads === 'all') {
+    if (model.kv.policy === 'head-aware') throw new Error("evidence from every head needs every head's whole past: load the model with the dense KV cache");
+    return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads)` };
+  }
+  if (model.kv.policy === 'head-aware') {
+    const kvHeads = listed(model.kv.retrieval);
+    return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(model.kv.patternFile)})` };
+  }
+  const pattern = folderRetrieval();
+  const kvHeads = pattern ? listed(pattern.retrieval) : [];
+  if (kvHeads.length === 0) return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads): the model has no head pattern; calibrate it for retrieval-head evidence` };
+  return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(pattern!.file)})` };
+}
+
+/** Positions where attention sinks collect mass whatever their content (StreamingLLM's first four tokens): never evidence. */
+export const sinkPositions = 4;
+/** Lines kept per head for the per-head view. */
+const perHeadLines = 10;
+
+const newlineMemos = new WeakMap<object, Map<number, number>>();
+
+/** Line breaks in a token's text. A token's bytes may end inside a UTF-8 character, but never inside a line break (one byte), so the count is exact. */
+function newlinesOf(tokenizer: { decode(ids: number[]): string }, id: number): number {
+  let memo = newlineMemos.get(tokenizer);
+  if (!memo) newlineMemos.set(tokenizer, (memo = new Map()));
+  let count = memo.get(id);
+  if (count === undefined) {
+    count = 0;
+    for (const ch of tokenizer.decode([id])) if (ch === '\n') count++;
+    memo.set(id, count);
+  }
+  return count;
+}
+
+/**
+ * For each prompt position covered by `map`, its text part and line (the line its first
+ * character is on): part[p] = -1 where no text part is (special tokens).
+ */
+export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): { part: Int32Array; line: Int32Array } {
+  const part = new Int32Array(promptLength).fill(-1);
+  const line = new Int32Array(promptLength);
+  for (const entry of map) {
+    let current = 0;
+    for (let i = 0; i < entry.skip; i++) current += newlinesOf(tokenizer, entry.original[i]);
+    for (let j = 0; j < entry.count; j++) {
+      const position = entry.start + j;
+      if (position >= promptLength) break;
+      part[position] = entry.part;
+      line[position] = current;
+      current += newlinesOf(tokenizer, entry.original[entry.skip + j]);
+    }
+  }
+  return { part, line };
+}
+
+/** Sums `mass` per (part, line) over positions [sinkPositions, promptLength) and normalizes to 1; highest first. */
+export function lineScores(mass: Float32Array, lines: { part: Int32Array; line: Int32Array }, limit = Infinity): PartLineScore[] {
+  const sums = new Map<string, PartLineScore>();
+  let total = 0;
+  for (let p = sinkPositions; p < lines.part.length && p < mass.length; p++) {
+    const part = lines.part[p];
+    if (part < 0) continue;
+    const key = `${part}:${lines.line[p]}`;
+    let entry = sums.get(key);
+    if (!entry) sums.set(key, (entry = { part, line: lines.line[p], score: 0 }));
+    entry.score += mass[p];
+    total += mass[p];
+  }
+  const ranked = [...sums.values()].filter((e) => e.score > 0).sort((a, b) => b.score - a.score || a.part - b.part || a.line - b.line);
+  const kept = ranked.slice(0, limit);
+  if (total > 0) for (const e of kept) e.score /= total;
+  return kept;
+}
+
+/** One attention-mass session per loaded model, built on first use. */
+const massSessions = new WeakMap<LoadedModel, OrtSession>();
+
+function massSession(model: LoadedModel): OrtSession {
+  let session = massSessions.get(model);
+  if (!session) {
+    session = createSession(buildAttentionMassGraph(model.config.headDim), { threads: 2 });
+    massSessions.set(model, session);
+  }
+  return session;
+}
+
+/**
+ * Gathers, during a generation, the query rows that picked its tokens (the QueryRowsHook
+ * of generate()), for the chosen heads only; `finish` turns them into line scores.
+ */
+export class EvidenceCollector {
+  /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
+  private readonly rows: Float32Array[][];
+  private readonly group: number;
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly heads: EvidenceHeads,
+    private readonly request: EvidenceRequest,
+  ) {
+    this.group = model.config.numHeads / model.config.numKvHeads;
+    this.rows = heads.kvHeads.map(() => []);
+  }
+
+  readonly onQueries = (queries: Float32Array[], n: number, row: number): void => {
+    const { headDim } = this.model.config;
+    const group = this.group;
+    this.heads.kvHeads.forEach(({ layer, kvHead }, i) => {
+      const q = queries[layer]; // [numHeads, n, headDim]
+      const out = new Float32Array(group * headDim);
+      for (let g = 0; g < group; g++) {
+        const head = kvHead * group + g;
+        out.set(q.subarray((head * n + row) * headDim, (head * n + row + 1) * headDim), g * headDim);
+      }
+      this.rows[i].push(out);
+    });
+  };
+
+  /**
+   * The evidence of the first `keptRows` rows (those that picked the tokens the generation
+   * kept), the first of which asked at position `firstPosition` (the prompt's last token),
+   * over a sequence that still holds their keys.
+   */
+  finish(sequence: Sequence, firstPosition: number, keptRows: number, map: readonly PartTokens[], promptLength: number): PromptEvidence {
+    const started = performance.now();
+    const { headDim } = this.model.config;
+    const rows = Math.min(keptRows, this.rows[0]?.length ?? 0);
+    const lines = positionLines(this.model.tokenizer, map, promptLength);
+    const length = firstPosition + rows; // the last row sees [0, firstPosition + rows - 1]
+    const total = new Float32Array(length);
+    const perHead: PromptEvidence['perHead'] = [];
+    if (rows > 0 && length <= sequence.length) {
+      const session = massSession(this.model);
+      const mask = new Float32Array(rows * length);
+      for (let r = 0; r < rows; r++) mask.fill(maskedScore, r * length + firstPosition + r + 1, (r + 1) * length);
+      this.heads.kvHeads.forEach(({ layer, kvHead }, i) => {
+        const queries = new Float32Array(this.group * rows * headDim); // [group, rows, headDim]
+        for (let r = 0; r < rows; r++) {
+          const row = this.rows[i][r];
+          for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * rows + r) * headDim);
+        }
+        const keys = sequence.keys(layer, kvHead).subarray(0, length * headDim);
+        const { mass } = session.run({
+          [attentionMassNames.queries]: { type: 'float32', data: queries, dims: [this.group, rows, headDim] },
+          [attentionMassNames.keys]: { type: 'float32', data: keys, dims: [length, headDim] },
+          [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [rows, length] },
+        });
+        for (let p = 0; p < length; p++) total[p] += mass[p];
+        perHead.push({ layer, kvHead, lines: lineScores(mass, lines, perHeadLines) });
+      });
+    }
+    return {
+      heads: this.request.heads,
+      kvHeads: this.heads.kvHeads,
+      headSource: this.heads.source,
+      lines: lineScores(total, lines),
+      perHead,
+      queries: rows,
+      ms: performance.now() - started,
+    };
+  }
 }

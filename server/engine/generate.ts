@@ -3,7 +3,7 @@
 // points where a synchronous engine can stop.
 
 import { chooseToken, logSoftmaxAt, seededRandom } from './sampling';
-import { CancelledError, type CachedSequence } from './cachedSequence';
+import { CancelledError, type CachedSequence, type QueryRowsHook } from './cachedSequence';
 import type { PromptEvidence } from './evidence';
 export { CachedSequence, CancelledError } from './cachedSequence';
 
@@ -88,6 +88,7 @@ export function generate(
   options: GenerateOptions,
   shouldStop: () => boolean,
   onToken?: (textSoFar: string) => void,
+  onQueries?: QueryRowsHook,
 ): GenerateResult {
   const { model } = cached;
   const maxPositions = model.config.maxPositions;
@@ -95,7 +96,9 @@ export function generate(
     throw new Error(`prompt of ${promptIds.length} tokens does not fit the model's context of ${maxPositions} tokens`);
   }
   const started = performance.now();
-  const { logits: promptLogits, reused, restored } = cached.prefill(promptIds, shouldStop);
+  // With onQueries, every pass that picks a token also reports the queries that picked it:
+  // the prompt's last row, then each decoded token's.
+  const { logits: promptLogits, reused, restored } = cached.prefill(promptIds, shouldStop, undefined, onQueries);
   let logits = promptLogits;
   const eos = new Set(model.tokenizer.special.eos);
   const random = seededRandom(options.seed);
@@ -128,7 +131,7 @@ export function generate(
       break;
     }
     if (shouldStop()) throw new CancelledError();
-    logits = cached.appendOne(next);
+    logits = cached.appendOne(next, onQueries);
   }
   return {
     text,

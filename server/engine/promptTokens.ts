@@ -65,6 +65,22 @@ interface Piece {
   ids: readonly number[] | Uint32Array;
   cut?: 'start' | 'end';
   dropRank?: number;
+  /** The prompt part it came from, and its ids before any cut (a start cut keeps their tail). */
+  part: number;
+  original: readonly number[] | Uint32Array;
+}
+
+/**
+ * Where a text part's tokens landed in the prompt: the ids at prompt positions
+ * [start, start + count) are the part's own ids original[skip, skip + count) (`skip` > 0
+ * when the part lost tokens from its start). Evidence maps positions to lines through it.
+ */
+export interface PartTokens {
+  part: number;
+  start: number;
+  skip: number;
+  count: number;
+  original: readonly number[] | Uint32Array;
 }
 
 function cutTo(piece: Piece, keep: number): void {
@@ -77,20 +93,21 @@ export interface PromptFit {
   droppedUnits: number;
 }
 
-export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, maxTokens: number, fit?: PromptFit): number[] {
+/** `map`, when given, receives where each kept text part's tokens are (PartTokens), in prompt order. */
+export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, maxTokens: number, fit?: PromptFit, map?: PartTokens[]): number[] {
   const memo = memoFor(tokenizer);
-  let pieces: Piece[] = parts.map((part) => {
+  let pieces: Piece[] = parts.map((part, index) => {
     if ('text' in part) {
       if (part.cut && part.dropRank !== undefined) throw new Error('a prompt part is either cut or dropped, not both');
       // Cut parts (the text around the cursor) change with every keystroke: not remembered.
       const ids = part.text.length === 0 ? [] : part.cut ? tokenizer.encode(part.text) : memo.encode(tokenizer, part.text);
-      const piece: Piece = { ids, cut: part.cut, dropRank: part.dropRank };
+      const piece: Piece = { ids, cut: part.cut, dropRank: part.dropRank, part: index, original: ids };
       if (part.cut && part.maxTokens !== undefined && ids.length > part.maxTokens) cutTo(piece, Math.max(0, part.maxTokens));
       return piece;
     }
     const id = tokenizer.special[part.special];
     if (id === undefined) throw new Error(`the model's tokenizer has no ${part.special} token`);
-    return { ids: [id], dropRank: part.dropRank };
+    return { ids: [id], dropRank: part.dropRank, part: -1, original: [id] };
   });
   let total = pieces.reduce((sum, piece) => sum + piece.ids.length, 0);
 
@@ -118,6 +135,11 @@ export function tokenizePrompt(tokenizer: PromptTokenizer, parts: PromptParts, m
     total -= remove;
   }
   const ids: number[] = [];
-  for (const piece of pieces) for (const id of piece.ids) ids.push(id);
+  for (const piece of pieces) {
+    if (map && piece.part >= 0 && piece.ids.length > 0) {
+      map.push({ part: piece.part, start: ids.length, skip: piece.cut === 'start' ? piece.original.length - piece.ids.length : 0, count: piece.ids.length, original: piece.original });
+    }
+    for (const id of piece.ids) ids.push(id);
+  }
   return ids;
 }

@@ -7,9 +7,12 @@ import { loadModel } from '../engine/loadModel';
 import { CachedSequence, CancelledError, generate, score } from '../engine/generate';
 import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
-import { tokenizePrompt } from '../engine/promptTokens';
+import { tokenizePrompt, type PartTokens } from '../engine/promptTokens';
+import { chooseEvidenceHeads, EvidenceCollector } from '../engine/evidence';
+import { headPatternFileName, parseHeadPattern } from '../engine/headPattern';
+import { join } from 'node:path';
 import type { FromWorker, JobError, JobRequest, JobResult, PersistResult, ToWorker, WorkerInit } from './messages';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { prefixKeyOf, type PrefixKey } from '../engine/prefixStore';
 import { calibrate, type CalibrateProgress } from '../calibrate/calibrate';
 import { fillerPool } from '../calibrate/tasks';
@@ -25,6 +28,8 @@ let cached: CachedSequence | undefined;
 let weightFormat = 'fp32';
 /** The token ids of the latest prompt (its workspace part is what a persist job saves). */
 let latestPrompt: number[] | undefined;
+/** The loaded model's folder: evidence under the dense cache reads its head pattern from there. */
+let modelFolder = '';
 
 /** The KV memory limit when the load names none: about 60k tokens of the embedded model's dense cache. */
 const defaultMemoryLimitMB = 1024;
@@ -54,6 +59,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     cached = new CachedSequence(loaded, new PrefixCache((job.memoryLimitMB ?? defaultMemoryLimitMB) * 2 ** 20));
     weightFormat = job.weightFormat;
     latestPrompt = undefined;
+    modelFolder = job.modelPath;
     // The key hashes the checkpoint: only when there is a file to check it against.
     const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKeyOf(loaded, weightFormat)) : undefined;
     return {
@@ -86,7 +92,8 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   }
   if (job.kind === 'persist') return { kind: 'persist', result: persistPrefix(cached, job.file) };
   const fit = { droppedUnits: 0 };
-  const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens, fit);
+  const map: PartTokens[] = [];
+  const promptIds = tokenizePrompt(model.tokenizer, job.prompt, job.maxPromptTokens, fit, job.kind === 'generate' && job.evidence ? map : undefined);
   latestPrompt = promptIds;
   if (job.kind === 'warm') {
     const started = performance.now();
@@ -95,7 +102,32 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     return { kind: 'warm', result: { promptTokens: promptIds.length, computedTokens: promptIds.length - reused, ms: performance.now() - started } };
   }
   const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;
-  return { kind: 'generate', result: { ...generate(cached, promptIds, job.options, shouldStop, onToken), droppedPromptUnits: fit.droppedUnits } };
+  if (!job.evidence) return { kind: 'generate', result: { ...generate(cached, promptIds, job.options, shouldStop, onToken), droppedPromptUnits: fit.droppedUnits } };
+  const loaded = model;
+  const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence);
+  const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector.onQueries);
+  const evidence = collector.finish(cached.sequence, promptIds.length - 1, result.tokens.length, map, promptIds.length);
+  return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
+}
+
+/** The retrieval heads of the model folder's own head pattern, when it has a valid one (read once per load). */
+let folderPattern: { model: LoadedModel; found: { retrieval: number[][]; file: string } | undefined } | undefined;
+
+function folderRetrieval(loaded: LoadedModel): { retrieval: number[][]; file: string } | undefined {
+  if (folderPattern?.model !== loaded) {
+    const file = join(modelFolder, headPatternFileName);
+    let found: { retrieval: number[][]; file: string } | undefined;
+    try {
+      if (existsSync(file)) {
+        const { numLayers, numHeads, numKvHeads } = loaded.config;
+        found = { retrieval: parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: loaded.checkpointSha256(), numLayers, numHeads, numKvHeads }).retrieval, file };
+      }
+    } catch {
+      // A bad pattern leaves evidence on every head; the evidence says which heads it used.
+    }
+    folderPattern = { model: loaded, found };
+  }
+  return folderPattern.found;
 }
 
 /** Reads a saved workspace prefix into the prefix cache; a file that does not fit is reported, never used. */

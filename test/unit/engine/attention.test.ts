@@ -5,24 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../../server/engine/loadModel';
 import { headAttention } from '../../../server/engine/attention';
-import type { DecoderConfig } from '../../../server/engine/types';
-import { maxAbsDiff, randomWeights, referenceLogits, tinyModelDir, writeCheckpoint } from './engineFixtures';
+import { maxAbsDiff, randomWeights, smallRandomConfig, referenceLogits, tinyModelDir, writeCheckpoint } from './engineFixtures';
 
-const config: DecoderConfig = {
-  modelType: 'qwen2',
-  vocabSize: 259,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  ropeTheta: 10000,
-  rmsNormEps: 1e-6,
-  maxPositions: 256,
-  tieWordEmbeddings: false,
-  attentionBias: true,
-};
+const config = smallRandomConfig;
 
 test('attention computed from queries and cached keys matches the reference, for every head', async () => {
   const dir = await tinyModelDir();

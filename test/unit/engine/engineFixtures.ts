@@ -11,6 +11,23 @@ import { DecoderConfig } from '../../../server/engine/types';
 import { seededRandom } from '../../../server/engine/sampling';
 import { chooseRetrievalHeads, rankHeads, type HeadPattern } from '../../../server/engine/headPattern';
 
+/** A two-layer GQA model (4 query heads over 2 KV heads) for random-weight tests over the tiny byte tokenizer. */
+export const smallRandomConfig: DecoderConfig = {
+  modelType: 'qwen2',
+  vocabSize: 259,
+  hiddenSize: 32,
+  intermediateSize: 48,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  ropeTheta: 10000,
+  rmsNormEps: 1e-6,
+  maxPositions: 256,
+  tieWordEmbeddings: false,
+  attentionBias: true,
+};
+
 /** A fresh folder under the OS temp dir, removed when the test file ends. */
 export function tempDir(prefix = 'heed-engine-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

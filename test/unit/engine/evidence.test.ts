@@ -1,0 +1,147 @@
+// Evidence: the chosen heads' attention mass over the prompt's lines, against the plain-JS
+// reference forward pass, and the mapping from prompt positions to (text part, line).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadModel } from '../../../server/engine/loadModel';
+import { loadTokenizer } from '../../../server/engine/tokenizer';
+import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
+import { chooseEvidenceHeads, EvidenceCollector, lineScores, positionLines, sinkPositions } from '../../../server/engine/evidence';
+import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
+import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
+import type { PromptParts } from '../../../server/worker/messages';
+import { randomWeights, referenceLogits, smallRandomConfig, tinyModelDir, writeCheckpoint } from './engineFixtures';
+
+const config: DecoderConfig = { ...smallRandomConfig, maxPositions: 512 };
+
+const repoRoot = join(__dirname, '..', '..', '..', '..'); // out/test/unit/engine → the repository
+
+/** The line of each character's start: ground truth from the text itself. */
+function lineAtChar(text: string): number[] {
+  const lines: number[] = [];
+  let line = 0;
+  for (const ch of text) {
+    for (let i = 0; i < ch.length; i++) lines.push(line);
+    if (ch === '\n') line++;
+  }
+  return lines;
+}
+
+test('positions map to the line their token starts on, with CRLF and multi-byte text, for byte-level and BPE tokenizers', async () => {
+  const text = 'const prix = "€10";\r\nconst 名前 = "héllo 🎉";\r\n\r\n  return prix; // ✓\nend';
+  const dir = await tinyModelDir();
+  const tokenizers = [(await loadModel(dir, { threads: 1 })).tokenizer, loadTokenizer(join(repoRoot, 'models', 'heed-code-30m'))];
+  for (const tokenizer of tokenizers) {
+    const ids = tokenizer.encode(text);
+    const map: PartTokens[] = [];
+    const parts: PromptParts = [{ special: 'fileSep' }, { text: 'a.ts\n' }, { text }];
+    const prompt = tokenizePrompt(tokenizer, parts, 10_000, undefined, map);
+    const { part, line } = positionLines(tokenizer, map, prompt.length);
+    const start = prompt.length - ids.length;
+    assert.equal(part[0], -1, 'a special token belongs to no part');
+    // Each token's line: the newlines in the text decoded before it (an independent route).
+    let worst = 0;
+    for (let j = 0; j < ids.length; j++) {
+      assert.equal(part[start + j], 2);
+      const before = tokenizer.decode(ids.slice(0, j));
+      const expected = (before.match(/\n/g) ?? []).length;
+      if (line[start + j] !== expected) worst++;
+    }
+    assert.equal(worst, 0, 'tokens on the wrong line');
+    assert.equal(line[prompt.length - 1], 4, 'the last token is on the last line');
+    // The first character of line 3 ("  return") is where a token starts on line 3.
+    const charLines = lineAtChar(text);
+    assert.equal(charLines[text.indexOf('  return')], 3);
+    assert.ok([...line.subarray(start)].includes(3));
+  }
+});
+
+test('a part cut at its start keeps its line numbers', async () => {
+  const tokenizer = loadTokenizer(join(repoRoot, 'models', 'heed-code-30m'));
+  const text = Array.from({ length: 40 }, (_, i) => `line_${i} = ${i * 7}`).join('\n');
+  const map: PartTokens[] = [];
+  const prompt = tokenizePrompt(tokenizer, [{ text: 'head\n' }, { text, cut: 'start' }], 60, undefined, map);
+  assert.equal(prompt.length, 60);
+  const cut = map.find((m) => m.part === 1)!;
+  assert.ok(cut.skip > 0, 'the part lost tokens from its start');
+  const { part, line } = positionLines(tokenizer, map, prompt.length);
+  assert.equal(part[prompt.length - 1], 1);
+  assert.equal(line[prompt.length - 1], 39);
+  // The first kept token of "line_39" is on line 39: find it by decoding from the end.
+  const tail = tokenizer.decode(prompt.slice(cut.start));
+  assert.ok(text.endsWith(tail));
+  const firstKeptLine = (text.slice(0, text.length - tail.length).match(/\n/g) ?? []).length;
+  assert.equal(line[cut.start], firstKeptLine);
+});
+
+test('lineScores sums per line, skips sinks and special tokens, and normalizes', () => {
+  const part = Int32Array.from([-1, 0, 0, 0, -1, 1, 1, 1, 1, 2]);
+  const line = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 1, 2, 0]);
+  const mass = Float32Array.from([9, 9, 9, 9, 9, 1, 2, 4, 1, 0]);
+  const scores = lineScores(mass, { part, line });
+  assert.ok(sinkPositions === 4);
+  assert.deepEqual(
+    scores.map((s) => [s.part, s.line, Math.round(s.score * 80) / 10]),
+    [
+      [1, 1, 4],
+      [1, 0, 3],
+      [1, 2, 1],
+    ],
+  );
+});
+
+test('evidence mass equals the reference attention of the chosen heads, summed over the queries that picked tokens', async () => {
+  const dir = await tinyModelDir();
+  const weights = randomWeights(config, 11);
+  writeCheckpoint(dir, config, weights);
+  const model = await loadModel(dir, { threads: 1, chunkTokens: 16 });
+  try {
+    const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: 'export const rate = 0.2;\nexport const name = "x";\n' }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
+    const map: PartTokens[] = [];
+    const promptIds = tokenizePrompt(model.tokenizer, parts, 400, undefined, map);
+    const heads = chooseEvidenceHeads(model, 'retrieval', () => ({ retrieval: [[1], [0, 1]], file: 'p.json' }));
+    assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
+    const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
+    const cached = new CachedSequence(model);
+    const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 5 }, () => false, undefined, collector.onQueries);
+    assert.ok(result.tokens.length > 0);
+    const evidence = collector.finish(cached.sequence, promptIds.length - 1, result.tokens.length, map, promptIds.length);
+    assert.equal(evidence.queries, result.tokens.length);
+
+    // The reference over the prompt and the generated tokens but the last.
+    const all = [...promptIds, ...result.tokens.slice(0, -1)];
+    const length = all.length;
+    const mass = new Float32Array(length);
+    const chosen = new Set(heads.kvHeads.map((h) => `${h.layer}.${h.kvHead}`));
+    const group = config.numHeads / config.numKvHeads;
+    referenceLogits(config, weights, all, (layer, head, position, probs) => {
+      if (position < promptIds.length - 1 || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
+      for (let p = 0; p < probs.length; p++) mass[p] += probs[p];
+    });
+    const expected = lineScores(mass, positionLines(model.tokenizer, map, promptIds.length));
+    assert.equal(evidence.lines.length, expected.length);
+    let worst = 0;
+    for (const e of expected) {
+      const got = evidence.lines.find((l) => l.part === e.part && l.line === e.line);
+      assert.ok(got, `line ${e.part}:${e.line} missing`);
+      worst = Math.max(worst, Math.abs(got.score - e.score));
+    }
+    console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines`);
+    assert.ok(worst < 1e-4);
+    assert.ok(Math.abs(evidence.lines.reduce((s, l) => s + l.score, 0) - 1) < 1e-5);
+    assert.equal(evidence.perHead.length, 3);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('evidence heads: every head without a pattern; the all-heads baseline refuses the head-aware cache', async () => {
+  const dense = { config, kv: { policy: 'dense' } } as unknown as LoadedModel;
+  const none = chooseEvidenceHeads(dense, 'retrieval', () => undefined);
+  assert.equal(none.kvHeads.length, 4);
+  assert.match(none.source, /no head pattern/);
+  const headAware = { config, kv: { policy: 'head-aware', patternFile: '/x/head-pattern.json', retrieval: [[0], []], retrievalRatio: 0.25, sinks: 4, window: 16 } } as unknown as LoadedModel;
+  assert.deepEqual(chooseEvidenceHeads(headAware, 'retrieval', () => undefined).kvHeads, [{ layer: 0, kvHead: 0 }]);
+  assert.throws(() => chooseEvidenceHeads(headAware, 'all', () => undefined), /dense KV cache/);
+});

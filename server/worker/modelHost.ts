@@ -6,6 +6,7 @@ import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, Partial
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
 import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
+import type { EvidenceRequest } from '../engine/evidence';
 
 export type LoadRequest = Omit<Extract<JobRequest, { kind: 'load' }>, 'kind'>;
 
@@ -203,8 +204,10 @@ export class ModelHost {
     signal?: CancelSignal,
     priority = Priority.Interactive,
     onText?: (textSoFar: string) => void,
+    evidence?: EvidenceRequest,
   ): Promise<GenerateResult> {
-    const result = await this.enqueue({ kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined }, priority, signal, false, onText && ((update) => typeof update === 'string' && onText(update)));
+    const job: JobRequest = { kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined, ...(evidence ? { evidence } : {}) };
+    const result = await this.enqueue(job, priority, signal, false, onText && ((update) => typeof update === 'string' && onText(update)));
     if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
     return result.result;
   }

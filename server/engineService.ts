@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { defaultCalibrateOptions, describePattern, writeHeadPattern, type CalibrateProgress } from './calibrate/calibrate';
-import { ModelHost, JobFailedError, type CancelSignal } from './worker/modelHost';
+import { ModelHost, JobFailedError, Priority, type CancelSignal } from './worker/modelHost';
+import type { EvidenceRequest } from './engine/evidence';
 import type { ModelSummary, PromptParts, WarmProgress, WarmResult } from './worker/messages';
 import type { GenerateOptions, GenerateResult } from './engine/generate';
 import type { CalibrateResult, EngineState, NoticeParams, ServerSettings, StatusParams, StatusProgress } from './protocol';
@@ -161,8 +162,8 @@ export class EngineService {
     if (this.status) this.events.status(this.withProgress(this.status));
   }
 
-  async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal): Promise<GenerateResult> {
-    const result = await this.host.generate(prompt, maxPromptTokens, options, signal);
+  async generate(prompt: PromptParts, maxPromptTokens: number, options: GenerateOptions, signal?: CancelSignal, evidence?: EvidenceRequest, onText?: (textSoFar: string) => void): Promise<GenerateResult> {
+    const result = await this.host.generate(prompt, maxPromptTokens, options, signal, Priority.Interactive, onText, evidence);
     if (result.promptTokens - result.reusedTokens >= persistAfterComputedTokens) this.schedulePersist();
     return result;
   }

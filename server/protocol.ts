@@ -70,6 +70,8 @@ export interface ServerSettings {
   persistPrefix: boolean;
   /** Where this workspace's saved prefix lives (the extension's workspace storage); none: nothing is saved. */
   kvCacheDir?: string;
+  /** heed.evidence.enabled: keep, with each completion, the workspace lines the retrieval heads attended to (hover, "Heed: Show Evidence"). */
+  evidenceEnabled: boolean;
 }
 
 /**

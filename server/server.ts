@@ -22,6 +22,8 @@ import { EngineService } from './engineService';
 import { CancelSource } from './worker/modelHost';
 import { describeProgress } from './calibrate/calibrate';
 import { CompletionFeature } from './features/completion/completionFeature';
+import { EvidenceFeature } from './features/evidence/evidenceFeature';
+import { AskFeature } from './features/ask/askFeature';
 import { WarmUp } from './features/completion/warmUp';
 import { filePathOf, WorkspaceContext } from './context/workspaceContext';
 import type { FileEvent } from './context/workspaceFiles';
@@ -47,8 +49,10 @@ const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname,
 });
 
 const workspaceContext = new WorkspaceContext(documents, log);
-const completion = new CompletionFeature(engine, documents, workspaceContext, log, (message) => notice({ severity: 'warning', message }));
-const features: Feature[] = [completion];
+const evidence = new EvidenceFeature(documents);
+const completion = new CompletionFeature(engine, documents, workspaceContext, log, (message) => notice({ severity: 'warning', message }), evidence);
+const ask = new AskFeature(engine, documents, workspaceContext, evidence, log);
+const features: Feature[] = [completion, evidence, ask];
 const warmUp = new WarmUp(engine, () => completion.warmUpPrompt(), log);
 let initialSettings: ServerSettings | undefined;
 let workspaceRoots: string[] = [];

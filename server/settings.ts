@@ -59,5 +59,6 @@ export function validateSettings(raw: unknown): ServerSettings {
     memoryLimitMB: r.memoryLimitMB === undefined ? 1024 : integerIn(r.memoryLimitMB, 'heed.cache.memoryLimitMB', 64, 65536),
     persistPrefix: r.persistPrefix !== false,
     ...(typeof r.kvCacheDir === 'string' && r.kvCacheDir.length > 0 ? { kvCacheDir: r.kvCacheDir } : {}),
+    evidenceEnabled: r.evidenceEnabled !== false,
   };
 }

@@ -32,6 +32,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string, w
     ...(typeof ratio === 'number' ? { retrievalRatio: ratio } : {}),
     memoryLimitMB: config.get<number>('cache.memoryLimitMB', 1024),
     persistPrefix: config.get<boolean>('cache.persist', true),
+    evidenceEnabled: config.get<boolean>('evidence.enabled', true),
     // No folder open, no workspace storage: nothing to save a workspace prefix for.
     ...(workspaceStoragePath ? { kvCacheDir: join(workspaceStoragePath, 'kv') } : {}),
   };

@@ -8,6 +8,9 @@ import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
 import { runPeerBench } from '../bench/peerBench';
 import { cacheScenarios, runCacheBench } from '../bench/cacheBench';
+import { runEvidenceBench } from '../bench/evidenceBench';
+import { loadBenchModel } from '../bench/engineBench';
+import { readSourceFiles } from '../eval/caseGen';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 
@@ -27,7 +30,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (what === 'plot') return plotCommand(rest);
   if (what === 'peer') return peerCommand(rest);
   if (what === 'cache') return cacheCommand(rest);
-  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, cache, peer, plot)`);
+  if (what === 'evidence') return evidenceCommand(rest);
+  if (what !== 'engine') throw new Error(`unknown benchmark "${what ?? ''}" (known: engine, cache, evidence, peer, plot)`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -179,5 +183,53 @@ async function cacheCommand(args: string[]): Promise<number> {
     out: values.out ?? join('bench', 'results', `cache-${basename(values.model)}.jsonl`),
     log: (line) => console.log(line),
   });
+  return 0;
+}
+
+/** heed bench evidence: what evidence adds to a warm completion's time, per context length. */
+async function evidenceCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      contexts: { type: 'string', default: '2048,8192,16000' },
+      runs: { type: 'string', default: '7' },
+      'max-tokens': { type: 'string', default: '24' },
+      threads: { type: 'string', default: '2' },
+      workspace: { type: 'string', default: join(__dirname, '..', 'server') },
+      out: { type: 'string' },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      'no-graph-cache': { type: 'boolean', default: false },
+      weights: { type: 'string', default: 'fp32' },
+      ...kvOptions,
+    },
+  });
+  if (!values.model) throw new Error('--model DIR is required');
+  const threads = positiveInteger('threads', values.threads!);
+  const model = await loadBenchModel({
+    modelPath: values.model,
+    threads,
+    graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+    weightFormat: parseWeightFormat(values.weights!),
+    kv: parseKvRequest(values),
+    log: (line) => console.log(line),
+  });
+  try {
+    const files = readSourceFiles(values.workspace!);
+    if (files.length < 2) throw new Error(`${values.workspace} holds too few source files for a workspace prompt`);
+    await runEvidenceBench({
+      model,
+      modelPath: values.model,
+      files,
+      contexts: numberList('contexts', values.contexts!),
+      runs: positiveInteger('runs', values.runs!),
+      maxTokens: positiveInteger('max-tokens', values['max-tokens']!),
+      threads,
+      out: values.out ?? join('bench', 'results', `evidence-cost-${model.name}.jsonl`),
+      log: (line) => console.log(line),
+    });
+  } finally {
+    await model.dispose();
+  }
   return 0;
 }

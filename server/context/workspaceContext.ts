@@ -4,7 +4,7 @@
 // the files for the active document, keeps the best within the token budget, and lays them
 // out in the cache-stable order as prompt parts.
 
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { PromptParts } from '../worker/messages';
 import { contextParts, type ContextFile } from './assemble';
@@ -32,9 +32,11 @@ export interface WorkspaceSelection {
   parts: PromptParts;
   files: number;
   estimatedTokens: number;
+  /** The document URI of each file by the path the prompt shows (evidence maps prompt lines back to files). */
+  uriOfPath: Map<string, string>;
 }
 
-const noSelection: WorkspaceSelection = { parts: [], files: 0, estimatedTokens: 0 };
+const noSelection = (): WorkspaceSelection => ({ parts: [], files: 0, estimatedTokens: 0, uriOfPath: new Map() });
 
 /** After a file event that needs a new walk, wait this long for more (a checkout sends many). */
 const walkDelayMs = 1000;
@@ -185,7 +187,7 @@ export class WorkspaceContext {
    */
   async select(active: TextDocument, budgetTokens: number): Promise<WorkspaceSelection> {
     const index = this.index;
-    if (!index || budgetTokens <= 0) return noSelection;
+    if (!index || budgetTokens <= 0) return noSelection();
     const activePath = filePathOf(active.uri) ?? active.uri;
 
     // Open documents other than the active one: candidates with the editor's text, or not
@@ -214,13 +216,15 @@ export class WorkspaceContext {
 
     const selected = selectWithinBudget(this.rankMemo.ranked, budgetTokens);
     const files: ContextFile[] = [];
+    const uriOfPath = new Map<string, string>();
     let estimatedTokens = 0;
     for (const [i, file] of selected.entries()) {
       const text = open.get(file.absPath)?.getText() ?? (await index.readText(file.absPath));
       if (text === undefined) continue;
+      uriOfPath.set(file.path, open.get(file.absPath)?.uri ?? pathToFileURL(file.absPath).href);
       files.push({ path: file.path, text, dropRank: i + 1, modifiedMs: file.modifiedMs, lastEditMs: this.history.lastEditMs(file.absPath) });
       estimatedTokens += file.estimatedTokens;
     }
-    return { parts: contextParts(files), files: files.length, estimatedTokens };
+    return { parts: contextParts(files), files: files.length, estimatedTokens, uriOfPath };
   }
 }

@@ -4,7 +4,9 @@
 // positions before it; summed over those queries and heads, restricted to the prompt's
 // text, and mapped to (text part, line) through promptTokens.ts's token map.
 
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { headPatternFileName, parseHeadPattern } from './headPattern';
 import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMassGraph';
 import { maskedScore } from './graph/decoderGraph';
 import { createSession, type OrtSession } from './runtime/ortRuntime';
@@ -72,6 +74,19 @@ export function chooseEvidenceHeads(model: LoadedModel, heads: EvidenceRequest['
   return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(pattern!.file)})` };
 }
 
+/** The retrieval heads of a model folder's own head pattern (head-pattern.json), when it has a valid one for this model. */
+export function readFolderRetrieval(model: LoadedModel, folder: string): { retrieval: number[][]; file: string } | undefined {
+  const file = join(folder, headPatternFileName);
+  if (!existsSync(file)) return undefined;
+  try {
+    const { numLayers, numHeads, numKvHeads } = model.config;
+    return { retrieval: parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: model.checkpointSha256(), numLayers, numHeads, numKvHeads }).retrieval, file };
+  } catch {
+    // A bad pattern leaves evidence on every head; the evidence says which heads it used.
+    return undefined;
+  }
+}
+
 /** Positions where attention sinks collect mass whatever their content (StreamingLLM's first four tokens): never evidence. */
 export const sinkPositions = 4;
 /** Lines kept per head for the per-head view. */
@@ -92,53 +107,62 @@ function newlinesOf(tokenizer: { decode(ids: number[]): string }, id: number): n
   return count;
 }
 
-/**
- * For each prompt position covered by `map`, its text part and line (the line its first
- * character is on): part[p] = -1 where no text part is (special tokens).
- */
-export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): { part: Int32Array; line: Int32Array } {
+/** Each prompt position's text part and line (the line its first character is on), and a dense index over the distinct (part, line) pairs. */
+export interface PositionLines {
+  /** part[p]: the prompt part of position p; -1 where no text part is (special tokens). */
+  part: Int32Array;
+  line: Int32Array;
+  /** index[p]: which entry of `lines` position p is on; -1 where part is -1. */
+  index: Int32Array;
+  lines: Array<{ part: number; line: number }>;
+}
+
+export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): PositionLines {
   const part = new Int32Array(promptLength).fill(-1);
   const line = new Int32Array(promptLength);
+  const index = new Int32Array(promptLength).fill(-1);
+  const lines: PositionLines['lines'] = [];
   for (const entry of map) {
     let current = 0;
     for (let i = 0; i < entry.skip; i++) current += newlinesOf(tokenizer, entry.original[i]);
     for (let j = 0; j < entry.count; j++) {
       const position = entry.start + j;
       if (position >= promptLength) break;
+      const last = lines[lines.length - 1];
+      if (!last || last.part !== entry.part || last.line !== current) lines.push({ part: entry.part, line: current });
       part[position] = entry.part;
       line[position] = current;
+      index[position] = lines.length - 1;
       current += newlinesOf(tokenizer, entry.original[entry.skip + j]);
     }
   }
-  return { part, line };
+  return { part, line, index, lines };
 }
 
-/** Sums `mass` per (part, line) over positions [sinkPositions, promptLength) and normalizes to 1; highest first. */
-export function lineScores(mass: Float32Array, lines: { part: Int32Array; line: Int32Array }, limit = Infinity): PartLineScore[] {
-  const sums = new Map<string, PartLineScore>();
+/** Sums `mass` per (part, line) over positions [sinkPositions, promptLength) and normalizes to 1; positive scores only, highest first, at most `limit`. */
+export function lineScores(mass: Float32Array, lines: PositionLines, limit = Infinity): PartLineScore[] {
+  const sums = new Float64Array(lines.lines.length);
   let total = 0;
-  for (let p = sinkPositions; p < lines.part.length && p < mass.length; p++) {
-    const part = lines.part[p];
-    if (part < 0) continue;
-    const key = `${part}:${lines.line[p]}`;
-    let entry = sums.get(key);
-    if (!entry) sums.set(key, (entry = { part, line: lines.line[p], score: 0 }));
-    entry.score += mass[p];
+  const end = Math.min(lines.index.length, mass.length);
+  for (let p = sinkPositions; p < end; p++) {
+    const i = lines.index[p];
+    if (i < 0) continue;
+    sums[i] += mass[p];
     total += mass[p];
   }
-  const ranked = [...sums.values()].filter((e) => e.score > 0).sort((a, b) => b.score - a.score || a.part - b.part || a.line - b.line);
-  const kept = ranked.slice(0, limit);
-  if (total > 0) for (const e of kept) e.score /= total;
-  return kept;
+  const ranked: PartLineScore[] = [];
+  for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 });
+  ranked.sort((a, b) => b.score - a.score || a.part - b.part || a.line - b.line);
+  return ranked.length > limit ? ranked.slice(0, limit) : ranked;
 }
 
-/** One attention-mass session per loaded model, built on first use. */
+/** One attention-mass session per loaded model, built on first use; one thread: a run is under a millisecond, and a second thread only adds waiting when the machine is busy. */
 const massSessions = new WeakMap<LoadedModel, OrtSession>();
 
 function massSession(model: LoadedModel): OrtSession {
   let session = massSessions.get(model);
   if (!session) {
-    session = createSession(buildAttentionMassGraph(model.config.headDim), { threads: 2 });
+    session = createSession(buildAttentionMassGraph(model.config.headDim), { threads: 1 });
     massSessions.set(model, session);
   }
   return session;

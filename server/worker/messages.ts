@@ -59,6 +59,8 @@ export interface ModelSummary {
   fimOrder: FimOrder;
   /** Whether the model has a chat template (an instruct model). */
   hasChatTemplate: boolean;
+  /** The chat format Heed can write for it: ChatML when its template uses <|im_start|> (Qwen's instruct models); none otherwise, and questions are asked as code. */
+  chatFormat?: 'chatml';
   chunkTokens: number;
   /** The KV cache its sequences use (dense when a head-aware request could not be met: the log says why). */
   kv: KvPolicy;

@@ -8,11 +8,9 @@ import { CachedSequence, CancelledError, generate, score } from '../engine/gener
 import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt, type PartTokens } from '../engine/promptTokens';
-import { chooseEvidenceHeads, EvidenceCollector } from '../engine/evidence';
-import { headPatternFileName, parseHeadPattern } from '../engine/headPattern';
-import { join } from 'node:path';
+import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval } from '../engine/evidence';
 import type { FromWorker, JobError, JobRequest, JobResult, PersistResult, ToWorker, WorkerInit } from './messages';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { prefixKeyOf, type PrefixKey } from '../engine/prefixStore';
 import { calibrate, type CalibrateProgress } from '../calibrate/calibrate';
 import { fillerPool } from '../calibrate/tasks';
@@ -70,6 +68,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
         special: loaded.tokenizer.special,
         fimOrder: loaded.tokenizer.fimOrder,
         hasChatTemplate: loaded.tokenizer.chatTemplate !== undefined,
+        ...(loaded.tokenizer.chatTemplate?.includes('<|im_start|>') ? { chatFormat: 'chatml' as const } : {}),
         chunkTokens: loaded.chunkTokens,
         kv: loaded.kv,
         loadMs: performance.now() - started,
@@ -110,23 +109,11 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
 }
 
-/** The retrieval heads of the model folder's own head pattern, when it has a valid one (read once per load). */
-let folderPattern: { model: LoadedModel; found: { retrieval: number[][]; file: string } | undefined } | undefined;
+/** The retrieval heads of the model folder's own head pattern, read once per load. */
+let folderPattern: { model: LoadedModel; found: ReturnType<typeof readFolderRetrieval> } | undefined;
 
-function folderRetrieval(loaded: LoadedModel): { retrieval: number[][]; file: string } | undefined {
-  if (folderPattern?.model !== loaded) {
-    const file = join(modelFolder, headPatternFileName);
-    let found: { retrieval: number[][]; file: string } | undefined;
-    try {
-      if (existsSync(file)) {
-        const { numLayers, numHeads, numKvHeads } = loaded.config;
-        found = { retrieval: parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: loaded.checkpointSha256(), numLayers, numHeads, numKvHeads }).retrieval, file };
-      }
-    } catch {
-      // A bad pattern leaves evidence on every head; the evidence says which heads it used.
-    }
-    folderPattern = { model: loaded, found };
-  }
+function folderRetrieval(loaded: LoadedModel): ReturnType<typeof readFolderRetrieval> {
+  if (folderPattern?.model !== loaded) folderPattern = { model: loaded, found: readFolderRetrieval(loaded, modelFolder) };
   return folderPattern.found;
 }
 

@@ -62,6 +62,8 @@ const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
   kvPolicy: 'dense',
   memoryLimitMB: 256,
   persistPrefix: false,
+  // Evidence has its own test (evidence.test.ts); here items are compared whole.
+  evidenceEnabled: false,
   ...overrides,
 });
 

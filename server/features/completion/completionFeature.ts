@@ -14,7 +14,9 @@ import { toPosixPath, workspacePath } from '../../context/paths';
 import { cursorCharsPerToken, cursorText, cursorTokenCaps, describeSkip, skipReason } from './documentContext';
 import { completionPrompt, promptFormatFor } from './prompt';
 import { postProcess } from './filters';
-import type { ServerSettings } from '../../protocol';
+import { completionAcceptedCommand, type CompletionAcceptedParams, type ServerSettings } from '../../protocol';
+import type { EvidenceFeature } from '../evidence/evidenceFeature';
+import { buildReport, partSources } from '../evidence/evidenceReport';
 import type { ModelSummary, PromptParts } from '../../worker/messages';
 import type { WorkspaceSelection } from '../../context/workspaceContext';
 
@@ -22,6 +24,8 @@ interface BuiltPrompt {
   prompt: PromptParts;
   maxPromptTokens: number;
   workspace: WorkspaceSelection;
+  /** Where the text before the cursor starts in the document. */
+  prefixStart: number;
 }
 
 /** Share of the current file's budget given to text before the cursor; the rest goes after it. */
@@ -60,6 +64,7 @@ export class CompletionFeature implements Feature {
     private readonly workspace: WorkspaceContext,
     private readonly log: (line: string) => void,
     private readonly notice: (message: string) => void,
+    private readonly evidence?: EvidenceFeature,
   ) {}
 
   initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
@@ -86,7 +91,7 @@ export class CompletionFeature implements Feature {
     const workspaceBudgetTokens = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
     const workspace = await this.workspace.select(document, workspaceBudgetTokens);
     const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
-    return { prompt, maxPromptTokens, workspace };
+    return { prompt, maxPromptTokens, workspace, prefixStart: offset - cursor.prefix.length };
   }
 
   /**
@@ -137,9 +142,11 @@ export class CompletionFeature implements Feature {
     const offset = document.offsetAt(params.position);
     this.lastCursor = { uri: document.uri, offset };
     try {
-      const { prompt, maxPromptTokens, workspace } = await this.buildPrompt(document, offset, settings, model);
+      const { prompt, maxPromptTokens, workspace, prefixStart } = await this.buildPrompt(document, offset, settings, model);
       if (token.isCancellationRequested) return null;
-      const result = await this.engine.generate(prompt, maxPromptTokens, { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] }, token);
+      const withEvidence = this.evidence !== undefined && settings.evidenceEnabled;
+      const options = { maxTokens: settings.maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] };
+      const result = await this.engine.generate(prompt, maxPromptTokens, options, token, withEvidence ? { heads: 'retrieval' } : undefined);
       const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
       const lineEnd = text.indexOf('\n', offset);
       const linePrefix = text.slice(lineStart, offset);
@@ -150,10 +157,32 @@ export class CompletionFeature implements Feature {
           `${workspace.files} workspace ${workspace.files === 1 ? 'file' : 'files'} offered (~${workspace.estimatedTokens} tokens estimated)` +
           `${result.droppedPromptUnits ? `, ${result.droppedPromptUnits} left out to fit` : ''}, ` +
           `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
+          (result.evidence ? `, evidence ${result.evidence.ms.toFixed(1)} ms` : '') +
           (insert === undefined ? ', dropped by filters' : ''),
       );
       if (insert === undefined || token.isCancellationRequested) return null;
-      return [{ insertText: insert, range: { start: params.position, end: params.position } }];
+      const item: InlineCompletionItem = { insertText: insert, range: { start: params.position, end: params.position } };
+      if (this.evidence && result.evidence) {
+        const id = this.evidence.newId('completion');
+        const current = { uri: document.uri, path, text, prefixStart, cursor: offset, excludeCursorLine: true };
+        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p), current);
+        this.evidence.record(
+          buildReport(result.evidence, sources, current, {
+            id,
+            kind: 'completion',
+            text: insert,
+            uri: document.uri,
+            line: params.position.line,
+            character: params.position.character,
+            promptTokens: result.promptTokens,
+            generatedTokens: result.tokens.length,
+            totalMs: result.totalMs,
+          }),
+        );
+        const accepted: CompletionAcceptedParams = { id, uri: document.uri, line: params.position.line, character: params.position.character, text: insert };
+        item.command = { title: 'Heed: completion accepted', command: completionAcceptedCommand, arguments: [accepted] };
+      }
+      return [item];
     } catch (error) {
       if (error instanceof JobFailedError && error.cancelled) return null;
       this.log(`completion failed in ${path}: ${error instanceof Error ? error.message : String(error)}`);

@@ -30,9 +30,13 @@ export function promptFormatFor(special: SpecialTokens, fimOrder: FimOrder): Pro
   return special.fimPrefix !== undefined && special.fimSuffix !== undefined && special.fimMiddle !== undefined ? fimOrder : 'prefix';
 }
 
+/** The prompt's first part, the repository's name, when the model has the token for it: every prompt of a workspace starts with it. */
+export function repoHeader(special: SpecialTokens, repoName: string): PromptParts {
+  return special.repoName !== undefined ? [{ special: 'repoName' }, { text: `${repoName}\n` }] : [];
+}
+
 export function completionPrompt(special: SpecialTokens, fimOrder: FimOrder, repoName: string, path: string, cursor: CursorText, extras: PromptExtras = {}): PromptParts {
-  const parts: PromptParts = [];
-  if (special.repoName !== undefined) parts.push({ special: 'repoName' }, { text: `${repoName}\n` });
+  const parts: PromptParts = repoHeader(special, repoName);
   if (extras.workspace) parts.push(...extras.workspace);
   if (special.fileSep !== undefined) parts.push({ special: 'fileSep' }, { text: `${path}\n` });
   const caps = extras.cursorTokens;

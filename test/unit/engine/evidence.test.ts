@@ -78,8 +78,16 @@ test('a part cut at its start keeps its line numbers', async () => {
 test('lineScores sums per line, skips sinks and special tokens, and normalizes', () => {
   const part = Int32Array.from([-1, 0, 0, 0, -1, 1, 1, 1, 1, 2]);
   const line = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 1, 2, 0]);
+  const index = Int32Array.from([-1, 0, 0, 0, -1, 1, 1, 2, 3, 4]);
+  const lines = [
+    { part: 0, line: 0 },
+    { part: 1, line: 0 },
+    { part: 1, line: 1 },
+    { part: 1, line: 2 },
+    { part: 2, line: 0 },
+  ];
   const mass = Float32Array.from([9, 9, 9, 9, 9, 1, 2, 4, 1, 0]);
-  const scores = lineScores(mass, { part, line });
+  const scores = lineScores(mass, { part, line, index, lines });
   assert.ok(sinkPositions === 4);
   assert.deepEqual(
     scores.map((s) => [s.part, s.line, Math.round(s.score * 80) / 10]),

@@ -1,0 +1,105 @@
+// What evidence costs a completion: the same warm completion (workspace prompt cached, one
+// keystroke's worth of new tokens) with and without the retrieval heads' evidence, in one
+// run, alternating, at several context lengths. The evidence run pays for fetching each
+// pass's queries, the attention-mass graph, and the mapping to lines.
+
+import { kvLabel } from '../engine/kvPolicy';
+import { CachedSequence, generate, type GenerateOptions } from '../engine/generate';
+import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval } from '../engine/evidence';
+import { tokenizePrompt, type PartTokens } from '../engine/promptTokens';
+import type { LoadedModel } from '../engine/types';
+import type { SourceFile } from '../eval/caseGen';
+import { contextParts } from '../context/assemble';
+import { completionPrompt } from '../features/completion/prompt';
+import type { PromptParts } from '../worker/messages';
+import { appendRecord, currentCommit, measured } from './engineBench';
+
+/** Characters per token when filling a context by estimate; the exact count is the tokenizer's. */
+const charsPerTokenEstimate = 3;
+
+/** A completion prompt of about `contextTokens`: files of `files` in order as workspace context, the last one's middle as the cursor. */
+export function evidenceBenchPrompt(model: LoadedModel, files: SourceFile[], contextTokens: number, typed: string): PromptParts {
+  const active = files[files.length - 1];
+  const cursor = Math.floor(active.text.length / 2);
+  const context = [];
+  let chars = 0;
+  for (const file of files.slice(0, -1)) {
+    if (chars + file.text.length > (contextTokens - 1024) * charsPerTokenEstimate) continue;
+    context.push({ path: file.path, text: file.text, dropRank: context.length + 1 });
+    chars += file.text.length;
+  }
+  const { special, fimOrder } = model.tokenizer;
+  const prefix = active.text.slice(Math.max(0, cursor - 1500), cursor) + typed;
+  return completionPrompt(special, fimOrder, 'workspace', active.path, { prefix, suffix: active.text.slice(cursor, cursor + 600), truncated: true }, { workspace: contextParts(context) });
+}
+
+export interface EvidenceBenchOptions {
+  model: LoadedModel;
+  /** The model's folder, where its head pattern is. */
+  modelPath: string;
+  files: SourceFile[];
+  contexts: number[];
+  runs: number;
+  maxTokens: number;
+  threads: number;
+  out: string;
+  log(line: string): void;
+}
+
+export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<void> {
+  const { model } = options;
+  const commit = currentCommit();
+  const heads = chooseEvidenceHeads(model, 'retrieval', () => readFolderRetrieval(model, options.modelPath));
+  const generateOptions: GenerateOptions = { maxTokens: options.maxTokens, temperature: 0, topP: 1, seed: 0, stop: [] };
+  for (const contextTokens of options.contexts) {
+    const cached = new CachedSequence(model);
+    const plainMs: number[] = [];
+    const withMs: number[] = [];
+    const evidenceMs: number[] = [];
+    let generated = 0;
+    let promptTokens = 0;
+    for (let run = 0; run < options.runs * 2 + 1; run++) {
+      // A keystroke between requests: the prompt differs from the cached one in its last tokens.
+      const parts = evidenceBenchPrompt(model, options.files, contextTokens, run % 2 === 0 ? 'x' : 'y');
+      const map: PartTokens[] = [];
+      const ids = tokenizePrompt(model.tokenizer, parts, contextTokens, undefined, map);
+      promptTokens = ids.length;
+      const withEvidence = run % 2 === 1;
+      const started = performance.now();
+      if (withEvidence) {
+        const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
+        const result = generate(cached, ids, generateOptions, () => false, undefined, collector.onQueries);
+        const evidence = collector.finish(cached.sequence, ids.length - 1, result.tokens.length, map, ids.length);
+        if (run > 0) evidenceMs.push(evidence.ms);
+        generated = result.tokens.length;
+      } else {
+        generate(cached, ids, generateOptions, () => false);
+      }
+      // The first run fills the cache (a cold prefill): not a warm completion.
+      if (run > 0) (withEvidence ? withMs : plainMs).push(performance.now() - started);
+    }
+    const plain = measured(plainMs);
+    const withEvidence = measured(withMs);
+    const record = {
+      metric: 'evidence_overhead',
+      context_tokens: contextTokens,
+      prompt_tokens: promptTokens,
+      generated_tokens: generated,
+      kv: kvLabel(model.kv),
+      model: model.name,
+      heads: heads.source,
+      completion_ms_median: Number(plain.median.toFixed(2)),
+      with_evidence_ms_median: Number(withEvidence.median.toFixed(2)),
+      evidence_compute_ms_median: Number(measured(evidenceMs).median.toFixed(2)),
+      median: Number(((withEvidence.median - plain.median) / plain.median).toFixed(4)),
+      unit: 'share of the completion time',
+      runs: options.runs,
+      commit,
+      threads: options.threads,
+      chunk_tokens: model.chunkTokens,
+      load_avg_1m: withEvidence.load_avg_1m,
+    };
+    options.log(JSON.stringify(record));
+    appendRecord(options.out, record);
+  }
+}

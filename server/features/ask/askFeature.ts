@@ -1,0 +1,113 @@
+// Questions from the command palette ("Heed: Ask About the Workspace", "Heed: Explain
+// Selection"): answered over the workspace part a completion in the active file would
+// get, so the worker finds it in its prefix cache; the answer streams to the client and
+// comes back with its evidence.
+
+import { basename } from 'node:path';
+import type { CancellationToken, Connection, ServerCapabilities, TextDocuments } from 'vscode-languageserver/node';
+import { ResponseError, ErrorCodes, LSPErrorCodes } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { EngineService } from '../../engineService';
+import type { Feature } from '../feature';
+import type { WorkspaceContext } from '../../context/workspaceContext';
+import { filePathOf } from '../../context/workspaceContext';
+import { toPosixPath, workspacePath } from '../../context/paths';
+import { JobFailedError } from '../../worker/modelHost';
+import { answerProgressNotification, askRequest, type AnswerProgressParams, type AskParams, type AskResult } from '../../protocol';
+import { repoHeader } from '../completion/prompt';
+import { askPrompt } from './askPrompt';
+import type { EvidenceFeature } from '../evidence/evidenceFeature';
+import { buildReport, partSources } from '../evidence/evidenceReport';
+
+/** Tokens an answer may take. */
+const answerMaxTokens = 160;
+/** Characters of a selection put in the question at most (the rest is cut, and the panel says so through the framing). */
+const selectionMaxChars = 12_000;
+/** Progress notifications at most this often: each carries the whole text so far. */
+const progressIntervalMs = 50;
+
+export class AskFeature implements Feature {
+  private workspaceRoots: string[] = [];
+  private repoName = 'workspace';
+
+  constructor(
+    private readonly engine: EngineService,
+    private readonly documents: TextDocuments<TextDocument>,
+    private readonly workspace: WorkspaceContext,
+    private readonly evidence: EvidenceFeature,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
+    this.workspaceRoots = workspaceRoots.map(toPosixPath);
+    if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
+    connection.onRequest(askRequest, (params: AskParams, token) => this.ask(connection, params, token));
+    return {};
+  }
+
+  private pathOf(uri: string): string {
+    const path = filePathOf(uri);
+    return path === undefined ? uri : workspacePath(path, this.workspaceRoots);
+  }
+
+  async ask(connection: Connection, params: AskParams, token: CancellationToken): Promise<AskResult> {
+    const settings = this.engine.currentSettings;
+    const model = this.engine.loadedModel;
+    if (!settings || !model) throw new ResponseError(ErrorCodes.InvalidRequest, 'No model is loaded yet: wait for Heed to be ready (status bar), then ask again.');
+    if (typeof params.question !== 'string' || params.question.trim().length === 0) throw new ResponseError(ErrorCodes.InvalidParams, 'The question is empty.');
+    const active = params.uri ? this.documents.get(params.uri) : undefined;
+    let selection: { path: string; text: string } | undefined;
+    if (params.kind === 'selection') {
+      if (!active || !params.selection) throw new ResponseError(ErrorCodes.InvalidParams, 'Select the code to explain in an editor first.');
+      const { startLine, startCharacter, endLine, endCharacter } = params.selection;
+      const text = active.getText({ start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } });
+      if (text.trim().length === 0) throw new ResponseError(ErrorCodes.InvalidParams, 'The selection is empty: select the code to explain first.');
+      selection = { path: this.pathOf(active.uri), text: text.length > selectionMaxChars ? text.slice(0, selectionMaxChars) : text };
+    }
+
+    // The same workspace files a completion in the active file gets: a cached prefix.
+    const contextTokens = model.config.maxPositions - answerMaxTokens - 1;
+    const workspaceBudget = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
+    const anchor = active ?? TextDocument.create('untitled:heed-question', 'plaintext', 0, params.question);
+    const workspace = await this.workspace.select(anchor, workspaceBudget);
+    const history = (params.history ?? []).filter((h) => typeof h?.question === 'string' && typeof h?.answer === 'string');
+    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.pathOf(active.uri) : undefined, history, chatFormat: model.chatFormat }, model.special);
+    const prompt = [...repoHeader(model.special, this.repoName), ...workspace.parts, ...question.parts];
+    const maxPromptTokens = Math.min(contextTokens, settings.maxPromptTokens + settings.contextMaxTokens);
+
+    let lastSent = 0;
+    const progress = (text: string) => {
+      const now = Date.now();
+      if (now - lastSent < progressIntervalMs) return;
+      lastSent = now;
+      void connection.sendNotification(answerProgressNotification, { askId: params.askId, text } satisfies AnswerProgressParams);
+    };
+    try {
+      const options = { maxTokens: answerMaxTokens, temperature: 0, topP: 1, seed: 0, stop: question.stop };
+      const result = await this.engine.generate(prompt, maxPromptTokens, options, token, settings.evidenceEnabled ? { heads: 'retrieval' } : undefined, progress);
+      const answer = result.text.trim();
+      void connection.sendNotification(answerProgressNotification, { askId: params.askId, text: answer } satisfies AnswerProgressParams);
+      this.log(
+        `answer: prompt ${result.promptTokens} tokens (${result.reusedTokens} reused), ${workspace.files} workspace files, ${result.tokens.length} tokens in ${result.totalMs.toFixed(0)} ms, ${result.stopReason}`,
+      );
+      let report = null;
+      if (result.evidence) {
+        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p));
+        report = buildReport(result.evidence, sources, undefined, {
+          id: this.evidence.newId('answer'),
+          kind: 'answer',
+          text: answer,
+          ...(active ? { uri: active.uri, line: params.selection?.startLine ?? 0, character: params.selection?.startCharacter ?? 0 } : {}),
+          promptTokens: result.promptTokens,
+          generatedTokens: result.tokens.length,
+          totalMs: result.totalMs,
+        });
+        this.evidence.record(report);
+      }
+      return { answer, framing: question.framing, stopReason: result.stopReason, evidence: report };
+    } catch (error) {
+      if (error instanceof JobFailedError && error.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      throw new ResponseError(ErrorCodes.InternalError, `Heed could not answer: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

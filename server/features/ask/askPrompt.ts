@@ -1,0 +1,81 @@
+// The prompt of a question. It starts with the same workspace part a completion in the
+// active file gets, so the worker finds that part in its prefix cache and computes only
+// the question. With a ChatML chat template (Qwen's instruct models) the question is a
+// user turn; a base code model (the embedded one) gets it as code: a comment to complete
+// in a new file of the active file's language, or, to explain a selection, the selected
+// code followed by a comment that starts its explanation.
+
+import type { SpecialTokens } from '../../engine/types';
+import type { PromptParts } from '../../worker/messages';
+
+export interface AskPromptInput {
+  question: string;
+  kind: 'workspace' | 'selection';
+  /** The selected code and its file's path, for kind "selection". */
+  selection?: { path: string; text: string };
+  /** The active file's path: its extension chooses the comment syntax. */
+  activePath?: string;
+  history: Array<{ question: string; answer: string }>;
+  chatFormat?: 'chatml';
+}
+
+export interface AskPrompt {
+  /** The parts after the workspace part. */
+  parts: PromptParts;
+  /** What was asked of the model, in words and in the text it saw, for the panel. */
+  framing: string;
+  stop: string[];
+}
+
+interface CommentStyle {
+  line: string;
+  extension: string;
+}
+
+const hashComment = new Set(['py', 'sh', 'rb', 'pl', 'r', 'yaml', 'yml', 'toml']);
+
+function commentStyleOf(path: string | undefined): CommentStyle {
+  const extension = path?.includes('.') ? path.slice(path.lastIndexOf('.') + 1).toLowerCase() : 'ts';
+  return hashComment.has(extension) ? { line: '#', extension } : { line: '//', extension: /^[a-z0-9]{1,5}$/.test(extension) ? extension : 'ts' };
+}
+
+/** Text as comment lines: every line of it prefixed, so that nothing in it ends the comment. */
+function asComment(text: string, style: CommentStyle, label: string): string {
+  const lines = text.trim().split(/\r?\n/);
+  return lines.map((line, i) => `${style.line} ${i === 0 ? label : ' '.repeat(label.length)}${line}`.trimEnd()).join('\n');
+}
+
+export function askPrompt(input: AskPromptInput, special: SpecialTokens): AskPrompt {
+  if (input.chatFormat === 'chatml') return chatPrompt(input);
+  const style = commentStyleOf(input.selection?.path ?? input.activePath);
+  const turns = input.history.map((turn) => `${asComment(turn.question, style, 'Q: ')}\n${asComment(turn.answer, style, 'A: ')}`).join('\n');
+  const question = asComment(input.question, style, 'Q: ');
+  let body: string;
+  let path: string;
+  if (input.kind === 'selection' && input.selection) {
+    path = input.selection.path;
+    body = `${input.selection.text.replace(/\s+$/, '')}\n\n${turns ? `${turns}\n` : ''}${question}\n${style.line} A:`;
+  } else {
+    path = `questions.${style.extension}`;
+    body = `${style.line} Questions about this repository, answered by its maintainers.\n\n${turns ? `${turns}\n` : ''}${question}\n${style.line} A:`;
+  }
+  const parts: PromptParts = special.fileSep !== undefined ? [{ special: 'fileSep' }, { text: `${path}\n` }, { text: body }] : [{ text: `\n${body}` }];
+  return {
+    parts,
+    framing: `A base code model has no chat: the question was put to it as a comment to complete, after the workspace files, in a file named ${path}:\n\n${body}`,
+    // The answer is the rest of the comment: it ends where the comment does.
+    stop: ['\n\n', `\n${style.line} Q:`],
+  };
+}
+
+function chatPrompt(input: AskPromptInput): AskPrompt {
+  const turn = (role: string, text: string) => `<|im_start|>${role}\n${text}<|im_end|>\n`;
+  const question = input.kind === 'selection' && input.selection ? `${input.question}\n\n\`\`\`\n${input.selection.text}\n\`\`\`\n(from ${input.selection.path})` : input.question;
+  const text = [
+    turn('system', 'You answer questions about the repository above. Name files and lines when they matter.'),
+    ...input.history.flatMap((h) => [turn('user', h.question), turn('assistant', h.answer)]),
+    turn('user', question),
+    '<|im_start|>assistant\n',
+  ].join('');
+  return { parts: [{ text: `\n${text}` }], framing: `Chat (the model's ChatML template), after the workspace files:\n\n${text}`, stop: ['<|im_end|>'] };
+}

@@ -1,0 +1,46 @@
+// The hover over an accepted completion: its evidence as Markdown. Links are file URIs with
+// a line fragment (`#L12`), which VS Code opens at that line without trusted Markdown; each
+// line's text goes in a code fence long enough that the text cannot close it.
+
+import type { EvidenceReport } from '../../protocol';
+
+const barCells = 10;
+const hoverSpans = 5;
+const hoverLinesPerSpan = 3;
+
+/** A bar of `barCells` cells, filled in proportion to score / best. */
+export function scoreBar(score: number, best: number): string {
+  const filled = best > 0 ? Math.max(score > 0 ? 1 : 0, Math.round((score / best) * barCells)) : 0;
+  return '█'.repeat(filled) + '░'.repeat(barCells - filled);
+}
+
+/** A fence of backticks longer than any run of them in `text`. */
+function fenceFor(text: string): string {
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  return '`'.repeat(Math.max(3, longest + 1));
+}
+
+/** Escapes the characters Markdown would read as formatting in link text. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (ch) => `\\${ch}`);
+}
+
+export function evidenceHover(report: EvidenceReport, languageOf: (path: string) => string = () => ''): string {
+  const spans = report.spans.slice(0, hoverSpans);
+  if (spans.length === 0) return `**Heed** found no workspace lines behind this completion (${escapeMarkdown(report.heads)}).`;
+  const best = spans[0].score;
+  const out = [`**Why Heed suggested this**: the lines its ${escapeMarkdown(report.heads)} attended to most`, ''];
+  for (const span of spans) {
+    const where = span.startLine === span.endLine ? `${span.path}:${span.startLine + 1}` : `${span.path}:${span.startLine + 1}-${span.endLine + 1}`;
+    out.push(`[${escapeMarkdown(where)}](${span.uri.replace(/\(/g, '%28').replace(/\)/g, '%29')}#L${span.startLine + 1}) \`${scoreBar(span.score, best)}\` ${(span.score * 100).toFixed(0)}%`, '');
+    const text = span.lines
+      .slice(0, hoverLinesPerSpan)
+      .map((line) => line.text)
+      .join('\n');
+    const fence = fenceFor(text);
+    out.push(`${fence}${languageOf(span.path)}`, text, fence, '');
+  }
+  out.push(`_"Heed: Show Evidence" shows every span, a heat strip per file and each head._`);
+  return out.join('\n');
+}

@@ -1,0 +1,33 @@
+// How a question is put to the model: as a comment to complete for a base code model, as a
+// ChatML turn for an instruct model.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { askPrompt } from '../../../server/features/ask/askPrompt';
+
+const special = { fileSep: 1, eos: [0] };
+
+test('a base model gets the question as a comment in a new file of the active language, with earlier turns', () => {
+  const prompt = askPrompt({ question: 'Where is the tax rate?\nAnd why?', kind: 'workspace', activePath: 'src/app.py', history: [{ question: 'What is this?', answer: 'A shop.' }] }, special);
+  assert.deepEqual(prompt.parts.slice(0, 2), [{ special: 'fileSep' }, { text: 'questions.py\n' }]);
+  const body = (prompt.parts[2] as { text: string }).text;
+  assert.ok(body.endsWith('# Q: Where is the tax rate?\n#    And why?\n# A:'), body);
+  assert.ok(body.includes('# Q: What is this?\n# A: A shop.\n'));
+  assert.deepEqual(prompt.stop, ['\n\n', '\n# Q:']);
+  assert.match(prompt.framing, /base code model/);
+  assert.ok(prompt.framing.endsWith(body));
+});
+
+test('explaining a selection puts the code first, then the question as a comment', () => {
+  const prompt = askPrompt({ question: 'Explain this code.', kind: 'selection', selection: { path: 'src/money.ts', text: 'export const rate = 0.2;\n\n' }, history: [] }, special);
+  assert.deepEqual(prompt.parts[1], { text: 'src/money.ts\n' });
+  assert.equal((prompt.parts[2] as { text: string }).text, 'export const rate = 0.2;\n\n// Q: Explain this code.\n// A:');
+});
+
+test('an instruct model with a ChatML template gets a user turn', () => {
+  const prompt = askPrompt({ question: 'Where is main?', kind: 'workspace', history: [], chatFormat: 'chatml' }, special);
+  const text = (prompt.parts[0] as { text: string }).text;
+  assert.ok(text.includes('<|im_start|>user\nWhere is main?<|im_end|>\n<|im_start|>assistant\n'));
+  assert.deepEqual(prompt.stop, ['<|im_end|>']);
+  assert.match(prompt.framing, /^Chat/);
+});

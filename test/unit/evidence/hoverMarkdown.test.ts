@@ -1,0 +1,47 @@
+// The evidence hover's Markdown: links with line fragments, fences that line text cannot close, escaping.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { escapeMarkdown, evidenceHover, scoreBar } from '../../../server/features/evidence/hoverMarkdown';
+import type { EvidenceReport } from '../../../server/protocol';
+
+const report = (text: string, path = 'src/a (copy).ts'): EvidenceReport => ({
+  id: 'completion-1',
+  kind: 'completion',
+  text: 'x',
+  heads: '8 retrieval KV heads of 32 (head-pattern.json)',
+  spans: [
+    { uri: 'file:///w/src/a%20(copy).ts', path, startLine: 4, endLine: 5, score: 0.6, lines: [{ uri: 'file:///w/src/a%20(copy).ts', path, line: 4, text, score: 0.6 }] },
+    { uri: 'file:///w/b.ts', path: 'b.ts', startLine: 0, endLine: 0, score: 0.2, lines: [{ uri: 'file:///w/b.ts', path: 'b.ts', line: 0, text: 'const b = 1;', score: 0.2 }] },
+  ],
+  heat: [],
+  perHead: [],
+  promptTokens: 10,
+  generatedTokens: 1,
+  evidenceMs: 1,
+  totalMs: 10,
+});
+
+test('spans link to their first line, 1-based, with parentheses escaped out of the link target', () => {
+  const markdown = evidenceHover(report('const a = 1;'));
+  assert.match(markdown, /\[src\/a \\\(copy\\\)\\\.ts:5\\-6\]\(file:\/\/\/w\/src\/a%20%28copy%29\.ts#L5\)/);
+  assert.match(markdown, /\[b\\\.ts:1\]\(file:\/\/\/w\/b\.ts#L1\)/);
+  assert.match(markdown, /60%/);
+});
+
+test('a line holding backticks gets a longer fence; markup in it stays code', () => {
+  const line = 'const s = ```not a fence``` + "<script>alert(1)</script>";';
+  const markdown = evidenceHover(report(line));
+  assert.ok(markdown.includes('````\n' + line + '\n````'), markdown);
+});
+
+test('score bars are relative to the best span', () => {
+  assert.equal(scoreBar(0.6, 0.6), '██████████');
+  assert.equal(scoreBar(0.3, 0.6), '█████░░░░░');
+  assert.equal(scoreBar(0.001, 0.6), '█░░░░░░░░░', 'a positive score shows at least one cell');
+  assert.equal(escapeMarkdown('a_b*[c]'), 'a\\_b\\*\\[c\\]');
+});
+
+test('no spans: says so rather than showing an empty hover', () => {
+  assert.match(evidenceHover({ ...report(''), spans: [] }), /found no workspace lines/);
+});

@@ -16,18 +16,36 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { noticeNotification, settingsNotification, statusNotification, type NoticeParams, type StatusParams } from '../server/protocol';
+import {
+  answerProgressNotification,
+  completionAcceptedCommand,
+  noticeNotification,
+  settingsNotification,
+  statusNotification,
+  type AnswerProgressParams,
+  type NoticeParams,
+  type StatusParams,
+} from '../server/protocol';
 import { StatusBar } from './statusBar';
 import { readSettings } from './settings';
-import { restartServer, showOutput, toggleCompletions, calibrateHeads } from './commands';
+import { restartServer, showOutput, toggleCompletions, calibrateHeads, completionAccepted, showEvidence, askWorkspace, explainSelection } from './commands';
 import type { Ctx } from './ctx';
+import { EvidenceState } from './evidence/evidenceState';
+import { LineHighlights } from './evidence/lineHighlights';
+import { WhyStatusItem } from './evidence/whyStatusItem';
 
 /** The client restarts a server that died this many times within three minutes, then gives up. */
 const maxServerRestarts = 4;
 
 let client: LanguageClient | undefined;
 
-function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, statusBar: StatusBar): LanguageClient {
+/** What the client feeds from the server besides the status bar: the Why? item and the ask panel's progress. */
+interface ClientHooks {
+  why: WhyStatusItem;
+  answerProgress: vscode.EventEmitter<AnswerProgressParams>;
+}
+
+function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, statusBar: StatusBar, hooks: ClientHooks): LanguageClient {
   const module = context.asAbsolutePath(join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -40,6 +58,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     outputChannel: output,
     traceOutputChannel: output,
     initializationOptions: readSettings(context.extensionPath, context.globalStorageUri.fsPath, context.storageUri?.fsPath),
+    middleware: { provideInlineCompletionItems: hooks.why.provideInlineCompletionItems },
     errorHandler: {
       // A write to a server that just died fails before `closed` runs; `closed` restarts
       // it and tells the user once, so this error is logged, not shown as well.
@@ -67,6 +86,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
   };
   const created = new LanguageClient('heed', 'Heed', serverOptions, clientOptions);
   created.onNotification(statusNotification, (params: StatusParams) => statusBar.show(params));
+  created.onNotification(answerProgressNotification, (params: AnswerProgressParams) => hooks.answerProgress.fire(params));
   created.onNotification(noticeNotification, (params: NoticeParams) => {
     const show =
       params.severity === 'error'
@@ -83,10 +103,12 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Heed', { log: true });
   const statusBar = new StatusBar();
-  context.subscriptions.push(output, statusBar);
+  const evidence = new EvidenceState();
+  const hooks: ClientHooks = { why: new WhyStatusItem(), answerProgress: new vscode.EventEmitter<AnswerProgressParams>() };
+  context.subscriptions.push(output, statusBar, evidence, hooks.why, hooks.answerProgress, new LineHighlights(evidence));
 
   const start = async () => {
-    client = createClient(context, output, statusBar);
+    client = createClient(context, output, statusBar, hooks);
     await client.start();
   };
   const ctx: Ctx = {
@@ -98,10 +120,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (previous) await previous.dispose().catch((error) => output.error(`Stopping the server: ${String(error)}`));
       await start();
     },
-    request: async <R>(method: string) => {
+    request: async <R>(method: string, params?: object, token?: vscode.CancellationToken) => {
       if (!client?.isRunning()) throw new Error('the Heed server is not running');
-      return client.sendRequest<R>(method);
+      // Only what is given is passed on: vscode-jsonrpc counts an undefined argument as a
+      // parameter and would send [null], or [params, null] for an undefined token.
+      if (params === undefined) return token ? client.sendRequest<R>(method, token) : client.sendRequest<R>(method);
+      return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
     },
+    notify: async (method: string, params: object) => {
+      if (!client?.isRunning()) throw new Error('the Heed server is not running');
+      await client.sendNotification(method, params);
+    },
+    onAnswerProgress: hooks.answerProgress.event,
+    evidence,
   };
 
   context.subscriptions.push(
@@ -109,6 +140,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('heed.restartServer', restartServer(ctx)),
     vscode.commands.registerCommand('heed.toggleCompletions', toggleCompletions()),
     vscode.commands.registerCommand('heed.calibrateHeads', calibrateHeads(ctx)),
+    vscode.commands.registerCommand(completionAcceptedCommand, completionAccepted(ctx, hooks.why)),
+    vscode.commands.registerCommand('heed.showEvidence', showEvidence(ctx)),
+    vscode.commands.registerCommand('heed.askWorkspace', askWorkspace(ctx)),
+    vscode.commands.registerCommand('heed.explainSelection', explainSelection(ctx)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if ((event.affectsConfiguration('heed') || event.affectsConfiguration('files.exclude')) && client?.isRunning()) {
         void client.sendNotification(settingsNotification, readSettings(context.extensionPath, context.globalStorageUri.fsPath, context.storageUri?.fsPath));

@@ -68,6 +68,8 @@ const topLines = 24;
 const maxSpans = 8;
 /** Evidence lines of one file with at most this many lines between them merge into one span. */
 const spanGapLines = 1;
+/** A span stops growing at this many lines: a hover shows a place, not a function. */
+const maxSpanLines = 6;
 const perHeadTop = 5;
 
 interface Located {
@@ -106,7 +108,7 @@ export function spansOf(located: readonly Located[]): EvidenceSpan[] {
   for (const line of top) {
     const last = spans[spans.length - 1];
     const evidenceLine: EvidenceLine = { uri: line.uri, path: line.path, line: line.line, text: line.text, score: line.score };
-    if (last && last.uri === line.uri && line.line - last.endLine <= spanGapLines + 1) {
+    if (last && last.uri === line.uri && line.line - last.endLine <= spanGapLines + 1 && line.line - last.startLine < maxSpanLines) {
       last.endLine = line.line;
       last.score += line.score;
       last.lines.push(evidenceLine);

@@ -155,13 +155,18 @@ export interface EvidenceReport {
 }
 
 /**
- * client → server request: the evidence report of a completion or an answer by id, or of
- * the latest completion when `id` is absent; null when the server no longer holds it.
+ * client → server request: the evidence report of a completion or an answer by id; without
+ * one, of the accepted completion at the given position, else of the latest completion;
+ * null when the server no longer holds it.
  */
 export const evidenceRequest = 'heed/evidence';
 
 export interface EvidenceParams {
   id?: string;
+  /** A document position (0-based), for the accepted completion there. */
+  uri?: string;
+  line?: number;
+  character?: number;
 }
 
 /**

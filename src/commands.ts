@@ -68,7 +68,10 @@ export function completionAccepted(ctx: Ctx, why: WhyStatusItem): Cmd {
 /** Heed: Show Evidence, of the completion `id` (the Why? item passes it) or of the latest completion. */
 export function showEvidence(ctx: Ctx): Cmd {
   return async (id?: unknown) => {
-    const params: EvidenceParams = typeof id === 'string' ? { id } : {};
+    // Without an id: the accepted completion under the cursor, else the latest suggestion.
+    const editor = vscode.window.activeTextEditor;
+    const at = editor ? { uri: editor.document.uri.toString(), line: editor.selection.active.line, character: editor.selection.active.character } : {};
+    const params: EvidenceParams = typeof id === 'string' ? { id } : at;
     try {
       const report = await ctx.request<EvidenceReport | null>(evidenceRequest, params);
       if (!report) {

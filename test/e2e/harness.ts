@@ -7,7 +7,7 @@
 //
 // Code that runs inside the page is written as strings: the test project compiles without
 // the DOM library, and strings cannot be altered by the bundler.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -398,4 +398,29 @@ export async function waitForHeedServer(session: VsCodeSession, timeoutMs: numbe
   throw new Error(
     `expected one Heed server process within ${timeoutMs} ms, found ${JSON.stringify(last)}; extensions: ${listing}`,
   );
+}
+
+/** Runs a command by its title from the command palette (F1). */
+export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.type(title, { delay: 10 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The frame of a webview whose document holds `selector`. VS Code nests each webview's
+ * page two iframes deep; this polls every frame of the page until one has it.
+ */
+export async function webviewFrame(page: Page, selector: string, timeoutMs: number): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview showed ${selector} within ${timeoutMs} ms`);
 }

@@ -9,8 +9,8 @@
 //   HEED_E2E_WORKSPACE    folder to copy and open (default sample-workspace/)
 //   HEED_E2E_FILE         file in it to edit (default: the first source file by name)
 //   HEED_E2E_TYPE         the line to type (default: by the file's language, see `lineToType`)
-// Screenshots go to test/artifacts/: ghost-text.png, accepted.png, and failure.png when a
-// case fails (which also prints the tails of code-server's and the extension's logs).
+// Screenshots go to test/artifacts/: ghost-text.png, accepted.png, evidence-hover.png,
+// evidence-panel.png, ask-panel.png, and failure.png when a case fails (which also prints the tails of code-server's and the extension's logs).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +22,8 @@ import {
   openVsCode,
   readGhostText,
   repoRoot,
+  runCommand,
+  webviewFrame,
   screenshot,
   waitForFile,
   waitForGhostText,
@@ -94,6 +96,10 @@ const skip = e2eSkipReason();
 const ghostTextBudgetMs = 150_000;
 const errorStateBudgetMs = 100_000;
 const reportSlackMs = 20_000;
+const evidenceBudgetMs = 120_000;
+
+/** What the completion case accepted, for the evidence cases after it (same session). */
+let accepted: { file: string; typed: string; insertion: string } | undefined;
 
 describe('Heed in a real VS Code', { skip }, () => {
   let session: VsCodeSession | undefined;
@@ -131,6 +137,55 @@ describe('Heed in a real VS Code', { skip }, () => {
       const saved = await waitForFile(join(workspace, file), (content) => content === expected, 10_000);
       await screenshot(page, 'accepted.png');
       assert.equal(saved, expected, 'the saved file is the original, the typed line and the accepted ghost text');
+      accepted = { file, typed, insertion };
+    }),
+  );
+
+  it('hovering the accepted text shows its evidence, and a link opens the place', { timeout: evidenceBudgetMs + reportSlackMs }, () =>
+    withFailureReport(() => session, evidenceBudgetMs, async () => {
+      assert.ok(session && accepted, 'the completion case ran first');
+      const { page } = session;
+      // The accepted text ends the line that holds the typed text: hover its last token.
+      const line = page.locator('.editor-instance .monaco-editor .view-lines .view-line', { hasText: accepted.typed.trim() }).last();
+      const leaf = line.locator('span > span').last();
+      const box = await leaf.boundingBox();
+      assert.ok(box, 'the accepted text is on screen');
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const hover = page.locator('.monaco-hover', { hasText: 'Why Heed suggested this' });
+      await hover.first().waitFor({ state: 'visible', timeout: 20_000 });
+      await screenshot(page, 'evidence-hover.png');
+      const link = hover.locator('a[data-href*="#L"]').first();
+      const href = await link.getAttribute('data-href');
+      assert.ok(href && href.startsWith('file://'), `a link to a workspace line: ${href}`);
+      const target = /([^/]+)#L(\d+)$/.exec(decodeURIComponent(href));
+      assert.ok(target, href);
+      await link.click();
+      await page.locator('.tabs-container .tab.active', { hasText: target[1] }).waitFor({ timeout: 15_000 });
+      await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${target[2]}, Col`) }).first().waitFor({ timeout: 15_000 });
+
+      await runCommand(page, 'Heed: Show Evidence');
+      const panel = await webviewFrame(page, 'ol.spans li', 30_000);
+      assert.ok((await panel.locator('ol.spans li').count()) > 0);
+      assert.ok((await panel.locator('.strip .cell').count()) > 0, 'a heat strip per file');
+      await screenshot(page, 'evidence-panel.png');
+    }),
+  );
+
+  it('Heed: Ask About the Workspace answers in a panel, with the lines it used', { timeout: evidenceBudgetMs + reportSlackMs }, () =>
+    withFailureReport(() => session, evidenceBudgetMs, async () => {
+      assert.ok(session && accepted, 'the completion case ran first');
+      const { page } = session;
+      await openFile(page, accepted.file);
+      await runCommand(page, 'Heed: Ask About the Workspace');
+      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15_000 });
+      await page.keyboard.type('Where is the tax rate defined?', { delay: 10 });
+      await page.keyboard.press('Enter');
+      const panel = await webviewFrame(page, 'article.turn[data-status="done"]', 90_000);
+      const turn = panel.locator('article.turn[data-status="done"]').first();
+      assert.match((await turn.locator('.question').textContent()) ?? '', /tax rate/);
+      assert.ok((await turn.locator('.locations li').count()) > 0, 'the answer lists the workspace lines it used');
+      assert.match((await turn.locator('.framing pre').textContent()) ?? '', /Q: Where is the tax rate defined\?/);
+      await screenshot(page, 'ask-panel.png');
     }),
   );
 });

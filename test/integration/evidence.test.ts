@@ -180,6 +180,9 @@ test('hovering an accepted completion shows its evidence, also after an edit abo
   });
   const moved = (await connection.sendRequest(HoverRequest.type, { textDocument: { uri: activeUri }, position: { ...inside, line: inside.line + 1 } })) as Hover | null;
   assert.ok(moved, 'the hover follows the text');
+  // heed/evidence at a position: the accepted completion there.
+  const at = (await connection.sendRequest('heed/evidence', { uri: activeUri, ...inside, line: inside.line + 1 })) as EvidenceReport;
+  assert.equal(at.id, params.id);
   if (inside.line > 0) assert.equal(await connection.sendRequest(HoverRequest.type, { textDocument: { uri: activeUri }, position: { line: 0, character: 1 } }), null);
 });
 

@@ -23,7 +23,7 @@ export class EvidenceFeature implements Feature {
   constructor(private readonly documents: TextDocuments<TextDocument>) {}
 
   initialize(connection: Connection): Partial<ServerCapabilities> {
-    connection.onRequest(evidenceRequest, (params: EvidenceParams | undefined) => this.report(params?.id ?? this.latestCompletion) ?? null);
+    connection.onRequest(evidenceRequest, (params: EvidenceParams | undefined) => this.report(params?.id ?? this.acceptedAt(params) ?? this.latestCompletion) ?? null);
     connection.onNotification(completionAcceptedNotification, (params: CompletionAcceptedParams) => this.completionAccepted(params));
     connection.onHover((params) => this.hover(params));
     this.documents.onDidChangeContent(({ document }) => this.accepted.changed(document.uri, document.getText()));
@@ -46,6 +46,13 @@ export class EvidenceFeature implements Feature {
 
   report(id: string | undefined): EvidenceReport | undefined {
     return id === undefined ? undefined : this.reports.get(id);
+  }
+
+  /** The id of the accepted completion at a position, if any. */
+  private acceptedAt(params: EvidenceParams | undefined): string | undefined {
+    const document = params?.uri === undefined ? undefined : this.documents.get(params.uri);
+    if (!document || !Number.isInteger(params!.line) || !Number.isInteger(params!.character)) return undefined;
+    return this.accepted.at(document.uri, document.offsetAt({ line: params!.line!, character: params!.character! }))?.id;
   }
 
   private completionAccepted(params: CompletionAcceptedParams): void {

@@ -68,8 +68,8 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       const started = performance.now();
       if (withEvidence) {
         const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
-        const result = generate(cached, ids, generateOptions, () => false, undefined, collector.onQueries);
-        const evidence = collector.finish(cached.sequence, ids.length - 1, result.tokens.length, map, ids.length);
+        const result = generate(cached, ids, generateOptions, () => false, undefined, collector);
+        const evidence = collector.finish(cached.sequence, ids.length, result.tokens.length, map);
         if (run > 0) evidenceMs.push(evidence.ms);
         generated = result.tokens.length;
       } else {

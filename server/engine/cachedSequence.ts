@@ -54,8 +54,16 @@ export class PrefixCache {
   }
 }
 
-/** Hears one forward pass's queries (per layer [numHeads, n, headDim]) and which row of the pass asks for the next token. */
-export type QueryRowsHook = (queries: Float32Array[], n: number, row: number) => void;
+/**
+ * Hears the queries of the passes that pick tokens (evidence.ts): per layer
+ * [numHeads, n, headDim], rows [fromRow, n) counted. A prefill computes the prompt's last
+ * `promptRows` tokens (at most a chunk) in its last pass, even when they are cached, and
+ * reports them all.
+ */
+export interface QueryRowsHook {
+  readonly promptRows: number;
+  add(queries: Float32Array[], n: number, fromRow: number): void;
+}
 
 export interface PrefillResult {
   logits: Float32Array;
@@ -91,8 +99,11 @@ export class CachedSequence {
    */
   prefill(promptIds: number[], shouldStop: () => boolean, onChunk?: (doneTokens: number, promptTokens: number) => void, onLastQueries?: QueryRowsHook): PrefillResult {
     if (promptIds.length === 0) throw new Error('empty prompt');
-    // The last prompt token is always run again: its logits are what we need.
-    const last = promptIds.length - 1;
+    // The last prompt token is always run again: its logits are what we need. With a query
+    // hook, the last promptRows tokens are, for their queries.
+    const chunk = this.model.chunkTokens;
+    const tailTokens = onLastQueries ? Math.max(1, Math.min(onLastQueries.promptRows, chunk, promptIds.length)) : 1;
+    const last = promptIds.length - tailTokens;
     let common = 0;
     const limit = Math.min(this.tokens.length, last);
     while (common < limit && this.tokens[common] === promptIds[common]) common++;
@@ -103,21 +114,24 @@ export class CachedSequence {
     const { windowTokens, windowGapTokens } = this.sequence;
     if (windowGapTokens > windowTokens * windowGapShare) this.truncate(Math.max(0, this.tokens.length - windowTokens));
     const reused = this.tokens.length;
-    const chunk = this.model.chunkTokens;
+    // With a hook, the tail the hook asked for is the last pass, alone.
+    const tailStart = onLastQueries ? Math.max(reused, promptIds.length - tailTokens) : promptIds.length;
     let logits: Float32Array | undefined;
     try {
-      for (let start = reused; start < promptIds.length; start += chunk) {
+      for (let start = reused; start < promptIds.length; ) {
         if (shouldStop()) throw new CancelledError();
-        const piece = promptIds.slice(start, Math.min(start + chunk, promptIds.length));
-        if (onLastQueries && start + piece.length === promptIds.length) {
+        const end = start < tailStart ? Math.min(start + chunk, tailStart) : promptIds.length;
+        const piece = promptIds.slice(start, end);
+        if (onLastQueries && end === promptIds.length) {
           const out = this.sequence.appendWithQueries(piece);
-          onLastQueries(out.queries, piece.length, piece.length - 1);
+          onLastQueries.add(out.queries, piece.length, 0);
           logits = out.logits;
         } else {
           logits = this.sequence.append(piece);
         }
         this.tokens.push(...piece);
         onChunk?.(this.tokens.length, promptIds.length);
+        start = end;
       }
     } finally {
       this.remember();
@@ -153,7 +167,7 @@ export class CachedSequence {
     let logits: Float32Array;
     if (onQueries) {
       const out = this.sequence.appendWithQueries([tokenId]);
-      onQueries(out.queries, 1, 0);
+      onQueries.add(out.queries, 1, 0);
       logits = out.logits;
     } else {
       logits = this.sequence.append([tokenId]);

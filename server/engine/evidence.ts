@@ -12,11 +12,18 @@ import { maskedScore } from './graph/decoderGraph';
 import { createSession, type OrtSession } from './runtime/ortRuntime';
 import type { PartTokens } from './promptTokens';
 import type { LoadedModel, Sequence } from './types';
+import type { QueryRowsHook } from './cachedSequence';
 
 /** What a generation is asked to report. */
 export interface EvidenceRequest {
   /** "retrieval": the head pattern's retrieval heads (every head when the model has none); "all": every head (the baseline). */
   heads: 'retrieval' | 'all';
+  /**
+   * The prompt part from which the prompt's own tokens count as queries too (a question:
+   * what it asks about is evidence even when the answer is weak); at most a chunk of
+   * tokens. Absent: only the queries that picked generated tokens.
+   */
+  fromPart?: number;
 }
 
 /** A line of one text part of the prompt: `part` indexes the job's prompt parts, `line` counts line breaks within that part's text (0-based). */
@@ -45,10 +52,19 @@ export interface PromptEvidence {
   ms: number;
 }
 
-/** The KV heads whose query heads give evidence, and where that choice came from. */
+/** The KV heads whose query heads give evidence, where that choice came from, and the leading positions that are never evidence. */
 export interface EvidenceHeads {
   kvHeads: Array<{ layer: number; kvHead: number }>;
   source: string;
+  /** Attention sinks: the head pattern's S when there is one (what its streaming heads keep), else StreamingLLM's four. */
+  sinks: number;
+}
+
+/** A model folder's head pattern, as evidence uses it. */
+export interface FolderPattern {
+  retrieval: number[][];
+  sinks: number;
+  file: string;
 }
 
 /**
@@ -56,39 +72,39 @@ export interface EvidenceHeads {
  * of `folderRetrieval` (the model folder's own pattern), else every head, said so. 'all':
  * every head; it needs every head's whole past, so not under the head-aware cache.
  */
-export function chooseEvidenceHeads(model: LoadedModel, heads: EvidenceRequest['heads'], folderRetrieval: () => { retrieval: number[][]; file: string } | undefined): EvidenceHeads {
+export function chooseEvidenceHeads(model: LoadedModel, heads: EvidenceRequest['heads'], folderRetrieval: () => FolderPattern | undefined): EvidenceHeads {
   const { numLayers, numKvHeads } = model.config;
   const every = (): EvidenceHeads['kvHeads'] => Array.from({ length: numLayers * numKvHeads }, (_, i) => ({ layer: Math.floor(i / numKvHeads), kvHead: i % numKvHeads }));
   const listed = (retrieval: number[][]) => retrieval.flatMap((kvHeads, layer) => kvHeads.map((kvHead) => ({ layer, kvHead })));
-  if (heads === 'all') {
-    if (model.kv.policy === 'head-aware') throw new Error("evidence from every head needs every head's whole past: load the model with the dense KV cache");
-    return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads)` };
-  }
   if (model.kv.policy === 'head-aware') {
+    if (heads === 'all') throw new Error("evidence from every head needs every head's whole past: load the model with the dense KV cache");
     const kvHeads = listed(model.kv.retrieval);
-    return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(model.kv.patternFile)})` };
+    return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(model.kv.patternFile)})`, sinks: model.kv.sinks };
   }
   const pattern = folderRetrieval();
+  const sinks = pattern?.sinks ?? defaultSinkPositions;
+  if (heads === 'all') return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads)`, sinks };
   const kvHeads = pattern ? listed(pattern.retrieval) : [];
-  if (kvHeads.length === 0) return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads): the model has no head pattern; calibrate it for retrieval-head evidence` };
-  return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(pattern!.file)})` };
+  if (kvHeads.length === 0) return { kvHeads: every(), source: `every head (${numLayers * numKvHeads} KV heads): the model has no head pattern; calibrate it for retrieval-head evidence`, sinks };
+  return { kvHeads, source: `${kvHeads.length} retrieval KV heads of ${numLayers * numKvHeads} (${basename(pattern!.file)})`, sinks };
 }
 
 /** The retrieval heads of a model folder's own head pattern (head-pattern.json), when it has a valid one for this model. */
-export function readFolderRetrieval(model: LoadedModel, folder: string): { retrieval: number[][]; file: string } | undefined {
+export function readFolderRetrieval(model: LoadedModel, folder: string): FolderPattern | undefined {
   const file = join(folder, headPatternFileName);
   if (!existsSync(file)) return undefined;
   try {
     const { numLayers, numHeads, numKvHeads } = model.config;
-    return { retrieval: parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: model.checkpointSha256(), numLayers, numHeads, numKvHeads }).retrieval, file };
+    const pattern = parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: model.checkpointSha256(), numLayers, numHeads, numKvHeads });
+    return { retrieval: pattern.retrieval, sinks: pattern.sinks, file };
   } catch {
     // A bad pattern leaves evidence on every head; the evidence says which heads it used.
     return undefined;
   }
 }
 
-/** Positions where attention sinks collect mass whatever their content (StreamingLLM's first four tokens): never evidence. */
-export const sinkPositions = 4;
+/** Positions where attention sinks collect mass whatever their content (StreamingLLM's first four tokens), when no head pattern says more: never evidence. */
+export const defaultSinkPositions = 4;
 /** Lines kept per head for the per-head view. */
 const perHeadLines = 10;
 
@@ -139,12 +155,12 @@ export function positionLines(tokenizer: { decode(ids: number[]): string }, map:
   return { part, line, index, lines };
 }
 
-/** Sums `mass` per (part, line) over positions [sinkPositions, promptLength) and normalizes to 1; positive scores only, highest first, at most `limit`. */
-export function lineScores(mass: Float32Array, lines: PositionLines, limit = Infinity): PartLineScore[] {
+/** Sums `mass` per (part, line) over positions [sinks, promptLength) and normalizes to 1; positive scores only, highest first, at most `limit`. */
+export function lineScores(mass: Float32Array, lines: PositionLines, sinks: number, limit = Infinity): PartLineScore[] {
   const sums = new Float64Array(lines.lines.length);
   let total = 0;
   const end = Math.min(lines.index.length, mass.length);
-  for (let p = sinkPositions; p < end; p++) {
+  for (let p = sinks; p < end; p++) {
     const i = lines.index[p];
     if (i < 0) continue;
     sums[i] += mass[p];
@@ -169,50 +185,63 @@ function massSession(model: LoadedModel): OrtSession {
 }
 
 /**
- * Gathers, during a generation, the query rows that picked its tokens (the QueryRowsHook
- * of generate()), for the chosen heads only; `finish` turns them into line scores.
+ * Gathers, during a generation, the query rows that picked its tokens (a QueryRowsHook for
+ * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
+ * that picked the first token; more: a question's own tokens too), then one per decoded
+ * token. `finish` turns them into line scores.
  */
-export class EvidenceCollector {
+export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
   private readonly rows: Float32Array[][];
   private readonly group: number;
+  /** Rows the prefill reported (its last pass: promptRows, or fewer for a shorter prompt). */
+  private promptRowsSeen = 0;
+  private passes = 0;
 
   constructor(
     private readonly model: LoadedModel,
     private readonly heads: EvidenceHeads,
     private readonly request: EvidenceRequest,
+    readonly promptRows = 1,
   ) {
     this.group = model.config.numHeads / model.config.numKvHeads;
     this.rows = heads.kvHeads.map(() => []);
   }
 
-  readonly onQueries = (queries: Float32Array[], n: number, row: number): void => {
+  add(queries: Float32Array[], n: number, fromRow: number): void {
     const { headDim } = this.model.config;
     const group = this.group;
+    if (this.passes++ === 0) this.promptRowsSeen = n - fromRow;
     this.heads.kvHeads.forEach(({ layer, kvHead }, i) => {
       const q = queries[layer]; // [numHeads, n, headDim]
-      const out = new Float32Array(group * headDim);
-      for (let g = 0; g < group; g++) {
-        const head = kvHead * group + g;
-        out.set(q.subarray((head * n + row) * headDim, (head * n + row + 1) * headDim), g * headDim);
+      for (let row = fromRow; row < n; row++) {
+        const out = new Float32Array(group * headDim);
+        for (let g = 0; g < group; g++) {
+          const head = kvHead * group + g;
+          out.set(q.subarray((head * n + row) * headDim, (head * n + row + 1) * headDim), g * headDim);
+        }
+        this.rows[i].push(out);
       }
-      this.rows[i].push(out);
     });
-  };
+  }
 
   /**
-   * The evidence of the first `keptRows` rows (those that picked the tokens the generation
-   * kept), the first of which asked at position `firstPosition` (the prompt's last token),
-   * over a sequence that still holds their keys.
+   * The evidence of a generation that kept `generatedTokens` tokens, over a sequence that
+   * still holds the keys of its prompt (`promptLength` tokens, laid out as `map` says) and
+   * of the tokens it decoded. Rows are consecutive positions: the prompt's last ones, then
+   * the decoded tokens' (the row that picked a token past the last kept one is left out).
    */
-  finish(sequence: Sequence, firstPosition: number, keptRows: number, map: readonly PartTokens[], promptLength: number): PromptEvidence {
+  finish(sequence: Sequence, promptLength: number, generatedTokens: number, map: readonly PartTokens[]): PromptEvidence {
     const started = performance.now();
     const { headDim } = this.model.config;
-    const rows = Math.min(keptRows, this.rows[0]?.length ?? 0);
+    const prompt = this.promptRowsSeen;
+    const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), this.rows[0]?.length ?? 0);
+    const firstPosition = promptLength - prompt;
     const lines = positionLines(this.model.tokenizer, map, promptLength);
     const length = firstPosition + rows; // the last row sees [0, firstPosition + rows - 1]
     const total = new Float32Array(length);
     const perHead: PromptEvidence['perHead'] = [];
+    const sinks = this.heads.sinks;
     if (rows > 0 && length <= sequence.length) {
       const session = massSession(this.model);
       const mask = new Float32Array(rows * length);
@@ -230,14 +259,14 @@ export class EvidenceCollector {
           [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [rows, length] },
         });
         for (let p = 0; p < length; p++) total[p] += mass[p];
-        perHead.push({ layer, kvHead, lines: lineScores(mass, lines, perHeadLines) });
+        perHead.push({ layer, kvHead, lines: lineScores(mass, lines, sinks, perHeadLines) });
       });
     }
     return {
       heads: this.request.heads,
       kvHeads: this.heads.kvHeads,
       headSource: this.heads.source,
-      lines: lineScores(total, lines),
+      lines: lineScores(total, lines, sinks),
       perHead,
       queries: rows,
       ms: performance.now() - started,

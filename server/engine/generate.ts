@@ -96,8 +96,8 @@ export function generate(
     throw new Error(`prompt of ${promptIds.length} tokens does not fit the model's context of ${maxPositions} tokens`);
   }
   const started = performance.now();
-  // With onQueries, every pass that picks a token also reports the queries that picked it:
-  // the prompt's last row, then each decoded token's.
+  // With onQueries, every pass that picks a token also reports its queries: the prompt's
+  // last rows (onQueries.promptRows of them), then each decoded token's.
   const { logits: promptLogits, reused, restored } = cached.prefill(promptIds, shouldStop, undefined, onQueries);
   let logits = promptLogits;
   const eos = new Set(model.tokenizer.special.eos);

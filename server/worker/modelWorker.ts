@@ -103,9 +103,11 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   const onToken = job.stream ? (text: string) => port.postMessage({ id, partial: text } satisfies FromWorker) : undefined;
   if (!job.evidence) return { kind: 'generate', result: { ...generate(cached, promptIds, job.options, shouldStop, onToken), droppedPromptUnits: fit.droppedUnits } };
   const loaded = model;
-  const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence);
-  const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector.onQueries);
-  const evidence = collector.finish(cached.sequence, promptIds.length - 1, result.tokens.length, map, promptIds.length);
+  const fromPart = job.evidence.fromPart === undefined ? undefined : map.find((entry) => entry.part === job.evidence!.fromPart);
+  const promptRows = fromPart ? promptIds.length - fromPart.start : 1;
+  const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence, promptRows);
+  const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector);
+  const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
   return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
 }
 

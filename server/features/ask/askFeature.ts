@@ -84,7 +84,9 @@ export class AskFeature implements Feature {
     };
     try {
       const options = { maxTokens: answerMaxTokens, temperature: 0, topP: 1, seed: 0, stop: question.stop };
-      const result = await this.engine.generate(prompt, maxPromptTokens, options, token, settings.evidenceEnabled ? { heads: 'retrieval' } : undefined, progress);
+      // The question's own tokens count as queries too: what it asks about is evidence, even when the answer is weak.
+      const evidence = settings.evidenceEnabled ? { heads: 'retrieval' as const, fromPart: prompt.length - 1 } : undefined;
+      const result = await this.engine.generate(prompt, maxPromptTokens, options, token, evidence, progress);
       const answer = result.text.trim();
       void connection.sendNotification(answerProgressNotification, { askId: params.askId, text: answer } satisfies AnswerProgressParams);
       this.log(

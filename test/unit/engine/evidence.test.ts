@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
-import { chooseEvidenceHeads, EvidenceCollector, lineScores, positionLines, sinkPositions } from '../../../server/engine/evidence';
+import { chooseEvidenceHeads, defaultSinkPositions, EvidenceCollector, lineScores, positionLines } from '../../../server/engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
 import type { PromptParts } from '../../../server/worker/messages';
@@ -87,8 +87,8 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
     { part: 2, line: 0 },
   ];
   const mass = Float32Array.from([9, 9, 9, 9, 9, 1, 2, 4, 1, 0]);
-  const scores = lineScores(mass, { part, line, index, lines });
-  assert.ok(sinkPositions === 4);
+  const scores = lineScores(mass, { part, line, index, lines }, defaultSinkPositions);
+  assert.equal(defaultSinkPositions, 4);
   assert.deepEqual(
     scores.map((s) => [s.part, s.line, Math.round(s.score * 80) / 10]),
     [
@@ -99,50 +99,54 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
   );
 });
 
-test('evidence mass equals the reference attention of the chosen heads, summed over the queries that picked tokens', async () => {
-  const dir = await tinyModelDir();
-  const weights = randomWeights(config, 11);
-  writeCheckpoint(dir, config, weights);
-  const model = await loadModel(dir, { threads: 1, chunkTokens: 16 });
-  try {
-    const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: 'export const rate = 0.2;\nexport const name = "x";\n' }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
-    const map: PartTokens[] = [];
-    const promptIds = tokenizePrompt(model.tokenizer, parts, 400, undefined, map);
-    const heads = chooseEvidenceHeads(model, 'retrieval', () => ({ retrieval: [[1], [0, 1]], file: 'p.json' }));
-    assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
-    const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
-    const cached = new CachedSequence(model);
-    const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 5 }, () => false, undefined, collector.onQueries);
-    assert.ok(result.tokens.length > 0);
-    const evidence = collector.finish(cached.sequence, promptIds.length - 1, result.tokens.length, map, promptIds.length);
-    assert.equal(evidence.queries, result.tokens.length);
+for (const promptRows of [1, 9]) {
+  test(`evidence mass equals the reference attention of the chosen heads, summed over the queries counted (${promptRows} prompt rows)`, async () => {
+    const dir = await tinyModelDir();
+    const weights = randomWeights(config, 11);
+    writeCheckpoint(dir, config, weights);
+    const model = await loadModel(dir, { threads: 1, chunkTokens: 16 });
+    try {
+      const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: 'export const rate = 0.2;\nexport const name = "x";\n' }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
+      const map: PartTokens[] = [];
+      const promptIds = tokenizePrompt(model.tokenizer, parts, 400, undefined, map);
+      const heads = chooseEvidenceHeads(model, 'retrieval', () => ({ retrieval: [[1], [0, 1]], sinks: 2, file: 'p.json' }));
+      assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
+      assert.equal(heads.sinks, 2, "the pattern's sinks");
+      const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
+      const cached = new CachedSequence(model);
+      // The prompt cached but its last token first: the prompt rows are computed again anyway.
+      cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);
+      const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 5 }, () => false, undefined, collector);
+      assert.ok(result.tokens.length > 0);
+      const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
+      assert.equal(evidence.queries, promptRows - 1 + result.tokens.length);
 
-    // The reference over the prompt and the generated tokens but the last.
-    const all = [...promptIds, ...result.tokens.slice(0, -1)];
-    const length = all.length;
-    const mass = new Float32Array(length);
-    const chosen = new Set(heads.kvHeads.map((h) => `${h.layer}.${h.kvHead}`));
-    const group = config.numHeads / config.numKvHeads;
-    referenceLogits(config, weights, all, (layer, head, position, probs) => {
-      if (position < promptIds.length - 1 || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
-      for (let p = 0; p < probs.length; p++) mass[p] += probs[p];
-    });
-    const expected = lineScores(mass, positionLines(model.tokenizer, map, promptIds.length));
-    assert.equal(evidence.lines.length, expected.length);
-    let worst = 0;
-    for (const e of expected) {
-      const got = evidence.lines.find((l) => l.part === e.part && l.line === e.line);
-      assert.ok(got, `line ${e.part}:${e.line} missing`);
-      worst = Math.max(worst, Math.abs(got.score - e.score));
+      // The reference over the prompt and the generated tokens but the last.
+      const all = [...promptIds, ...result.tokens.slice(0, -1)];
+      const mass = new Float32Array(all.length);
+      const chosen = new Set(heads.kvHeads.map((h) => `${h.layer}.${h.kvHead}`));
+      const group = config.numHeads / config.numKvHeads;
+      referenceLogits(config, weights, all, (layer, head, position, probs) => {
+        if (position < promptIds.length - promptRows || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
+        for (let p = 0; p < probs.length; p++) mass[p] += probs[p];
+      });
+      const expected = lineScores(mass, positionLines(model.tokenizer, map, promptIds.length), 2);
+      assert.equal(evidence.lines.length, expected.length);
+      let worst = 0;
+      for (const e of expected) {
+        const got = evidence.lines.find((l) => l.part === e.part && l.line === e.line);
+        assert.ok(got, `line ${e.part}:${e.line} missing`);
+        worst = Math.max(worst, Math.abs(got.score - e.score));
+      }
+      console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines`);
+      assert.ok(worst < 1e-4);
+      assert.ok(Math.abs(evidence.lines.reduce((sum, l) => sum + l.score, 0) - 1) < 1e-5);
+      assert.equal(evidence.perHead.length, 3);
+    } finally {
+      await model.dispose();
     }
-    console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines`);
-    assert.ok(worst < 1e-4);
-    assert.ok(Math.abs(evidence.lines.reduce((s, l) => s + l.score, 0) - 1) < 1e-5);
-    assert.equal(evidence.perHead.length, 3);
-  } finally {
-    await model.dispose();
-  }
-});
+  });
+}
 
 test('evidence heads: every head without a pattern; the all-heads baseline refuses the head-aware cache', async () => {
   const dense = { config, kv: { policy: 'dense' } } as unknown as LoadedModel;

@@ -145,10 +145,19 @@ describe('Heed in a real VS Code', { skip }, () => {
     withFailureReport(() => session, evidenceBudgetMs, async () => {
       assert.ok(session && accepted, 'the completion case ran first');
       const { page } = session;
-      // The accepted text ends the line that holds the typed text: hover its last token.
-      const line = page.locator('.editor-instance .monaco-editor .view-lines .view-line', { hasText: accepted.typed.trim() }).last();
-      const leaf = line.locator('span > span').last();
-      const box = await leaf.boundingBox();
+      // The accepted text ends the line that holds the typed text: hover its last token
+      // (not the ghost text of a next suggestion, dismissed first). The editor renders
+      // spaces as no-break spaces, which \s matches.
+      await page.keyboard.press('Escape');
+      const typedLine = new RegExp(accepted.typed.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s'));
+      const line = page.locator('.editor-instance .monaco-editor .view-lines .view-line', { hasText: typedLine }).last();
+      const box = await line.evaluate((element) => {
+        const leaves = [...element.querySelectorAll('span')].filter(
+          (span) => span.children.length === 0 && (span.textContent ?? '').trim().length > 0 && !span.closest('[class*="ghost-text"]'),
+        );
+        const rect = leaves.at(-1)?.getBoundingClientRect();
+        return rect && rect.width > 0 ? { x: rect.x, y: rect.y, width: rect.width, height: rect.height } : null;
+      });
       assert.ok(box, 'the accepted text is on screen');
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       const hover = page.locator('.monaco-hover', { hasText: 'Why Heed suggested this' });
@@ -156,7 +165,8 @@ describe('Heed in a real VS Code', { skip }, () => {
       await screenshot(page, 'evidence-hover.png');
       const link = hover.locator('a[data-href*="#L"]').first();
       const href = await link.getAttribute('data-href');
-      assert.ok(href && href.startsWith('file://'), `a link to a workspace line: ${href}`);
+      // code-server serves the workspace as vscode-remote://; the link is the server's file URI, rewritten.
+      assert.ok(href && /^(file|vscode-remote):\/\//.test(href), `a link to a workspace line: ${href}`);
       const target = /([^/]+)#L(\d+)$/.exec(decodeURIComponent(href));
       assert.ok(target, href);
       await link.click();
@@ -177,8 +187,9 @@ describe('Heed in a real VS Code', { skip }, () => {
       const { page } = session;
       await openFile(page, accepted.file);
       await runCommand(page, 'Heed: Ask About the Workspace');
-      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15_000 });
-      await page.keyboard.type('Where is the tax rate defined?', { delay: 10 });
+      // The question's input box replaces the palette's: wait for its title, then fill it.
+      await page.locator('.quick-input-widget', { hasText: 'Heed: Ask About the Workspace' }).locator('input').waitFor({ state: 'visible', timeout: 15_000 });
+      await page.locator('.quick-input-widget input').fill('Where is the tax rate defined?');
       await page.keyboard.press('Enter');
       const panel = await webviewFrame(page, 'article.turn[data-status="done"]', 90_000);
       const turn = panel.locator('article.turn[data-status="done"]').first();

@@ -6,6 +6,7 @@ import { generateCommand } from './generateCommand';
 import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
 import { evalCommand, evalUsage } from './evalCommand';
+import { evalEvidenceCommand, evalEvidenceUsage } from './evalEvidenceCommand';
 import { casesCommand, casesUsage } from './casesCommand';
 import { convertCommand, convertUsage } from './convertCommand';
 import { calibrateCommand, calibrateUsage } from './calibrateCommand';
@@ -26,6 +27,11 @@ const commands: Record<string, Command> = {
     summary: "Complete EVAL.md's JSONL cases, one greedy line each; predictions to --out, exact match / edit similarity / identifier match per kind.",
     usage: evalUsage,
     run: evalCommand,
+  },
+  'eval-evidence': {
+    summary: "Evidence faithfulness on EVAL.md's JSONL cases: the completion's log-probability drop when its top-k evidence lines (retrieval heads, all heads) are removed, beside k random lines and the leave-one-out oracle; hit@k of the defining line on cross-file cases.",
+    usage: evalEvidenceUsage,
+    run: evalEvidenceCommand,
   },
   cases: {
     summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',

@@ -114,8 +114,10 @@ export class CachedSequence {
     const { windowTokens, windowGapTokens } = this.sequence;
     if (windowGapTokens > windowTokens * windowGapShare) this.truncate(Math.max(0, this.tokens.length - windowTokens));
     const reused = this.tokens.length;
-    // With a hook, the tail the hook asked for is the last pass, alone.
-    const tailStart = onLastQueries ? Math.max(reused, promptIds.length - tailTokens) : promptIds.length;
+    // Chunks as usual, the last one with queries; only when that one would be shorter than
+    // the tail the hook asked for does the split move to the tail's start.
+    const lastChunkStart = reused + Math.floor((promptIds.length - 1 - reused) / chunk) * chunk;
+    const tailStart = promptIds.length - lastChunkStart < tailTokens ? promptIds.length - tailTokens : lastChunkStart;
     let logits: Float32Array | undefined;
     try {
       for (let start = reused; start < promptIds.length; ) {
@@ -124,7 +126,7 @@ export class CachedSequence {
         const piece = promptIds.slice(start, end);
         if (onLastQueries && end === promptIds.length) {
           const out = this.sequence.appendWithQueries(piece);
-          onLastQueries.add(out.queries, piece.length, 0);
+          onLastQueries.add(out.queries, piece.length, piece.length - Math.min(tailTokens, piece.length));
           logits = out.logits;
         } else {
           logits = this.sequence.append(piece);

@@ -20,7 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('--help lists the commands; an unknown command fails with the list', () => {
   const help = execFileSync(process.execPath, [heed, '--help'], { encoding: 'utf8' });
-  for (const command of ['generate', 'eval', 'cases', 'convert', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['generate', 'eval', 'eval-evidence', 'cases', 'convert', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
   const unknown = spawnSync(process.execPath, [heed, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -127,6 +127,34 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   writeFileSync(cases, '{"id": 1}\n');
   const onlyBad = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model], { encoding: 'utf8', env });
   assert.equal(onlyBad.status, 1, 'nothing could run');
+});
+
+test('eval-evidence rescores each completion without its evidence lines and writes a line per case and a summary', () => {
+  const cases = join(work, 'evidence-cases.jsonl');
+  const workspace = { 'src/util.ts': 'export const LIMIT = 10;\nexport const FLOOR = 1;\n\nexport function clamp(x: number) {\n  return x;\n}\n' };
+  const lines = [
+    { id: 'a', kind: 'in_file', workspace, path: 'src/a.ts', prefix: 'const items = [1, 2];\nconst total = ', suffix: '\n', target: 'items.length;' },
+    { id: 'b', kind: 'cross_file', workspace, path: 'src/b.ts', prefix: 'import { clamp } from "./util";\n', suffix: '', target: 'const max = LIMIT;' },
+  ];
+  writeFileSync(cases, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const out = join(work, 'evidence.jsonl');
+  const summaryFile = join(work, 'evidence-summary.json');
+  const run = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', out, '--model', model, '--context-tokens', '512', '--max-tokens', '8', '--summary-out', summaryFile], { encoding: 'utf8', env });
+  assert.ok(run.status === 0 || run.status === 1, run.stderr); // 1: every completion was empty
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => r.id), ['a', 'b']);
+  for (const r of rows) {
+    assert.equal(r.error, undefined, r.error);
+    if (r.skipped !== undefined) continue;
+    assert.deepEqual(r.drops.map((d: { k: number }) => d.k), [1, 3, 5]);
+    // The base is the generated tokens' own log-probability when the score job saw the same tokens.
+    if (r.scored_as_generated) assert.ok(Math.abs(r.base_logprob - r.generated_logprob) < 1e-3, `${r.base_logprob} vs ${r.generated_logprob}`);
+    assert.ok(r.candidates > 0 && r.pool_lines <= r.candidates);
+  }
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  assert.equal(summary.cases + summary.skipped_empty_completion, 2);
+  assert.equal(summary.errors, 0);
+  assert.equal(summary.drops.length, summary.cases > 0 ? 3 : 0);
 });
 
 test('cases writes repo cases from a folder, and needle cases only with a model to count tokens', () => {

@@ -1,0 +1,290 @@
+// heed eval-evidence: evidence faithfulness (EVAL.md) on completion cases. Each case's
+// greedy line is generated twice with evidence (the head pattern's retrieval heads, then
+// every head as the baseline; the second run finds the prompt cached), its log-probability
+// is scored on the full prompt and with lines removed (server/eval/evidenceEval.ts), and
+// cross-file cases the model gets right say whether the defining line is in the top k
+// (hit@k). One JSON line per case to --out as it goes (Ctrl-C keeps them and prints the
+// summary of the cases done), progress on stderr, the figures on stdout.
+
+import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
+import { loadTokenizer } from '../engine/tokenizer';
+import { kvLabel } from '../engine/kvPolicy';
+import type { KvPolicy } from '../engine/types';
+import type { GenerateResult } from '../engine/generate';
+import { readCases, type CompletionCase } from '../eval/cases';
+import { casePrompt, type CaseBudget } from '../eval/casePrompt';
+import { scoreLine } from '../eval/metrics';
+import { lineKey } from '../eval/removeLines';
+import { crossFileHit, type CrossFileHit, type HitExclusion as DefinitionExclusion } from '../eval/definingLine';
+import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
+import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
+import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
+import { Progress } from './evalCommand';
+
+export const evalEvidenceUsage =
+  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
+
+/** Why a case is not in the drops, or not in hit@k. */
+type Skip = 'empty_completion' | 'error';
+type HitExclusion = 'not_exact' | DefinitionExclusion;
+
+export async function evalEvidenceCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      cases: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      ...kvOptions,
+      // 2048 by default: each case rescores its prompt some 40 times on a 2-core machine.
+      'context-tokens': { type: 'string', default: '2048' },
+      limit: { type: 'string' },
+      // Less of the current file than heed eval's, so that workspace files fit the 2k budget.
+      'prefix-tokens': { type: 'string', default: '768' },
+      'suffix-tokens': { type: 'string', default: '256' },
+      'max-tokens': { type: 'string', default: '24' },
+      seed: { type: 'string', default: '1' },
+      'summary-out': { type: 'string' },
+      // hit@k only: the two generations of each case, no rescoring (a few seconds a case, not a minute).
+      'hits-only': { type: 'boolean', default: false },
+      threads: { type: 'string', default: '2' },
+      weights: { type: 'string', default: 'fp32' },
+      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+      'no-graph-cache': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.cases || !values.model) throw new Error('--cases FILE and --model DIR are required');
+  const kvRequest = parseKvRequest(values);
+  const budget: CaseBudget = {
+    contextTokens: parseNumber('context-tokens', values['context-tokens']!, true),
+    prefixTokens: parseNumber('prefix-tokens', values['prefix-tokens']!, true),
+    suffixTokens: parseNumber('suffix-tokens', values['suffix-tokens']!, true),
+    withContext: true,
+  };
+  const maxTokens = parseNumber('max-tokens', values['max-tokens']!, true);
+  const seed = parseNumber('seed', values.seed!, true);
+  const hitsOnly = values['hits-only'] === true;
+  const ks = defaultFaithfulnessOptions.ks;
+  const read = readCases(values.cases);
+  let cases = read.cases;
+  if (values.limit !== undefined) cases = cases.slice(0, parseNumber('limit', values.limit, true));
+  if (cases.length === 0) throw new Error(`${values.cases} holds no cases${read.problems.length > 0 ? ` that can be read (${read.problems[0].message})` : ''}`);
+
+  const modelPath = resolve(values.model);
+  const tokenizer = loadTokenizer(modelPath); // on this thread, to plan each prompt's budget
+  const host = new ModelHost(join(__dirname, 'modelWorker.js'));
+  const cancel = cancelOnInterrupt();
+  const out = values.out ? openSync(values.out, 'w') : undefined;
+  const write = (record: object) => out !== undefined && writeSync(out, JSON.stringify(record) + '\n');
+  const progress = new Progress(cases.length);
+  const started = { ms: Date.now(), load1: loadavg()[0] };
+  const figures: CaseFigures[] = [];
+  const skipped: Record<Skip, string[]> = { empty_completion: [], error: [] };
+  const hitExcluded: Record<HitExclusion, number> = { not_exact: 0, no_foreign_identifier: 0, defined_outside_prompt: 0 };
+  let exact = 0;
+  let completionsDiffer = 0;
+  let scoreCalls = 0;
+  let notAsGenerated = 0;
+  const anyCrossFile: CaseFigures[] = [];
+  const anyDeclaration: CaseFigures[] = [];
+  const headSources = new Set<string>();
+  let interrupted = false;
+  let kvInUse: KvPolicy | undefined;
+  try {
+    const model = await host.load({
+      modelPath,
+      threads: parseNumber('threads', values.threads!, true),
+      weightFormat: parseWeightFormat(values.weights!),
+      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+      kv: kvRequest,
+    });
+    kvInUse = model.kv;
+    for (const line of model.log) process.stderr.write(`${line}\n`);
+    if (budget.contextTokens + maxTokens > model.config.maxPositions) {
+      throw new Error(`--context-tokens ${budget.contextTokens} plus --max-tokens ${maxTokens} exceed the model's ${model.config.maxPositions} positions`);
+    }
+    const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: ['\n'] };
+    for (const c of cases) {
+      try {
+        const prompt = casePrompt(c, tokenizer, model.fimOrder, budget);
+        const generateWith = (heads: 'retrieval' | 'all') =>
+          host.generate(prompt.parts, budget.contextTokens, options, cancel.signal, Priority.Background, undefined, { heads });
+        const retrieval = await generateWith('retrieval');
+        const all = await generateWith('all');
+        // The completion scored is the retrieval run's; greedy decoding makes the two equal.
+        const completion = retrieval.text.split('\n')[0];
+        if (all.text.split('\n')[0] !== completion) completionsDiffer++;
+        const score = scoreLine(completion, c.target);
+        exact += Number(score.exactMatch);
+        if (completion.trim() === '') {
+          skipped.empty_completion.push(c.id);
+          write({ id: c.id, kind: c.kind, skipped: 'empty completion' });
+          progress.step(false);
+          continue;
+        }
+        for (const r of [retrieval, all]) if (r.evidence) headSources.add(`${r.evidence.heads}: ${r.evidence.headSource}`);
+        const evidence = { retrieval: evidenceLines(retrieval), all: evidenceLines(all) };
+        // hit@k: cross-file cases the model gets right (the defining line was what it needed).
+        let hit: CrossFileHit | { excluded: HitExclusion } | undefined;
+        if (c.kind === 'cross_file') hit = score.exactMatch ? crossFileHit(c, prompt.parts, evidence, ks) : { excluded: 'not_exact' };
+        if (hit && 'excluded' in hit) hitExcluded[hit.excluded]++;
+        // The same on every cross-file case, right or not: more cases, a weaker question.
+        const anyHit = c.kind === 'cross_file' ? crossFileHit(c, prompt.parts, evidence, ks) : undefined;
+        if (anyHit && 'hits' in anyHit) anyCrossFile.push({ drops: [], hits: anyHit.hits });
+        if (hit && 'hits' in hit) anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
+        // What is scored is the text of every generated token, the one that holds the line
+        // break included: the line cut before its break ends in a token the model did not
+        // pick (";" where it wrote ";\n"), which alone costs several nats. The score job takes
+        // text, so a continuation that encodes to other tokens is counted.
+        const generatedText = tokenizer.decode(retrieval.tokens);
+        const continuation = generatedText.startsWith(completion) ? generatedText : completion;
+        const asGenerated = sameTokens(tokenizer.encode(continuation), retrieval.tokens);
+        notAsGenerated += Number(!asGenerated);
+        let faith: Faithfulness | undefined;
+        if (!hitsOnly) {
+          const logprobOf = async (parts: typeof prompt.parts) => (await host.score(parts, budget.contextTokens, continuation, cancel.signal)).total;
+          faith = await measureFaithfulness(prompt.parts, evidence, logprobOf, { ...defaultFaithfulnessOptions, seed: seedOf(c.id, seed) });
+          scoreCalls += faith.scoreCalls;
+        }
+        figures.push({ drops: faith?.drops ?? [], ...(hit && 'hits' in hit ? { hits: hit.hits } : {}) });
+        const uncounted = anyHit && 'hits' in anyHit && !(hit && 'hits' in hit) ? { any_hit_at_k: anyHit.hits, defining_line: anyHit.defining } : {};
+        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...uncounted, scored_as_generated: asGenerated });
+        progress.step(score.exactMatch);
+      } catch (error) {
+        if (error instanceof JobFailedError && error.cancelled) throw error;
+        skipped.error.push(c.id);
+        write({ id: c.id, kind: c.kind, error: (error as Error).message });
+        progress.step(false);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof JobFailedError && error.cancelled)) throw error;
+    interrupted = true;
+  } finally {
+    progress.finish();
+    if (out !== undefined) closeSync(out);
+    cancel.dispose();
+    await host.dispose();
+  }
+
+  const drops = summarizeDrops(figures);
+  const hits = summarizeHits(figures);
+  const summary = {
+    metric: 'evidence_faithfulness',
+    model: modelPath,
+    cases_file: resolve(values.cases),
+    cases: figures.length,
+    of: cases.length,
+    unreadable_lines: read.problems.length,
+    skipped_empty_completion: skipped.empty_completion.length,
+    errors: skipped.error.length,
+    failed_ids: skipped.error,
+    exact_match: exact,
+    completions_differ: completionsDiffer,
+    kv: kvInUse ? kvLabel(kvInUse) : kvRequest.policy,
+    ...(kvInUse?.policy === 'head-aware' ? { kv_policy: kvInUse } : {}),
+    head_sources: [...headSources],
+    context_tokens: budget.contextTokens,
+    prefix_tokens: budget.prefixTokens,
+    suffix_tokens: budget.suffixTokens,
+    max_tokens: maxTokens,
+    seed,
+    hits_only: hitsOnly,
+    random_draws: defaultFaithfulnessOptions.randomDraws,
+    oracle: `leave-one-out over a pool (the top ${defaultFaithfulnessOptions.poolTopN} candidate lines of each evidence method and ${defaultFaithfulnessOptions.poolTopN} random candidate lines), not every line: a lower bound of the true oracle`,
+    drop_unit: 'nats of the completion log-probability, base minus with the lines removed',
+    score_calls: scoreCalls,
+    drops,
+    hit_at_k: { ...hits, excluded: hitExcluded },
+    hit_at_k_any_declaration: summarizeHits(anyDeclaration),
+    hit_at_k_any_cross_file: summarizeHits(anyCrossFile),
+    scored_not_as_generated: notAsGenerated,
+    wall_s: Math.round((Date.now() - started.ms) / 1000),
+    load1_start: started.load1,
+    load1_end: loadavg()[0],
+    interrupted,
+  };
+  if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(summary, null, 1) + '\n');
+  console.log(formatSummary(drops, summary));
+  if (interrupted) {
+    process.stderr.write(`heed: cancelled after ${figures.length} of ${cases.length} cases${values.out ? `; ${values.out} holds them` : ''}\n`);
+    return 130;
+  }
+  return figures.length === 0 ? 1 : 0;
+}
+
+function sameTokens(encoded: number[], generated: number[]): boolean {
+  return encoded.length === generated.length && encoded.every((id, i) => id === generated[i]);
+}
+
+function evidenceLines(result: GenerateResult): Array<{ part: number; line: number }> {
+  if (!result.evidence) throw new Error('the worker returned no evidence for a generation that asked for it');
+  return result.evidence.lines;
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function caseRecord(c: CompletionCase, completion: string, exactMatch: boolean, generated: GenerateResult, faith: Faithfulness | undefined, hit: CrossFileHit | { excluded: HitExclusion } | undefined): object {
+  return {
+    id: c.id,
+    kind: c.kind,
+    prediction: completion,
+    exact_match: exactMatch,
+    prompt_tokens: generated.promptTokens,
+    generated_logprob: round4(generated.logprobs.reduce((a, b) => a + b, 0)),
+    ...(faith
+      ? {
+          base_logprob: round4(faith.baseLogprob),
+          candidates: faith.candidates,
+          evidence_lines: faith.evidenceLines,
+          pool_lines: faith.poolLines,
+          score_calls: faith.scoreCalls,
+          drops: faith.drops.map((d) => ({ k: d.k, retrieval: round4(d.retrieval), all: round4(d.all), random: round4(d.random), oracle: round4(d.oracle) })),
+          // Lines as "part:line" of the prompt parts, best first, at the largest k.
+          top: { retrieval: faith.top.retrieval.map(lineKey), all: faith.top.all.map(lineKey), oracle: faith.top.oracle.map(lineKey) },
+        }
+      : {}),
+    ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining } : {}),
+    ...(hit && 'excluded' in hit ? { hit_excluded: hit.excluded } : {}),
+  };
+}
+
+interface PrintedSummary {
+  cases: number;
+  of: number;
+  skipped_empty_completion: number;
+  errors: number;
+  scored_not_as_generated: number;
+  hit_at_k: ReturnType<typeof summarizeHits> & { excluded: Record<HitExclusion, number> };
+  hit_at_k_any_declaration: ReturnType<typeof summarizeHits>;
+  hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
+}
+
+function formatSummary(drops: KSummary[], s: PrintedSummary): string {
+  const f = (x: number | null) => (x === null || Number.isNaN(x) ? '—' : x.toFixed(3));
+  const lines = [
+    `${s.cases} of ${s.of} cases measured (${s.skipped_empty_completion} empty completions, ${s.errors} errors; ${s.scored_not_as_generated} scored as other tokens than generated); drops in nats (mean over cases)`,
+    'k  retrieval      all   random   oracle   retr/random  retr/oracle  all/random  all/oracle  (ratio of means; per-case medians in the summary)',
+  ];
+  for (const d of drops) {
+    lines.push(
+      `${String(d.k).padEnd(3)}${f(d.mean_drop.retrieval).padStart(9)}${f(d.mean_drop.all).padStart(9)}${f(d.mean_drop.random).padStart(9)}${f(d.mean_drop.oracle).padStart(9)}` +
+        `${f(d.vs_random.retrieval.ratio_of_means).padStart(14)}${f(d.vs_oracle.retrieval.ratio_of_means).padStart(13)}${f(d.vs_random.all.ratio_of_means).padStart(12)}${f(d.vs_oracle.all.ratio_of_means).padStart(12)}`,
+    );
+  }
+  const h = s.hit_at_k;
+  const excluded = Object.entries(h.excluded).map(([why, n]) => `${n} ${why.replace(/_/g, ' ')}`).join(', ');
+  lines.push(`hit@k on ${h.cases} right cross-file cases (left out: ${excluded})`);
+  const hitLine = (m: 'retrieval' | 'all', x: ReturnType<typeof summarizeHits>) => `  ${m.padEnd(10)}${Object.entries(x.hit_at_k[m]).map(([k, v]) => `@${k} ${(v * 100).toFixed(0)} %`).join('   ')}`;
+  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, h));
+  lines.push('the same, any line of the prompt that declares a needed identifier counting');
+  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
+  lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
+  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
+  return lines.join('\n');
+}

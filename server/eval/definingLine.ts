@@ -1,0 +1,156 @@
+// The line that defines what a cross_file case's target needs from another file: the
+// evidence eval asks whether evidence points at it (hit@k). Cases do not carry it, so it
+// is found from the text: the target's identifiers that the case's own file never
+// mentions but a workspace file does, and the first line of such a file that declares one
+// of them (else the first line that contains one).
+
+import type { PromptParts } from '../worker/messages';
+import type { CompletionCase } from './cases';
+import { identifiers } from './metrics';
+import { nearestFirst } from './pathProximity';
+import { candidateLines, type PartLine } from './removeLines';
+import { hitsAtK, rankedCandidates, type EvidenceMethod } from './evidenceEval';
+
+export interface DefiningLine {
+  identifier: string;
+  path: string;
+  /** 0-based line in the workspace file's text. */
+  line: number;
+  /** Whether the line declares the identifier (false: the first line that merely contains it). */
+  declares: boolean;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function wordPattern(name: string): RegExp {
+  return new RegExp(`(?<![\\w$])${escapeRegExp(name)}(?![\\w$])`);
+}
+
+/**
+ * Lines that declare `name`: a keyword before it (function/class/const/let/var/def/
+ * interface/type/enum, after any modifiers), an assignment or annotation at the start of
+ * the line (`NAME = `, `self.NAME = `, `NAME: `), or an export line naming it.
+ */
+export function declarationPattern(name: string): RegExp {
+  const n = escapeRegExp(name);
+  const w = '(?![\\w$])';
+  return new RegExp(
+    [
+      `(?:^|[^\\w$.])(?:function\\*?|class|const|let|var|def|interface|type|enum)\\s+${n}${w}`,
+      `^\\s*(?:(?:self|this)\\.)?${n}\\s*(?::[^=\\n]*)?=(?![=>])`,
+      `^\\s*(?:readonly\\s+)?${n}\\??\\s*:`,
+      `^\\s*export\\b.*(?<![\\w$])${n}${w}`,
+    ].join('|'),
+  );
+}
+
+/**
+ * The target's identifiers that do not occur in the case's own file (prefix + suffix) and
+ * occur in at least one of `paths` (in the target's order, each once).
+ */
+export function foreignIdentifiers(c: CompletionCase, paths: string[]): string[] {
+  const own = `${c.prefix}\n${c.suffix}`;
+  const seen = new Set<string>();
+  const result: string[] = [];
+  for (const name of identifiers(c.target)) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const word = wordPattern(name);
+    if (word.test(own)) continue;
+    if (paths.some((p) => word.test(c.workspace[p] ?? ''))) result.push(name);
+  }
+  return result;
+}
+
+/**
+ * The defining line among the workspace files `paths` (default: all of the case's), the
+ * files taken nearest to the case's path first: the first file with a line declaring a
+ * foreign identifier gives its first such line; failing any declaration, the first line
+ * that contains one. Undefined when the target uses no foreign identifier.
+ */
+export function definingLine(c: CompletionCase, paths: string[] = Object.keys(c.workspace)): DefiningLine | undefined {
+  const names = foreignIdentifiers(c, paths);
+  if (names.length === 0) return undefined;
+  const ordered = nearestFirst(paths, c.path);
+  const declarations = names.map((name) => ({ name, pattern: declarationPattern(name) }));
+  for (const path of ordered) {
+    const lines = (c.workspace[path] ?? '').split('\n');
+    for (const [line, text] of lines.entries()) {
+      const found = declarations.find((d) => d.pattern.test(text));
+      if (found) return { identifier: found.name, path, line, declares: true };
+    }
+  }
+  const words = names.map((name) => ({ name, pattern: wordPattern(name) }));
+  for (const path of ordered) {
+    const lines = (c.workspace[path] ?? '').split('\n');
+    for (const [line, text] of lines.entries()) {
+      const found = words.find((d) => d.pattern.test(text));
+      if (found) return { identifier: found.name, path, line, declares: false };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The workspace files casePrompt put in the prompt, path → index of its text part (a part
+ * whose text is the file's path, a line break, then exactly the file's text).
+ */
+export function workspaceParts(c: CompletionCase, parts: PromptParts): Map<string, number> {
+  const found = new Map<string, number>();
+  parts.forEach((p, index) => {
+    if (!('text' in p) || p.cut !== undefined) return;
+    const path = p.text.slice(0, p.text.indexOf('\n'));
+    if (Object.hasOwn(c.workspace, path) && p.text === `${path}\n${c.workspace[path]}`) found.set(path, index);
+  });
+  return found;
+}
+
+/** Where a workspace file's line stands in the prompt: its part holds the path on line 0, so the file's line n is the part's line n + 1. */
+export function promptLineOf(d: DefiningLine, filesInPrompt: Map<string, number>): PartLine | undefined {
+  const part = filesInPrompt.get(d.path);
+  return part === undefined ? undefined : { part, line: d.line + 1 };
+}
+
+export type HitExclusion = 'no_foreign_identifier' | 'defined_outside_prompt';
+
+export interface CrossFileHit {
+  /** method → k → whether the defining line is among the method's top k candidate lines. */
+  hits: Record<EvidenceMethod, Record<string, boolean>>;
+  /**
+   * The same for any line of the prompt's workspace files that declares a foreign
+   * identifier: code often declares a name in several files alike (`on: (handler) => {` in
+   * every feature file), and the model may copy from any of them.
+   */
+  anyDeclarationHits: Record<EvidenceMethod, Record<string, boolean>>;
+  defining: DefiningLine;
+}
+
+/** Every line of the workspace files `paths` that declares one of `names`, as prompt lines. */
+export function declaringPromptLines(c: CompletionCase, names: string[], files: Map<string, number>): PartLine[] {
+  const patterns = names.map(declarationPattern);
+  const lines: PartLine[] = [];
+  for (const [path, part] of files) {
+    for (const [line, text] of c.workspace[path].split('\n').entries()) if (patterns.some((p) => p.test(text))) lines.push({ part, line: line + 1 });
+  }
+  return lines;
+}
+
+/**
+ * hit@k for a cross-file case: whether the defining line (among the workspace files in the
+ * prompt) is in each method's top k. Evidence is ranked as the removals rank it, among the
+ * candidate lines only. A case without such a line says why instead.
+ */
+export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): CrossFileHit | { excluded: HitExclusion } {
+  const files = workspaceParts(c, parts);
+  const defining = definingLine(c, [...files.keys()]);
+  if (defining === undefined) return { excluded: definingLine(c) === undefined ? 'no_foreign_identifier' : 'defined_outside_prompt' };
+  const where = promptLineOf(defining, files)!;
+  const candidates = candidateLines(parts);
+  const ranked = { retrieval: rankedCandidates(evidence.retrieval, candidates), all: rankedCandidates(evidence.all, candidates) };
+  const hits = { retrieval: hitsAtK(where, ranked.retrieval, ks), all: hitsAtK(where, ranked.all, ks) };
+  const declaring = defining.declares ? declaringPromptLines(c, foreignIdentifiers(c, [...files.keys()]), files) : [where];
+  const anyHitsAtK = (r: PartLine[]) => Object.fromEntries(ks.map((k) => [String(k), declaring.some((d) => hitsAtK(d, r, [k])[String(k)])]));
+  return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining };
+}

@@ -5,7 +5,9 @@
 import type { EvidenceReport } from '../../protocol';
 
 const barCells = 10;
-const hoverSpans = 5;
+/** Spans the hover lists by score, then, when none of those is in another file, the best of other files. */
+const hoverSpans = 3;
+const otherFileSpans = 2;
 const hoverLinesPerSpan = 3;
 
 /** A bar of `barCells` cells, filled in proportion to score / best. */
@@ -27,11 +29,19 @@ export function escapeMarkdown(text: string): string {
 }
 
 export function evidenceHover(report: EvidenceReport, languageOf: (path: string) => string = () => ''): string {
-  const spans = report.spans.slice(0, hoverSpans);
-  if (spans.length === 0) return `**Heed** found no workspace lines behind this completion (${escapeMarkdown(report.heads)}).`;
-  const best = spans[0].score;
+  const top = report.spans.slice(0, hoverSpans);
+  if (top.length === 0) return `**Heed** found no workspace lines behind this completion (${escapeMarkdown(report.heads)}).`;
+  const best = top[0].score;
   const out = [`**Why Heed suggested this**: the lines its ${escapeMarkdown(report.heads)} attended to most`, ''];
-  for (const span of spans) {
+  // The lines just above the cursor usually lead; what came from other files is the part a
+  // user cannot see from where they are, so the best of it is listed too.
+  const others = top.some((span) => span.uri !== report.uri) ? [] : report.spans.filter((span) => span.uri !== report.uri).slice(0, otherFileSpans);
+  const listed = others.length > 0 ? [...top, undefined, ...others] : top;
+  for (const span of listed) {
+    if (!span) {
+      out.push('From other files:', '');
+      continue;
+    }
     const where = span.startLine === span.endLine ? `${span.path}:${span.startLine + 1}` : `${span.path}:${span.startLine + 1}-${span.endLine + 1}`;
     out.push(`[${escapeMarkdown(where)}](${span.uri.replace(/\(/g, '%28').replace(/\)/g, '%29')}#L${span.startLine + 1}) \`${scoreBar(span.score, best)}\` ${(span.score * 100).toFixed(0)}%`, '');
     const text = span.lines

@@ -45,3 +45,15 @@ test('score bars are relative to the best span', () => {
 test('no spans: says so rather than showing an empty hover', () => {
   assert.match(evidenceHover({ ...report(''), spans: [] }), /found no workspace lines/);
 });
+
+test('when the top spans are all in the current file, the best of other files follow', () => {
+  const here = 'file:///w/src/main.ts';
+  const span = (uri: string, line: number, score: number) => ({ uri, path: uri.slice(10), startLine: line, endLine: line, score, lines: [{ uri, path: uri.slice(10), line, text: `line ${line}`, score }] });
+  const base = report('x');
+  const local = { ...base, uri: here, spans: [span(here, 9, 0.4), span(here, 8, 0.2), span(here, 7, 0.1), span(here, 3, 0.05), span('file:///w/src/money.ts', 1, 0.03)] };
+  const markdown = evidenceHover(local);
+  assert.match(markdown, /From other files:\n\n\[src\/money\\\.ts:2\]/);
+  assert.doesNotMatch(markdown, /main\\\.ts:4\]/, 'only three spans of the current file');
+  // With another file among the top three, no extra section.
+  assert.doesNotMatch(evidenceHover({ ...local, uri: 'file:///w/other.ts' }), /From other files/);
+});

@@ -14,7 +14,8 @@ import { scoreLine, summarize, type LineScore } from '../eval/metrics';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { kvLabel } from '../engine/kvPolicy';
-import type { KvPolicy } from '../engine/types';
+import type { KvPolicy, KvRequest } from '../engine/types';
+import type { ModelSummary } from '../worker/messages';
 
 const defaultContextTokens = 8192;
 
@@ -73,15 +74,8 @@ export async function evalCommand(args: string[]): Promise<number> {
   let interrupted = false;
   let kvInUse: KvPolicy | undefined;
   try {
-    const model = await host.load({
-      modelPath,
-      threads: parseNumber('threads', values.threads!, true),
-      weightFormat: parseWeightFormat(values.weights!),
-      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
-      kv: kvRequest,
-    });
+    const model = await loadCasesModel(host, modelPath, values, kvRequest);
     kvInUse = model.kv;
-    for (const line of model.log) process.stderr.write(`${line}\n`);
     // Without --context-tokens: 8192, or what the model's positions leave room for.
     if (requestedContextTokens === undefined) budget.contextTokens = Math.min(defaultContextTokens, model.config.maxPositions - maxTokens);
     if (budget.contextTokens + maxTokens > model.config.maxPositions) {
@@ -164,6 +158,24 @@ function formatSummary(summary: ReturnType<typeof summarize>): string {
     lines.push(`${kind.padEnd(16)}${String(s.cases).padStart(5)}  ${percent(s.exact_match).padStart(11)}  ${s.edit_similarity.toFixed(1).padStart(15)}  ${percent(s.identifier_match).padStart(16)}`);
   }
   return lines.join('\n');
+}
+
+/** Loads the model for a run over cases (heed eval, heed eval-evidence) as the common options say, its load log on stderr. */
+export async function loadCasesModel(
+  host: ModelHost,
+  modelPath: string,
+  values: { threads?: string; weights?: string; 'graph-cache'?: string; 'no-graph-cache'?: boolean },
+  kv: KvRequest | undefined,
+): Promise<ModelSummary> {
+  const model = await host.load({
+    modelPath,
+    threads: parseNumber('threads', values.threads!, true),
+    weightFormat: parseWeightFormat(values.weights!),
+    graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
+    kv,
+  });
+  for (const line of model.log) process.stderr.write(`${line}\n`);
+  return model;
 }
 
 /** A progress bar on a terminal, a line every tenth of the cases otherwise (heed eval-evidence shows the same). */

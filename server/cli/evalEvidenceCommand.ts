@@ -22,9 +22,9 @@ import { lineKey } from '../eval/removeLines';
 import { crossFileHit, type CrossFileHit, type HitExclusion as DefinitionExclusion } from '../eval/definingLine';
 import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
-import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import { defaultGraphCacheDir } from './cacheDir';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
-import { Progress } from './evalCommand';
+import { loadCasesModel, Progress } from './evalCommand';
 
 export const evalEvidenceUsage =
   `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
@@ -96,15 +96,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   let interrupted = false;
   let kvInUse: KvPolicy | undefined;
   try {
-    const model = await host.load({
-      modelPath,
-      threads: parseNumber('threads', values.threads!, true),
-      weightFormat: parseWeightFormat(values.weights!),
-      graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
-      kv: kvRequest,
-    });
+    const model = await loadCasesModel(host, modelPath, values, kvRequest);
     kvInUse = model.kv;
-    for (const line of model.log) process.stderr.write(`${line}\n`);
     if (budget.contextTokens + maxTokens > model.config.maxPositions) {
       throw new Error(`--context-tokens ${budget.contextTokens} plus --max-tokens ${maxTokens} exceed the model's ${model.config.maxPositions} positions`);
     }

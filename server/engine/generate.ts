@@ -40,6 +40,8 @@ export interface GenerateResult {
   kvBytes: number;
   /** The chosen heads' attention over the prompt's lines, when the job asked for it (engine/evidence.ts); its time is in totalMs. */
   evidence?: PromptEvidence;
+  /** Why evidence that was asked for is missing (the completion is still good). */
+  evidenceProblem?: string;
 }
 
 /** Cuts `text` before the first stop string; returns undefined when none occurs. */

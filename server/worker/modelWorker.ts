@@ -107,8 +107,13 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   const promptRows = fromPart ? promptIds.length - fromPart.start : 1;
   const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence, promptRows);
   const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector);
-  const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
-  return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
+  // Evidence never costs the completion: a failure is reported beside it.
+  try {
+    const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
+    return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
+  } catch (error) {
+    return { kind: 'generate', result: { ...result, evidenceProblem: error instanceof Error ? error.message : String(error), droppedPromptUnits: fit.droppedUnits } };
+  }
 }
 
 /** The retrieval heads of the model folder's own head pattern, read once per load. */

@@ -158,6 +158,7 @@ export class CompletionFeature implements Feature {
           `${result.droppedPromptUnits ? `, ${result.droppedPromptUnits} left out to fit` : ''}, ` +
           `first token ${result.ttftMs.toFixed(1)} ms, ${result.tokens.length} tokens in ${result.totalMs.toFixed(1)} ms, ${result.stopReason}` +
           (result.evidence ? `, evidence ${result.evidence.ms.toFixed(1)} ms` : '') +
+          (result.evidenceProblem ? `, no evidence: ${result.evidenceProblem}` : '') +
           (insert === undefined ? ', dropped by filters' : ''),
       );
       if (insert === undefined || token.isCancellationRequested) return null;

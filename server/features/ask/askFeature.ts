@@ -71,7 +71,7 @@ export class AskFeature implements Feature {
     const anchor = active ?? TextDocument.create('untitled:heed-question', 'plaintext', 0, params.question);
     const workspace = await this.workspace.select(anchor, workspaceBudget);
     const history = (params.history ?? []).filter((h) => typeof h?.question === 'string' && typeof h?.answer === 'string');
-    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.pathOf(active.uri) : undefined, history, chatFormat: model.chatFormat }, model.special);
+    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.pathOf(active.uri) : undefined, history, chatFormat: model.chatFormat, otherChatTemplate: model.hasChatTemplate && !model.chatFormat }, model.special);
     const prompt = [...repoHeader(model.special, this.repoName), ...workspace.parts, ...question.parts];
     const maxPromptTokens = Math.min(contextTokens, settings.maxPromptTokens + settings.contextMaxTokens);
 

@@ -17,6 +17,8 @@ export interface AskPromptInput {
   activePath?: string;
   history: Array<{ question: string; answer: string }>;
   chatFormat?: 'chatml';
+  /** The model has a chat template, in a format Heed does not write (not ChatML): said in the framing. */
+  otherChatTemplate?: boolean;
 }
 
 export interface AskPrompt {
@@ -62,7 +64,7 @@ export function askPrompt(input: AskPromptInput, special: SpecialTokens): AskPro
   const parts: PromptParts = special.fileSep !== undefined ? [{ special: 'fileSep' }, { text: `${path}\n` }, { text: body }] : [{ text: `\n${body}` }];
   return {
     parts,
-    framing: `A base code model has no chat: the question was put to it as a comment to complete, after the workspace files, in a file named ${path}:\n\n${body}`,
+    framing: `${input.otherChatTemplate ? "The model's chat template is not ChatML, the one chat format Heed writes" : 'A base code model has no chat'}: the question was put to it as a comment to complete, after the workspace files, in a file named ${path}:\n\n${body}`,
     // The answer is the rest of the comment: it ends where the comment does.
     stop: ['\n\n', `\n${style.line} Q:`],
   };

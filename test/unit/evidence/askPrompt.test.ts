@@ -31,3 +31,9 @@ test('an instruct model with a ChatML template gets a user turn', () => {
   assert.deepEqual(prompt.stop, ['<|im_end|>']);
   assert.match(prompt.framing, /^Chat/);
 });
+
+test('an instruct model whose template is not ChatML is asked as code, and the framing says why', () => {
+  const prompt = askPrompt({ question: 'Where is main?', kind: 'workspace', history: [], otherChatTemplate: true }, special);
+  assert.match(prompt.framing, /^The model's chat template is not ChatML/);
+  assert.ok((prompt.parts[2] as { text: string }).text.endsWith('// Q: Where is main?\n// A:'));
+});

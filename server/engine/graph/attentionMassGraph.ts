@@ -14,11 +14,11 @@ export const attentionMassNames = {
   keys: 'keys',
   /** [rows, length]: 0 where a row may look, a large negative number where it may not (causal). */
   mask: 'mask',
-  /** [length]: Σ over heads and rows of softmax(q·k / √headDim + mask). */
+  /** [length]: Σ over heads and rows of softmax(q·k / √headDim + mask) to the graph's power (evidence.ts: 2). */
   mass: 'mass',
 } as const;
 
-export function buildAttentionMassGraph(headDim: number): Uint8Array {
+export function buildAttentionMassGraph(headDim: number, power = 1): Uint8Array {
   const g = new GraphBuilder();
   const n = attentionMassNames;
   const queries = g.input(n.queries, DataType.FLOAT, ['group', 'rows', headDim]);
@@ -26,7 +26,8 @@ export function buildAttentionMassGraph(headDim: number): Uint8Array {
   const mask = g.input(n.mask, DataType.FLOAT, ['rows', 'length']);
   const scores = g.msOp('FusedMatMul', [queries, keys], { transB: 1, alpha: float(1 / Math.sqrt(headDim)) }, 'scores'); // [group, rows, length]
   const probs = g.op('Softmax', [g.op('Add', [scores, mask])], { axis: -1 }, 'probs'); // [group, rows, length]
-  const mass = g.op('ReduceSum', [probs, g.constInt64([0, 1])], { keepdims: 0 }, 'mass_sum'); // [length]
+  const weighted = power === 1 ? probs : g.op('Pow', [probs, g.constFloat(power)], {}, 'probs_pow');
+  const mass = g.op('ReduceSum', [weighted, g.constInt64([0, 1])], { keepdims: 0 }, 'mass_sum'); // [length]
   g.output(mass, n.mass, DataType.FLOAT, ['length']);
   return g.encode('heed_attention_mass');
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
-import { chooseEvidenceHeads, defaultSinkPositions, EvidenceCollector, lineScores, positionLines } from '../../../server/engine/evidence';
+import { chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineScores, positionLines } from '../../../server/engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
 import type { PromptParts } from '../../../server/worker/messages';
@@ -100,7 +100,7 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
 });
 
 for (const promptRows of [1, 9]) {
-  test(`evidence mass equals the reference attention of the chosen heads, summed over the queries counted (${promptRows} prompt rows)`, async () => {
+  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows)`, async () => {
     const dir = await tinyModelDir();
     const weights = randomWeights(config, 11);
     writeCheckpoint(dir, config, weights);
@@ -128,7 +128,7 @@ for (const promptRows of [1, 9]) {
       const group = config.numHeads / config.numKvHeads;
       referenceLogits(config, weights, all, (layer, head, position, probs) => {
         if (position < promptIds.length - promptRows || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
-        for (let p = 0; p < probs.length; p++) mass[p] += probs[p];
+        for (let p = 0; p < probs.length; p++) mass[p] += probs[p] ** evidencePower;
       });
       const expected = lineScores(mass, positionLines(model.tokenizer, map, promptIds.length), 2);
       assert.equal(evidence.lines.length, expected.length);

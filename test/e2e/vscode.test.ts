@@ -151,13 +151,20 @@ describe('Heed in a real VS Code', { skip }, () => {
       await page.keyboard.press('Escape');
       const typedLine = new RegExp(accepted.typed.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s'));
       const line = page.locator('.editor-instance .monaco-editor .view-lines .view-line', { hasText: typedLine }).last();
-      const box = await line.evaluate((element) => {
-        const leaves = [...element.querySelectorAll('span')].filter(
-          (span) => span.children.length === 0 && (span.textContent ?? '').trim().length > 0 && !span.closest('[class*="ghost-text"]'),
-        );
-        const rect = leaves.at(-1)?.getBoundingClientRect();
-        return rect && rect.width > 0 ? { x: rect.x, y: rect.y, width: rect.width, height: rect.height } : null;
-      });
+      // The editor re-renders the line's tokens as highlighting arrives: ask until it holds still.
+      const lastToken = () =>
+        line.evaluate((element) => {
+          const leaves = [...element.querySelectorAll('span')].filter(
+            (span) => span.children.length === 0 && (span.textContent ?? '').trim().length > 0 && !span.closest('[class*="ghost-text"]'),
+          );
+          const rect = leaves.at(-1)?.getBoundingClientRect();
+          return rect && rect.width > 0 ? { x: rect.x, y: rect.y, width: rect.width, height: rect.height } : null;
+        });
+      let box = await lastToken();
+      for (let attempt = 0; attempt < 40 && !box; attempt++) {
+        await page.waitForTimeout(250);
+        box = await lastToken();
+      }
       assert.ok(box, 'the accepted text is on screen');
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       const hover = page.locator('.monaco-hover', { hasText: 'Why Heed suggested this' });

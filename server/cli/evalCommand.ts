@@ -37,10 +37,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       'suffix-tokens': { type: 'string', default: '512' },
       'max-tokens': { type: 'string', default: '48' },
       'summary-out': { type: 'string' },
-      threads: { type: 'string', default: '2' },
-      weights: { type: 'string', default: 'fp32' },
-      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
-      'no-graph-cache': { type: 'boolean', default: false },
+      ...casesModelOptions,
     },
   });
   if (!values.cases || !values.out || !values.model) throw new Error('--cases FILE, --out FILE and --model DIR are required');
@@ -159,6 +156,14 @@ function formatSummary(summary: ReturnType<typeof summarize>): string {
   }
   return lines.join('\n');
 }
+
+/** The options of a run over cases (heed eval, heed eval-evidence) that say how the model loads; loadCasesModel reads them. */
+export const casesModelOptions = {
+  threads: { type: 'string', default: '2' },
+  weights: { type: 'string', default: 'fp32' },
+  'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
+  'no-graph-cache': { type: 'boolean', default: false },
+} as const;
 
 /** Loads the model for a run over cases (heed eval, heed eval-evidence) as the common options say, its load log on stderr. */
 export async function loadCasesModel(

@@ -22,9 +22,8 @@ import { lineKey } from '../eval/removeLines';
 import { crossFileHit, type CrossFileHit, type HitExclusion as DefinitionExclusion } from '../eval/definingLine';
 import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
-import { defaultGraphCacheDir } from './cacheDir';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
-import { loadCasesModel, Progress } from './evalCommand';
+import { casesModelOptions, loadCasesModel, Progress } from './evalCommand';
 
 export const evalEvidenceUsage =
   `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
@@ -52,10 +51,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
       'summary-out': { type: 'string' },
       // hit@k only: the two generations of each case, no rescoring (a few seconds a case, not a minute).
       'hits-only': { type: 'boolean', default: false },
-      threads: { type: 'string', default: '2' },
-      weights: { type: 'string', default: 'fp32' },
-      'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
-      'no-graph-cache': { type: 'boolean', default: false },
+      ...casesModelOptions,
     },
   });
   if (!values.cases || !values.model) throw new Error('--cases FILE and --model DIR are required');

@@ -4,9 +4,9 @@
 // positions before it; summed over those queries and heads, restricted to the prompt's
 // text, and mapped to (text part, line) through promptTokens.ts's token map.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { headPatternFileName, parseHeadPattern } from './headPattern';
+import { headPatternFileName, readHeadPattern } from './headPattern';
 import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMassGraph';
 import { maskedScore } from './graph/decoderGraph';
 import { createSession, type OrtSession } from './runtime/ortRuntime';
@@ -94,8 +94,7 @@ export function readFolderRetrieval(model: LoadedModel, folder: string): FolderP
   const file = join(folder, headPatternFileName);
   if (!existsSync(file)) return undefined;
   try {
-    const { numLayers, numHeads, numKvHeads } = model.config;
-    const pattern = parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256: model.checkpointSha256(), numLayers, numHeads, numKvHeads });
+    const pattern = readHeadPattern(file, model.config, model.checkpointSha256());
     return { retrieval: pattern.retrieval, sinks: pattern.sinks, file };
   } catch {
     // A bad pattern leaves evidence on every head; the evidence says which heads it used.

@@ -12,7 +12,8 @@
 // `score` orders the heads (higher: more needed in full); a policy may choose another ratio
 // or a score threshold from the same scores without calibrating again.
 
-import { FileProblemError } from './types';
+import { readFileSync } from 'node:fs';
+import { FileProblemError, type DecoderConfig } from './types';
 
 export const headPatternFormat = 'heed-head-pattern';
 export const headPatternVersion = 1;
@@ -107,6 +108,12 @@ export function parseHeadPattern(file: string, text: string, target: PatternTarg
     }
   }
   return p as HeadPattern;
+}
+
+/** Reads and checks the pattern file for a model of `config` whose checkpoint hashes to `sha256`; throws HeadPatternError naming the problem. */
+export function readHeadPattern(file: string, config: Pick<DecoderConfig, 'numLayers' | 'numHeads' | 'numKvHeads'>, sha256: string): HeadPattern {
+  const { numLayers, numHeads, numKvHeads } = config;
+  return parseHeadPattern(file, readFileSync(file, 'utf8'), { sha256, numLayers, numHeads, numKvHeads });
 }
 
 /**

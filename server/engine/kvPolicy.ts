@@ -3,9 +3,9 @@
 // asking for heads the model lacks, is refused with the reason and the model loads dense,
 // with a warning in the load log; never a wrong answer.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseRetrievalHeads, headPatternFileName, parseHeadPattern } from './headPattern';
+import { chooseRetrievalHeads, headPatternFileName, readHeadPattern } from './headPattern';
 import type { DecoderConfig, KvPolicy, KvRequest } from './types';
 
 /** `checkpointSha256` names the model (LoadedModel.checkpointSha256); it is hashed only when a pattern is read. */
@@ -19,8 +19,7 @@ export function resolveKvPolicy(folder: string, config: DecoderConfig, request: 
   };
   if (!existsSync(patternFile)) return fallBack(`${patternFile} does not exist (run "heed calibrate" or the command "Heed: Calibrate heads" first)`);
   try {
-    const target = { sha256: checkpointSha256(), numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads };
-    const pattern = parseHeadPattern(patternFile, readFileSync(patternFile, 'utf8'), target);
+    const pattern = readHeadPattern(patternFile, config, checkpointSha256());
     const sinks = request.sinks ?? pattern.sinks;
     const window = request.window ?? pattern.window;
     if (!Number.isInteger(sinks) || !Number.isInteger(window) || sinks < 0 || window < 0 || sinks + window < 1) {

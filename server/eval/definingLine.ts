@@ -74,23 +74,18 @@ export function definingLine(c: CompletionCase, paths: string[] = Object.keys(c.
   const names = foreignIdentifiers(c, paths);
   if (names.length === 0) return undefined;
   const ordered = nearestFirst(paths, c.path);
-  const declarations = names.map((name) => ({ name, pattern: declarationPattern(name) }));
-  for (const path of ordered) {
-    const lines = (c.workspace[path] ?? '').split('\n');
-    for (const [line, text] of lines.entries()) {
-      const found = declarations.find((d) => d.pattern.test(text));
-      if (found) return { identifier: found.name, path, line, declares: true };
+  // The first line, nearest file first, where one of the names matches `patternOf`.
+  const firstMatch = (patternOf: (name: string) => RegExp, declares: boolean): DefiningLine | undefined => {
+    const patterns = names.map((name) => ({ name, pattern: patternOf(name) }));
+    for (const path of ordered) {
+      for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
+        const found = patterns.find((d) => d.pattern.test(text));
+        if (found) return { identifier: found.name, path, line, declares };
+      }
     }
-  }
-  const words = names.map((name) => ({ name, pattern: wordPattern(name) }));
-  for (const path of ordered) {
-    const lines = (c.workspace[path] ?? '').split('\n');
-    for (const [line, text] of lines.entries()) {
-      const found = words.find((d) => d.pattern.test(text));
-      if (found) return { identifier: found.name, path, line, declares: false };
-    }
-  }
-  return undefined;
+    return undefined;
+  };
+  return firstMatch(declarationPattern, true) ?? firstMatch(wordPattern, false);
 }
 
 /**

@@ -26,7 +26,8 @@ import {
   type InlineCompletionItem,
   type Hover,
 } from 'vscode-languageserver-protocol/node';
-import type { AnswerProgressParams, AskParams, AskResult, CompletionAcceptedParams, EvidenceReport, ServerSettings, StatusParams } from '../../server/protocol';
+import type { AnswerProgressParams, AskParams, AskResult, CompletionAcceptedParams, EvidenceReport, StatusParams } from '../../server/protocol';
+import { testSettings } from './testSettings';
 
 const root = join(__dirname, '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'heed-evidence-'));
@@ -41,23 +42,7 @@ const logs: string[] = [];
 const progress: AnswerProgressParams[] = [];
 let stderr = '';
 
-const settings: ServerSettings = {
-  modelPath,
-  modelIsDefault: false,
-  completionEnabled: true,
-  debounceMs: 0,
-  maxTokens: 16,
-  maxPromptTokens: 512,
-  contextMaxTokens: 2048,
-  contextExclude: [],
-  filesExclude: [],
-  threads: 1,
-  weightFormat: 'fp32',
-  kvPolicy: 'dense',
-  memoryLimitMB: 256,
-  persistPrefix: false,
-  evidenceEnabled: true,
-};
+const settings = testSettings(modelPath, { maxTokens: 16, contextMaxTokens: 2048, evidenceEnabled: true });
 
 async function until<T>(find: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
   const started = Date.now();

@@ -26,6 +26,7 @@ import {
   type InlineCompletionItem,
 } from 'vscode-languageserver-protocol/node';
 import type { CalibrateResult, NoticeParams, ServerSettings, StatusParams } from '../../server/protocol';
+import { testSettings } from './testSettings';
 import { loadModel } from '../../server/engine/loadModel';
 import { CachedSequence, generate } from '../../server/engine/generate';
 import { tokenizePrompt } from '../../server/engine/promptTokens';
@@ -47,25 +48,8 @@ const registrations: { method: string }[] = [];
 const notices: NoticeParams[] = [];
 let stderr = '';
 
-const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
-  modelPath,
-  modelIsDefault: false,
-  completionEnabled: true,
-  debounceMs: 0,
-  maxTokens: 24,
-  maxPromptTokens: 512,
-  contextMaxTokens: 0,
-  contextExclude: [],
-  filesExclude: [],
-  threads: 1,
-  weightFormat: 'fp32',
-  kvPolicy: 'dense',
-  memoryLimitMB: 256,
-  persistPrefix: false,
-  // Evidence has its own test (evidence.test.ts); here items are compared whole.
-  evidenceEnabled: false,
-  ...overrides,
-});
+// Evidence has its own test (evidence.test.ts); here items are compared whole.
+const settings = (overrides: Partial<ServerSettings> = {}): ServerSettings => testSettings(modelPath, { evidenceEnabled: false, ...overrides });
 
 /** Resolves with the first status (past or future) that satisfies `predicate`. */
 function waitForStatus(predicate: (s: StatusParams) => boolean, timeoutMs = 30_000): Promise<StatusParams> {

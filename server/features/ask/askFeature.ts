@@ -3,18 +3,16 @@
 // get, so the worker finds it in its prefix cache; the answer streams to the client and
 // comes back with its evidence.
 
-import { basename } from 'node:path';
 import type { CancellationToken, Connection, ServerCapabilities, TextDocuments } from 'vscode-languageserver/node';
 import { ResponseError, ErrorCodes, LSPErrorCodes } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { EngineService } from '../../engineService';
 import type { Feature } from '../feature';
 import type { WorkspaceContext } from '../../context/workspaceContext';
-import { filePathOf } from '../../context/workspaceContext';
-import { toPosixPath, workspacePath } from '../../context/paths';
 import { JobFailedError } from '../../worker/modelHost';
 import { answerProgressNotification, askRequest, type AnswerProgressParams, type AskParams, type AskResult } from '../../protocol';
-import { repoHeader } from '../completion/prompt';
+import { promptBudgets, repoHeader } from '../completion/prompt';
+import { workspaceNames } from '../workspaceNames';
 import { askPrompt } from './askPrompt';
 import type { EvidenceFeature } from '../evidence/evidenceFeature';
 import { buildReport, partSources } from '../evidence/evidenceReport';
@@ -27,8 +25,7 @@ const selectionMaxChars = 12_000;
 const progressIntervalMs = 50;
 
 export class AskFeature implements Feature {
-  private workspaceRoots: string[] = [];
-  private repoName = 'workspace';
+  private names = workspaceNames([]);
 
   constructor(
     private readonly engine: EngineService,
@@ -39,15 +36,9 @@ export class AskFeature implements Feature {
   ) {}
 
   initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
-    this.workspaceRoots = workspaceRoots.map(toPosixPath);
-    if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
+    this.names = workspaceNames(workspaceRoots);
     connection.onRequest(askRequest, (params: AskParams, token) => this.ask(connection, params, token));
     return {};
-  }
-
-  private pathOf(uri: string): string {
-    const path = filePathOf(uri);
-    return path === undefined ? uri : workspacePath(path, this.workspaceRoots);
   }
 
   async ask(connection: Connection, params: AskParams, token: CancellationToken): Promise<AskResult> {
@@ -62,18 +53,16 @@ export class AskFeature implements Feature {
       const { startLine, startCharacter, endLine, endCharacter } = params.selection;
       const text = active.getText({ start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } });
       if (text.trim().length === 0) throw new ResponseError(ErrorCodes.InvalidParams, 'The selection is empty: select the code to explain first.');
-      selection = { path: this.pathOf(active.uri), text: text.length > selectionMaxChars ? text.slice(0, selectionMaxChars) : text };
+      selection = { path: this.names.displayPath(active.uri), text: text.length > selectionMaxChars ? text.slice(0, selectionMaxChars) : text };
     }
 
     // The same workspace files a completion in the active file gets: a cached prefix.
-    const contextTokens = model.config.maxPositions - answerMaxTokens - 1;
-    const workspaceBudget = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
+    const { maxPromptTokens, workspaceBudgetTokens } = promptBudgets(model.config.maxPositions, model.special, settings, answerMaxTokens);
     const anchor = active ?? TextDocument.create('untitled:heed-question', 'plaintext', 0, params.question);
-    const workspace = await this.workspace.select(anchor, workspaceBudget);
+    const workspace = await this.workspace.select(anchor, workspaceBudgetTokens);
     const history = (params.history ?? []).filter((h) => typeof h?.question === 'string' && typeof h?.answer === 'string');
-    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.pathOf(active.uri) : undefined, history, chatFormat: model.chatFormat, otherChatTemplate: model.hasChatTemplate && !model.chatFormat }, model.special);
-    const prompt = [...repoHeader(model.special, this.repoName), ...workspace.parts, ...question.parts];
-    const maxPromptTokens = Math.min(contextTokens, settings.maxPromptTokens + settings.contextMaxTokens);
+    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.names.displayPath(active.uri) : undefined, history, chatFormat: model.chatFormat, otherChatTemplate: model.hasChatTemplate && !model.chatFormat }, model.special);
+    const prompt = [...repoHeader(model.special, this.names.repoName), ...workspace.parts, ...question.parts];
 
     let lastSent = 0;
     const progress = (text: string) => {

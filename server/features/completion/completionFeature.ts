@@ -2,17 +2,16 @@
 // cursor, after the workspace files chosen for it, goes to the model worker; its
 // single-line continuation comes back as ghost text.
 
-import { basename } from 'node:path';
 import type { CancellationToken, Connection, InlineCompletionItem, InlineCompletionParams, ServerCapabilities } from 'vscode-languageserver/node';
 import type { TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { EngineService } from '../../engineService';
 import type { Feature } from '../feature';
 import { JobFailedError } from '../../worker/modelHost';
-import { filePathOf, type WorkspaceContext } from '../../context/workspaceContext';
-import { toPosixPath, workspacePath } from '../../context/paths';
+import type { WorkspaceContext } from '../../context/workspaceContext';
 import { cursorCharsPerToken, cursorText, cursorTokenCaps, describeSkip, skipReason } from './documentContext';
-import { completionPrompt, promptFormatFor } from './prompt';
+import { completionPrompt, promptBudgets, promptFormatFor } from './prompt';
+import { workspaceNames } from '../workspaceNames';
 import { postProcess } from './filters';
 import { completionAcceptedCommand, type CompletionAcceptedParams, type ServerSettings } from '../../protocol';
 import type { EvidenceFeature } from '../evidence/evidenceFeature';
@@ -45,18 +44,11 @@ function sleep(ms: number, token: CancellationToken): Promise<void> {
   });
 }
 
-/** The path the prompt shows for a document: as workspace files show theirs. */
-function displayPath(uri: string, workspaceRoots: string[]): string {
-  const path = filePathOf(uri);
-  return path === undefined ? uri : workspacePath(path, workspaceRoots);
-}
-
 export class CompletionFeature implements Feature {
   private readonly skipped = new Set<string>();
   private lastCursor: { uri: string; offset: number } | undefined;
   private lastOpened: string | undefined;
-  private workspaceRoots: string[] = [];
-  private repoName = 'workspace';
+  private names = workspaceNames([]);
 
   constructor(
     private readonly engine: EngineService,
@@ -68,8 +60,7 @@ export class CompletionFeature implements Feature {
   ) {}
 
   initialize(connection: Connection, workspaceRoots: string[]): Partial<ServerCapabilities> {
-    this.workspaceRoots = workspaceRoots.map(toPosixPath);
-    if (workspaceRoots.length > 0) this.repoName = basename(workspaceRoots[0]);
+    this.names = workspaceNames(workspaceRoots);
     connection.languages.inlineCompletion.on((params, token) => this.complete(params, token));
     return { inlineCompletionProvider: true };
   }
@@ -77,20 +68,14 @@ export class CompletionFeature implements Feature {
   /** The completion prompt for a cursor in a document: the workspace files chosen for it, then the document around the cursor. */
   private async buildPrompt(document: TextDocument, offset: number, settings: ServerSettings, model: ModelSummary): Promise<BuiltPrompt> {
     const text = document.getText();
-    const path = displayPath(document.uri, this.workspaceRoots);
+    const path = this.names.displayPath(document.uri);
     const budgetChars = settings.maxPromptTokens * cursorCharsPerToken;
     const cursor = cursorText(text, offset, Math.floor(budgetChars * prefixShare), Math.floor(budgetChars * (1 - prefixShare)));
     const withSuffix = promptFormatFor(model.special, model.fimOrder) !== 'prefix';
     const cursorTokens = cursorTokenCaps(settings.maxPromptTokens, cursor.suffix.length, 1 - prefixShare, withSuffix);
-    // The current file's budget plus the workspace files', within the model's context. When
-    // the context is shorter than both, the current file keeps its budget and workspace
-    // files get what is left (by the estimate here; the worker's exact count drops the
-    // least relevant files whole if they are still over).
-    const contextTokens = model.config.maxPositions - settings.maxTokens - 1;
-    const maxPromptTokens = Math.min(settings.maxPromptTokens + settings.contextMaxTokens, contextTokens);
-    const workspaceBudgetTokens = model.special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens);
+    const { maxPromptTokens, workspaceBudgetTokens } = promptBudgets(model.config.maxPositions, model.special, settings, settings.maxTokens);
     const workspace = await this.workspace.select(document, workspaceBudgetTokens);
-    const prompt = completionPrompt(model.special, model.fimOrder, this.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
+    const prompt = completionPrompt(model.special, model.fimOrder, this.names.repoName, path, cursor, { workspace: workspace.parts, cursorTokens });
     return { prompt, maxPromptTokens, workspace, prefixStart: offset - cursor.prefix.length };
   }
 
@@ -124,7 +109,7 @@ export class CompletionFeature implements Feature {
     const document = this.documents.get(params.textDocument.uri);
     if (!document) return null;
     const text = document.getText();
-    const path = displayPath(document.uri, this.workspaceRoots);
+    const path = this.names.displayPath(document.uri);
     // One notice while a document stays skipped; it can be told again only after a
     // request found it fine (edits alone do not re-arm it, or every keystroke would).
     const skip = skipReason(text);

@@ -50,3 +50,23 @@ export function completionPrompt(special: SpecialTokens, fimOrder: FimOrder, rep
   else parts.push(prefixText);
   return parts;
 }
+
+/** Token budgets of a prompt that leaves room for `generatedTokens`: the whole prompt's, and the workspace files' part of it. */
+export interface PromptBudgets {
+  maxPromptTokens: number;
+  workspaceBudgetTokens: number;
+}
+
+/**
+ * The current file's budget plus the workspace files', within the model's context. When
+ * the context is shorter than both, the current file keeps its budget and workspace files
+ * get what is left (by estimate; the worker's exact count drops the least relevant files
+ * whole if they are still over). No workspace files for a model without file separators.
+ */
+export function promptBudgets(maxPositions: number, special: SpecialTokens, settings: { maxPromptTokens: number; contextMaxTokens: number }, generatedTokens: number): PromptBudgets {
+  const contextTokens = maxPositions - generatedTokens - 1;
+  return {
+    maxPromptTokens: Math.min(settings.maxPromptTokens + settings.contextMaxTokens, contextTokens),
+    workspaceBudgetTokens: special.fileSep === undefined ? 0 : Math.min(settings.contextMaxTokens, contextTokens - settings.maxPromptTokens),
+  };
+}

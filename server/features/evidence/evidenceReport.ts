@@ -12,8 +12,8 @@ export interface PartSource {
   uri: string;
   path: string;
   firstLine: number;
-  /** The file's lines (or the part's, for workspace files, which hold the whole file), '\r' removed. */
-  lines: string[];
+  /** The file's lines (or the part's, for workspace files, which hold the whole file), '\r' removed; split when first read. */
+  readonly lines: string[];
   /** Lines of the file this part holds: [firstLine, firstLine + lineCount). */
   lineCount: number;
 }
@@ -32,6 +32,35 @@ export interface CurrentFile {
 
 const splitLines = (text: string): string[] => text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 
+/** Line breaks in text: its lines are one more. */
+function lineBreaks(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+/**
+ * A source whose lines are split only when read: a completion maps every part of its
+ * prompt (the whole workspace) but shows a few dozen lines, on every keystroke.
+ */
+function source(uri: string, path: string, firstLine: number, lines: () => string[], partText: string): PartSource {
+  return {
+    uri,
+    path,
+    firstLine,
+    lineCount: lineBreaks(partText) + 1,
+    get lines() {
+      return lines();
+    },
+  };
+}
+
+/** The lines of `text`, split at the first call and remembered. */
+function linesOnce(text: string): () => string[] {
+  let lines: string[] | undefined;
+  return () => (lines ??= splitLines(text));
+}
+
 function lineAt(text: string, offset: number): number {
   let line = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
@@ -44,13 +73,12 @@ function lineAt(text: string, offset: number): number {
  * text is the part cut at its start (before the cursor) and the part cut at its end (after).
  */
 export function partSources(parts: PromptParts, uriOfPath: (path: string) => string | undefined, current?: CurrentFile): Array<PartSource | undefined> {
-  const currentLines = current ? splitLines(current.text) : [];
+  const currentLines = current && linesOnce(current.text);
   return parts.map((part, i): PartSource | undefined => {
     if (!('text' in part)) return undefined;
     if (part.cut && current) {
       const start = part.cut === 'start' ? current.prefixStart : current.cursor;
-      const firstLine = lineAt(current.text, start);
-      return { uri: current.uri, path: current.path, firstLine, lines: currentLines, lineCount: splitLines(part.text).length };
+      return source(current.uri, current.path, lineAt(current.text, start), currentLines!, part.text);
     }
     const separator = parts[i - 2];
     const pathPart = parts[i - 1];
@@ -58,8 +86,7 @@ export function partSources(parts: PromptParts, uriOfPath: (path: string) => str
     const path = pathPart.text.replace(/\n$/, '');
     const uri = uriOfPath(path);
     if (!uri) return undefined;
-    const lines = splitLines(part.text);
-    return { uri, path, firstLine: 0, lines, lineCount: lines.length };
+    return source(uri, path, 0, linesOnce(part.text), part.text);
   });
 }
 

@@ -110,10 +110,10 @@ export class EngineService {
     }
     try {
       const editorPattern = this.editorPatternFile(settings);
-      const kv: KvRequest =
-        settings.kvPolicy === 'head-aware'
-          ? { policy: 'head-aware', ratio: settings.retrievalRatio, patternFile: editorPattern && existsSync(editorPattern) ? editorPattern : undefined }
-          : { policy: 'dense' };
+      const int8 = settings.kvPolicy.endsWith('+int8') ? { int8: true } : {};
+      const kv: KvRequest = settings.kvPolicy.startsWith('head-aware')
+        ? { policy: 'head-aware', ratio: settings.retrievalRatio, patternFile: editorPattern && existsSync(editorPattern) ? editorPattern : undefined, ...int8 }
+        : { policy: 'dense', ...int8 };
       const prefixFile = this.prefixFile(settings);
       const model = await this.host.load({
         modelPath: path,
@@ -242,7 +242,7 @@ export class EngineService {
     mkdirSync(dirname(patternFile), { recursive: true });
     writeHeadPattern(patternFile, pattern);
     this.events.log(`Wrote the head pattern of ${pattern.model.name} to ${patternFile}:\n${describePattern(pattern)}`);
-    const inUse = settings.kvPolicy === 'head-aware' && this.settings === settings;
+    const inUse = settings.kvPolicy.startsWith('head-aware') && this.settings === settings;
     if (inUse) await this.load(settings);
     return { patternFile, summary: describePattern(pattern), inUse };
   }

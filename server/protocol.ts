@@ -7,6 +7,10 @@ export const statusNotification = 'heed/status';
 
 export type EngineState = 'starting' | 'loading' | 'ready' | 'error' | 'disabled';
 
+/** heed.cache.kvPolicy's values. */
+export const kvPolicySettings = ['dense', 'head-aware', 'dense+int8', 'head-aware+int8'] as const;
+export type KvPolicySetting = (typeof kvPolicySettings)[number];
+
 export interface StatusParams {
   state: EngineState;
   /** One sentence for the status bar tooltip, e.g. "heed-tiny ready: 2 layers, 263-token vocabulary". */
@@ -58,8 +62,8 @@ export interface ServerSettings {
   weightFormat: 'fp32' | 'int4';
   /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
   graphCacheDir?: string;
-  /** heed.cache.kvPolicy: every head full (dense), or only the pattern's retrieval heads (head-aware). */
-  kvPolicy: 'dense' | 'head-aware';
+  /** heed.cache.kvPolicy: every head full (dense), or only the pattern's retrieval heads (head-aware); +int8: the full heads' KV as int8. */
+  kvPolicy: KvPolicySetting;
   /** heed.cache.retrievalRatio: the share of heads kept in full under head-aware; the pattern's choice when absent. */
   retrievalRatio?: number;
   /** Where head patterns made in the editor are kept (the extension's global storage); they take precedence over the model folder's. */
@@ -85,7 +89,7 @@ export interface CalibrateResult {
   patternFile: string;
   /** The pattern, one line per layer, for the output channel. */
   summary: string;
-  /** Whether the loaded model now uses it (heed.cache.kvPolicy is head-aware). */
+  /** Whether the loaded model now uses it (heed.cache.kvPolicy is head-aware or head-aware+int8). */
   inUse: boolean;
 }
 

@@ -1,7 +1,7 @@
 // Checks the settings the client sends; the ranges match package.json's contributes so
 // that a hand-edited settings.json cannot push the engine outside what it supports.
 
-import type { ServerSettings } from './protocol';
+import { kvPolicySettings, type KvPolicySetting, type ServerSettings } from './protocol';
 
 function integerIn(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -15,9 +15,10 @@ function weightFormatOf(value: unknown): 'fp32' | 'int4' {
   throw new Error(`heed.engine.weights must be "fp32" or "int4", not ${JSON.stringify(value)}`);
 }
 
-function kvPolicyOf(value: unknown): 'dense' | 'head-aware' {
-  if (value === undefined || value === 'dense' || value === 'head-aware') return value ?? 'dense';
-  throw new Error(`heed.cache.kvPolicy must be "dense" or "head-aware", not ${JSON.stringify(value)}`);
+function kvPolicyOf(value: unknown): KvPolicySetting {
+  if (value === undefined) return 'dense';
+  if ((kvPolicySettings as readonly unknown[]).includes(value)) return value as KvPolicySetting;
+  throw new Error(`heed.cache.kvPolicy must be one of ${kvPolicySettings.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`);
 }
 
 /** Most globs taken from one setting: a pattern list this long is a mistake, and every file is tested against each. */

@@ -41,7 +41,11 @@ export function calibrateHeads(ctx: Ctx): Cmd {
       }
       const use = 'Use the head-aware cache';
       const choice = await vscode.window.showInformationMessage('Heed: heads calibrated. The KV cache is dense (heed.cache.kvPolicy).', use, 'Show Output');
-      if (choice === use) await vscode.workspace.getConfiguration('heed').update('cache.kvPolicy', 'head-aware', vscode.ConfigurationTarget.Global);
+      if (choice === use) {
+        // Keep the int8 choice (dense+int8 becomes head-aware+int8).
+        const int8 = vscode.workspace.getConfiguration('heed').get<string>('cache.kvPolicy', 'dense').endsWith('+int8');
+        await vscode.workspace.getConfiguration('heed').update('cache.kvPolicy', int8 ? 'head-aware+int8' : 'head-aware', vscode.ConfigurationTarget.Global);
+      }
       else if (choice) ctx.output.show(true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import type { ServerSettings } from '../server/protocol';
+import type { KvPolicySetting, ServerSettings } from '../server/protocol';
 
 /** The model shipped inside the extension, used when heed.model.path is empty. */
 export const embeddedModelFolder = join('models', 'heed-code-30m');
@@ -27,7 +27,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string, w
     threads: config.get<number>('engine.threads', 2),
     weightFormat: config.get<'fp32' | 'int4'>('engine.weights', 'fp32'),
     graphCacheDir: join(globalStoragePath, 'graphs'),
-    kvPolicy: config.get<'dense' | 'head-aware'>('cache.kvPolicy', 'dense'),
+    kvPolicy: config.get<KvPolicySetting>('cache.kvPolicy', 'dense'),
     headPatternDir: join(globalStoragePath, 'head-patterns'),
     ...(typeof ratio === 'number' ? { retrievalRatio: ratio } : {}),
     memoryLimitMB: config.get<number>('cache.memoryLimitMB', 1024),

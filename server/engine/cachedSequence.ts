@@ -178,10 +178,11 @@ export class CachedSequence {
     return logits;
   }
 
+  /** Keeps the first `length` tokens, or fewer where the cache cuts earlier (int8 KV: at a block's start). */
   truncate(length: number): void {
     if (length < this.tokens.length) {
       this.sequence.truncate(length);
-      this.tokens.length = length;
+      this.tokens.length = this.sequence.length;
     }
   }
 }

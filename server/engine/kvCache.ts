@@ -12,7 +12,9 @@
 //
 // Appending copies only the new tokens' rows: O(numKvHeads * seqLen * headDim) per layer.
 
-import { sliceRows, type LayerRows } from './kvSegment';
+import { graphNames } from './graph/decoderGraph';
+import { sliceRows, type KvSegment, type LayerRows, type QuantizedPart } from './kvSegment';
+import type { FeedTensor } from './runtime/ortRuntime';
 
 export interface KvShape {
   numLayers: number;
@@ -23,12 +25,61 @@ export interface KvShape {
   headsPerLayer?: number[];
 }
 
-const capacityStepTokens = 256; // capacities are multiples of this
+/**
+ * The cache of the heads that keep every token (all KV heads when dense, the retrieval heads
+ * when head-aware): fp32 (KvCache) or int8 (kvCacheInt8.ts). Positions are [0, length).
+ */
+export interface FullHeadsCache {
+  readonly length: number;
+  readonly capacity: number;
+  /** Bytes of every buffer it holds, exactly. */
+  readonly bytes: number;
+  /** Positions [0, bufferedLength) are in the past buffers the graph masks with attention_mask; int8 feeds the rest apart. */
+  readonly bufferedLength: number;
+  headsOf(layer: number): number;
+  /** Ensures room for `tokens` positions. */
+  reserve(tokens: number): void;
+  /** Adds the graph inputs of every layer that has full heads. */
+  feed(feeds: Record<string, FeedTensor>): void;
+  /** Appends `seqLen` positions of one layer ([headsOf(layer), seqLen, headDim] keys and values, fp32); then commit. */
+  appendLayer(layer: number, newKeys: Float32Array, newValues: Float32Array, seqLen: number): void;
+  commit(seqLen: number): void;
+  /** Forgets positions [length, this.length), or a few more where it cannot cut exactly there (int8): `length` says where it cut. */
+  truncate(length: number): void;
+  /** One head's keys [length, headDim] as fp32 (a view when fp32, a copy when int8). */
+  pastKeys(layer: number, head: number): Float32Array;
+  pastValues(layer: number, head: number): Float32Array;
+  /** Copies of positions [from, to): exact rows per layer, and under int8 the int8 rows of the blocks already quantized. */
+  exportRows(from: number, to: number): { full: LayerRows[]; quantized?: QuantizedPart };
+  /** Appends a segment's offsets [from, to) as the next positions (the segment's start + from must be `length`). */
+  importRows(segment: KvSegment, from: number, to: number): void;
+}
+
+/** KV heads a cache of `shape` holds in `layer`. */
+export function headsIn(shape: KvShape, layer: number): number {
+  return shape.headsPerLayer?.[layer] ?? shape.numKvHeads;
+}
+
+export const capacityStepTokens = 256; // capacities are multiples of this
 const growthDivisor = 8; // grow by at least capacity / 8
 const shrinkDivisor = 2; // truncating to half the capacity or less shrinks it
 const shrinkAboveTokens = 1024; // small caches never shrink
 
-export class KvCache {
+/** The capacity to grow to for `tokens` positions: at least an eighth more, in steps of 256, at most maxPositions; `current` when it fits. */
+export function grownCapacity(current: number, tokens: number, maxPositions: number): number {
+  if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
+  if (tokens <= current) return current;
+  const wanted = Math.max(tokens, current + Math.ceil(current / growthDivisor));
+  return Math.min(Math.ceil(wanted / capacityStepTokens) * capacityStepTokens, maxPositions);
+}
+
+/** The capacity after a truncation to `length`: shrunk to fit when that keeps half of it or less (see KvCache.truncate), else `current`. */
+export function shrunkCapacity(current: number, length: number): number {
+  if (current > shrinkAboveTokens && length * shrinkDivisor <= current) return Math.max(capacityStepTokens, Math.ceil(length / capacityStepTokens) * capacityStepTokens);
+  return current;
+}
+
+export class KvCache implements FullHeadsCache {
   private keys: Float32Array[] = []; // per layer: [numKvHeads, capacity, headDim]
   private values: Float32Array[] = []; // per layer: [numKvHeads, capacity, headDim]
   private capacityTokens = 0;
@@ -38,7 +89,7 @@ export class KvCache {
 
   /** KV heads the cache holds in `layer`. */
   headsOf(layer: number): number {
-    return this.shape.headsPerLayer?.[layer] ?? this.shape.numKvHeads;
+    return headsIn(this.shape, layer);
   }
 
   /** Tokens held: positions [0, length). */
@@ -55,6 +106,29 @@ export class KvCache {
     let total = 0;
     for (let l = 0; l < this.keys.length; l++) total += this.keys[l].byteLength + this.values[l].byteLength;
     return total;
+  }
+
+  get bufferedLength(): number {
+    return this.lengthTokens;
+  }
+
+  feed(feeds: Record<string, FeedTensor>): void {
+    const { numLayers, headDim } = this.shape;
+    for (let l = 0; l < numLayers; l++) {
+      const heads = this.headsOf(l);
+      if (heads === 0) continue;
+      feeds[graphNames.pastKey(l)] = { type: 'float32', data: this.keys[l], dims: [heads, this.capacityTokens, headDim] };
+      feeds[graphNames.pastValue(l)] = { type: 'float32', data: this.values[l], dims: [heads, this.capacityTokens, headDim] };
+    }
+  }
+
+  exportRows(from: number, to: number): { full: LayerRows[] } {
+    return { full: Array.from({ length: this.shape.numLayers }, (_, l) => this.copyRows(l, from, to)) };
+  }
+
+  importRows(segment: KvSegment, from: number, to: number): void {
+    segment.full.forEach((rows, l) => this.appendLayer(l, rows.keys, rows.values, to - from, segment.length, from));
+    this.commit(to - from);
   }
 
   /** The layer's whole key buffer [headsOf(layer), capacity, headDim], filled in [0, length). Valid until the capacity grows. */
@@ -132,18 +206,14 @@ export class KvCache {
   truncate(length: number): void {
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`truncate(${length}): not a length`);
     this.lengthTokens = Math.min(this.lengthTokens, length);
-    if (this.capacityTokens > shrinkAboveTokens && this.lengthTokens * shrinkDivisor <= this.capacityTokens) {
-      this.resize(Math.max(capacityStepTokens, Math.ceil(this.lengthTokens / capacityStepTokens) * capacityStepTokens));
-    }
+    const capacity = shrunkCapacity(this.capacityTokens, this.lengthTokens);
+    if (capacity !== this.capacityTokens) this.resize(capacity);
   }
 
   /** Ensures room for `tokens` positions, growing by at least an eighth (bounded by maxPositions). */
   reserve(tokens: number): void {
-    const { maxPositions } = this.shape;
-    if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
-    if (tokens <= this.capacityTokens) return;
-    const wanted = Math.max(tokens, this.capacityTokens + Math.ceil(this.capacityTokens / growthDivisor));
-    this.resize(Math.min(Math.ceil(wanted / capacityStepTokens) * capacityStepTokens, maxPositions));
+    const capacity = grownCapacity(this.capacityTokens, tokens, this.shape.maxPositions);
+    if (capacity !== this.capacityTokens) this.resize(capacity);
   }
 
   /** New buffers of `capacity` tokens holding the filled rows (capacity >= length). */

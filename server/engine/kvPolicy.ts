@@ -6,10 +6,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseRetrievalHeads, headPatternFileName, readHeadPattern } from './headPattern';
+import { checkInt8Block, defaultInt8BlockTokens } from './kvCacheInt8';
 import type { DecoderConfig, KvPolicy, KvRequest } from './types';
 
 /** `checkpointSha256` names the model (LoadedModel.checkpointSha256); it is hashed only when a pattern is read. */
 export function resolveKvPolicy(folder: string, config: DecoderConfig, request: KvRequest | undefined, checkpointSha256: () => string, log: (line: string) => void): KvPolicy {
+  if (request?.int8Block !== undefined) checkInt8Block(request.int8Block);
+  const int8 = request?.int8 ? { int8Block: request.int8Block ?? defaultInt8BlockTokens } : {};
+  return { ...resolveHeads(folder, config, request, checkpointSha256, log), ...int8 };
+}
+
+function resolveHeads(folder: string, config: DecoderConfig, request: KvRequest | undefined, checkpointSha256: () => string, log: (line: string) => void): KvPolicy {
   if (!request || request.policy === 'dense') return { policy: 'dense' };
   const patternFile = request.patternFile ?? join(folder, headPatternFileName);
   const fallBack = (why: string): KvPolicy => {
@@ -33,12 +40,20 @@ export function resolveKvPolicy(folder: string, config: DecoderConfig, request: 
   }
 }
 
-/** A short name for records and logs: "dense", or "head-aware r0.25 s16 w496". */
-export function kvLabel(kv: KvPolicy): string {
-  return kv.policy === 'dense' ? 'dense' : `head-aware r${kv.retrievalRatio} s${kv.sinks} w${kv.window}`;
+/** The policy's name as records give it: dense, head-aware, dense+int8 or head-aware+int8. */
+export function kvName(kv: KvPolicy): string {
+  return `${kv.policy}${kv.int8Block ? '+int8' : ''}`;
 }
 
-/** What KV computed under a policy depends on, for matching cached KV to a cache: the retrieval heads, S and W. */
+/** A short name for records and logs: "dense", "head-aware r0.25 s16 w496", "head-aware+int8 r0.25 s16 w496 b64". */
+export function kvLabel(kv: KvPolicy): string {
+  const block = kv.int8Block ? ` b${kv.int8Block}` : '';
+  return kv.policy === 'dense' ? `${kvName(kv)}${block}` : `${kvName(kv)} r${kv.retrievalRatio} s${kv.sinks} w${kv.window}${block}`;
+}
+
+/** What KV computed under a policy depends on, for matching cached KV to a cache: the retrieval heads, S and W, and the int8 block. */
 export function kvIdentity(kv: KvPolicy): string {
-  return kv.policy === 'dense' ? 'dense' : JSON.stringify({ retrieval: kv.retrieval, sinks: kv.sinks, window: kv.window });
+  const int8 = kv.int8Block ? { int8Block: kv.int8Block } : {};
+  if (kv.policy === 'dense') return kv.int8Block ? JSON.stringify({ dense: true, ...int8 }) : 'dense';
+  return JSON.stringify({ retrieval: kv.retrieval, sinks: kv.sinks, window: kv.window, ...int8 });
 }

@@ -9,6 +9,13 @@
 //   sinks and its last window; a head-aware cache never holds the rest): `positions`
 //   ascending within [start, start + length), and per layer [streamingHeads_l, count, headDim].
 // A dense segment has no streaming heads: streamed.positions is empty.
+//
+// Under int8 KV (kvCacheInt8.ts) the full heads' rows of whole blocks are int8: the first
+// `quantized.length` positions come as int8 rows with their scales, and `full` holds the
+// exact rows of the rest (the block that was still filling when the segment was copied).
+// Key scales are per block of `blockTokens` positions aligned on absolute positions
+// (position p is in block floor(p / blockTokens)), so a segment carries the scales of every
+// block its quantized rows touch.
 
 export interface KvSegmentHeads {
   /** Heads per layer that keep every token. */
@@ -16,11 +23,35 @@ export interface KvSegmentHeads {
   /** Streaming heads per layer (0 everywhere when dense). */
   streaming: number[];
   headDim: number;
+  /** Positions per int8 block when the full heads are int8; absent for fp32. */
+  int8Block?: number;
 }
 
 export interface LayerRows {
   keys: Float32Array; // [heads, rows, headDim]
   values: Float32Array; // [heads, rows, headDim]
+}
+
+/** One layer's int8 rows of the full heads (symmetric: x ≈ q · scale). */
+export interface QuantizedLayerRows {
+  keys: Int8Array; // [heads, rows, headDim]
+  keyScales: Float32Array; // [heads, blocks, headDim]: per channel, per block the rows touch
+  values: Int8Array; // [heads, rows, headDim]
+  valueScales: Float32Array; // [heads, rows]: per position
+}
+
+/** The int8 part of a segment: its first `length` positions. */
+export interface QuantizedPart {
+  length: number;
+  blockTokens: number;
+  layers: QuantizedLayerRows[];
+}
+
+/** Blocks of `blockTokens` that positions [start, start + length) touch: [first, first + count). */
+export function blocksOf(start: number, length: number, blockTokens: number): { first: number; count: number } {
+  if (length === 0) return { first: Math.floor(start / blockTokens), count: 0 };
+  const first = Math.floor(start / blockTokens);
+  return { first, count: Math.floor((start + length - 1) / blockTokens) - first + 1 };
 }
 
 export class KvSegment {
@@ -30,17 +61,33 @@ export class KvSegment {
     readonly start: number,
     /** Positions held: [start, start + length). */
     readonly length: number,
-    /** Per layer: the full heads' rows [full_l, length, headDim]. */
+    /** Per layer: the full heads' exact rows [full_l, length - quantizedLength, headDim], positions [start + quantizedLength, end). */
     readonly full: LayerRows[],
     /** Positions whose streaming-head rows are kept, ascending. */
     readonly streamedPositions: Int32Array,
     /** Per layer: the streaming heads' rows [streaming_l, streamedPositions.length, headDim]. */
     readonly streamed: LayerRows[],
+    /** The full heads' int8 rows of positions [start, start + quantized.length) (int8 KV only). */
+    readonly quantized?: QuantizedPart,
   ) {
     const { headDim } = heads;
+    const exactRows = length - (quantized?.length ?? 0);
+    if (exactRows < 0) throw new Error('KV segment: more quantized positions than positions');
+    if ((quantized !== undefined) !== (heads.int8Block !== undefined) || (quantized && quantized.blockTokens !== heads.int8Block)) {
+      throw new Error('KV segment: int8 rows and the head layout disagree');
+    }
     full.forEach((rows, l) => {
-      if (rows.keys.length !== heads.full[l] * length * headDim || rows.values.length !== rows.keys.length) throw new Error(`KV segment: layer ${l} holds the wrong number of full rows`);
+      if (rows.keys.length !== heads.full[l] * exactRows * headDim || rows.values.length !== rows.keys.length) throw new Error(`KV segment: layer ${l} holds the wrong number of full rows`);
     });
+    if (quantized) {
+      const blocks = blocksOf(start, quantized.length, quantized.blockTokens).count;
+      quantized.layers.forEach((rows, l) => {
+        const n = heads.full[l] * quantized.length;
+        if (rows.keys.length !== n * headDim || rows.values.length !== n * headDim || rows.valueScales.length !== n || rows.keyScales.length !== heads.full[l] * blocks * headDim) {
+          throw new Error(`KV segment: layer ${l} holds the wrong number of int8 rows or scales`);
+        }
+      });
+    }
     streamed.forEach((rows, l) => {
       if (rows.keys.length !== heads.streaming[l] * streamedPositions.length * headDim || rows.values.length !== rows.keys.length) {
         throw new Error(`KV segment: layer ${l} holds the wrong number of streamed rows`);
@@ -57,17 +104,30 @@ export class KvSegment {
     let total = this.streamedPositions.byteLength;
     for (const rows of this.full) total += rows.keys.byteLength + rows.values.byteLength;
     for (const rows of this.streamed) total += rows.keys.byteLength + rows.values.byteLength;
+    for (const rows of this.quantized?.layers ?? []) total += rows.keys.byteLength + rows.keyScales.byteLength + rows.values.byteLength + rows.valueScales.byteLength;
     return total;
+  }
+
+  /** Positions whose full-head rows are int8 (the first ones); 0 for fp32. */
+  get quantizedLength(): number {
+    return this.quantized?.length ?? 0;
   }
 
   /** A copy of positions [start + from, start + to), owning its own memory. */
   slice(from: number, to: number): KvSegment {
     if (!(0 <= from && from <= to && to <= this.length)) throw new RangeError(`KV segment slice [${from}, ${to}) of ${this.length} positions`);
     const { headDim } = this.heads;
+    // Offsets [from, to) split into int8 rows [from, qTo) and exact rows [eFrom, to).
+    const q = this.quantizedLength;
+    const qTo = Math.min(to, q);
+    const eFrom = Math.max(from, q);
+    const eTo = Math.max(eFrom, to);
+    const exactRows = this.length - q;
     const full = this.full.map((rows, l) => ({
-      keys: sliceRows(rows.keys, this.heads.full[l], this.length, headDim, from, to),
-      values: sliceRows(rows.values, this.heads.full[l], this.length, headDim, from, to),
+      keys: sliceRows(rows.keys, this.heads.full[l], exactRows, headDim, eFrom - q, eTo - q),
+      values: sliceRows(rows.values, this.heads.full[l], exactRows, headDim, eFrom - q, eTo - q),
     }));
+    const quantized = this.quantized && sliceQuantized(this.quantized, this.heads, this.start, from, Math.max(from, qTo));
     let first = 0;
     while (first < this.streamedPositions.length && this.streamedPositions[first] < this.start + from) first++;
     let last = first;
@@ -77,18 +137,36 @@ export class KvSegment {
       keys: sliceRows(rows.keys, this.heads.streaming[l], count, headDim, first, last),
       values: sliceRows(rows.values, this.heads.streaming[l], count, headDim, first, last),
     }));
-    return new KvSegment(this.heads, this.start + from, to - from, full, this.streamedPositions.slice(first, last), streamed);
+    return new KvSegment(this.heads, this.start + from, to - from, full, this.streamedPositions.slice(first, last), streamed, quantized);
   }
 }
 
+/** The int8 rows of offsets [from, to) of a part that starts at position `start`, with the scales of the blocks they touch. */
+function sliceQuantized(part: QuantizedPart, heads: KvSegmentHeads, start: number, from: number, to: number): QuantizedPart {
+  const { headDim } = heads;
+  const { blockTokens } = part;
+  const all = blocksOf(start, part.length, blockTokens);
+  const kept = blocksOf(start + from, to - from, blockTokens);
+  const layers = part.layers.map((rows, l) => {
+    const n = heads.full[l];
+    return {
+      keys: sliceRows(rows.keys, n, part.length, headDim, from, to),
+      values: sliceRows(rows.values, n, part.length, headDim, from, to),
+      valueScales: sliceRows(rows.valueScales, n, part.length, 1, from, to),
+      keyScales: sliceRows(rows.keyScales, n, all.count, headDim, kept.first - all.first, kept.first - all.first + kept.count),
+    };
+  });
+  return { length: to - from, blockTokens, layers };
+}
+
 /** Rows [from, to) of every head of a [heads, rows, headDim] buffer, as a new [heads, to - from, headDim] buffer. */
-export function sliceRows(buffer: Float32Array, heads: number, rows: number, headDim: number, from: number, to: number): Float32Array {
-  const out = new Float32Array(heads * (to - from) * headDim);
+export function sliceRows<T extends Float32Array | Int8Array>(buffer: T, heads: number, rows: number, headDim: number, from: number, to: number): T {
+  const out = new (buffer.constructor as new (length: number) => T)(heads * (to - from) * headDim);
   for (let h = 0; h < heads; h++) out.set(buffer.subarray((h * rows + from) * headDim, (h * rows + to) * headDim), h * (to - from) * headDim);
   return out;
 }
 
 /** Whether two segments' head layouts match (a segment only imports into a cache of its layout). */
 export function sameHeads(a: KvSegmentHeads, b: KvSegmentHeads): boolean {
-  return a.headDim === b.headDim && a.full.length === b.full.length && a.full.every((n, l) => n === b.full[l] && a.streaming[l] === b.streaming[l]);
+  return a.headDim === b.headDim && a.int8Block === b.int8Block && a.full.length === b.full.length && a.full.every((n, l) => n === b.full[l] && a.streaming[l] === b.streaming[l]);
 }

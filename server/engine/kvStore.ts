@@ -5,11 +5,13 @@
 //   them) and the streaming heads keep S sinks and a ring of the W most recent tokens
 //   (window_key.{l}/window_value.{l} [streaming, S + W, headDim] with window_mask), in the
 //   graph's head order (graph/headLayout.ts).
-// Both are owned by JS and fed in place; the graph returns only the new rows.
+// Both are owned by JS and fed in place; the graph returns only the new rows. The heads that
+// keep every token are fp32 (kvCache.ts) or int8 (kvCacheInt8.ts), under either policy.
 
 import { graphNames, maskedScore } from './graph/decoderGraph';
 import type { HeadLayout } from './graph/headLayout';
-import { KvCache, type KvShape } from './kvCache';
+import { KvCache, type FullHeadsCache, type KvShape } from './kvCache';
+import { QuantizedKvCache } from './kvCacheInt8';
 import { KvSegment, sameHeads, type KvSegmentHeads } from './kvSegment';
 import type { FeedTensor } from './runtime/ortRuntime';
 
@@ -17,8 +19,11 @@ export interface KvStore {
   readonly length: number;
   /** Bytes of every buffer the store holds, exactly. */
   readonly bytes: number;
-  /** Makes room for `count` more tokens, adds the past tensors to `feeds`, and returns the full-past capacity the causal mask spans. */
-  feedPast(count: number, feeds: Record<string, FeedTensor>): number;
+  /**
+   * Makes room for `count` more tokens, adds the past tensors to `feeds`, and returns what
+   * the causal mask spans: the full past's capacity, of which [0, buffered) is filled.
+   */
+  feedPast(count: number, feeds: Record<string, FeedTensor>): { capacity: number; buffered: number };
   /** Stores the pass's new_key.{l}/new_value.{l} ([numKvHeads, count, headDim] each, graph order) and counts the tokens. */
   append(out: Record<string, Float32Array>, count: number): void;
   truncate(length: number): void;
@@ -56,11 +61,25 @@ function tensor(data: Float32Array, dims: number[]): FeedTensor {
   return { type: 'float32', data, dims };
 }
 
-export class DenseKvStore implements KvStore {
-  private readonly cache: KvCache;
+/** The cache of the heads that keep every token: int8 in blocks of `int8Block` positions, else fp32. */
+function fullHeadsCache(shape: KvShape, int8Block: number | undefined): FullHeadsCache {
+  return int8Block ? new QuantizedKvCache(shape, int8Block) : new KvCache(shape);
+}
 
-  constructor(private readonly shape: KvShape) {
-    this.cache = new KvCache(shape);
+/** A segment of the full heads' rows [from, to) of `cache`, with the streamed rows given. */
+function segmentOf(cache: FullHeadsCache, heads: KvSegmentHeads, from: number, to: number, streamedPositions: Int32Array, streamed: KvSegment['streamed']): KvSegment {
+  const { full, quantized } = cache.exportRows(from, to);
+  return new KvSegment(heads, from, to - from, full, streamedPositions, streamed, quantized);
+}
+
+export class DenseKvStore implements KvStore {
+  private readonly cache: FullHeadsCache;
+
+  constructor(
+    private readonly shape: KvShape,
+    private readonly int8Block?: number,
+  ) {
+    this.cache = fullHeadsCache(shape, int8Block);
   }
 
   get length(): number {
@@ -71,17 +90,12 @@ export class DenseKvStore implements KvStore {
     return this.cache.bytes;
   }
 
-  feedPast(count: number, feeds: Record<string, FeedTensor>): number {
+  feedPast(count: number, feeds: Record<string, FeedTensor>): { capacity: number; buffered: number } {
     // Grown per pass, not for a whole append: attention runs over the whole capacity (the
     // unfilled tail masked), so a prefill's early chunks must not see its final size.
     this.cache.reserve(this.cache.length + count);
-    const { numLayers, numKvHeads, headDim } = this.shape;
-    const capacity = this.cache.capacity;
-    for (let l = 0; l < numLayers; l++) {
-      feeds[graphNames.pastKey(l)] = tensor(this.cache.layerKeys(l), [numKvHeads, capacity, headDim]);
-      feeds[graphNames.pastValue(l)] = tensor(this.cache.layerValues(l), [numKvHeads, capacity, headDim]);
-    }
-    return capacity;
+    this.cache.feed(feeds);
+    return { capacity: this.cache.capacity, buffered: this.cache.bufferedLength };
   }
 
   append(out: Record<string, Float32Array>, count: number): void {
@@ -107,19 +121,17 @@ export class DenseKvStore implements KvStore {
 
   get segmentHeads(): KvSegmentHeads {
     const { numLayers, numKvHeads, headDim } = this.shape;
-    return { full: Array(numLayers).fill(numKvHeads), streaming: Array(numLayers).fill(0), headDim };
+    return { full: Array(numLayers).fill(numKvHeads), streaming: Array(numLayers).fill(0), headDim, ...(this.int8Block ? { int8Block: this.int8Block } : {}) };
   }
 
   exportSegment(from: number, to: number): KvSegment {
-    const full = Array.from({ length: this.shape.numLayers }, (_, l) => this.cache.copyRows(l, from, to));
-    const streamed = full.map(() => ({ keys: new Float32Array(0), values: new Float32Array(0) }));
-    return new KvSegment(this.segmentHeads, from, to - from, full, new Int32Array(0), streamed);
+    const streamed = Array.from({ length: this.shape.numLayers }, () => ({ keys: new Float32Array(0), values: new Float32Array(0) }));
+    return segmentOf(this.cache, this.segmentHeads, from, to, new Int32Array(0), streamed);
   }
 
   importSegment(segment: KvSegment, from = 0, to = segment.length): void {
     checkImport(this, segment, from, to);
-    segment.full.forEach((rows, l) => this.cache.appendLayer(l, rows.keys, rows.values, to - from, segment.length, from));
-    this.cache.commit(to - from);
+    this.cache.importRows(segment, from, to);
   }
 
   readonly windowGapTokens = 0;
@@ -132,7 +144,7 @@ export interface WindowShape {
 }
 
 export class HeadAwareKvStore implements KvStore {
-  private readonly full: KvCache; // retrieval heads, every token
+  private readonly full: FullHeadsCache; // retrieval heads, every token
   private readonly windowKeys: Float32Array[] = []; // per layer [streaming, slots, headDim]
   private readonly windowValues: Float32Array[] = [];
   private readonly slotPosition: Int32Array; // position held by each slot, -1 when empty
@@ -144,8 +156,9 @@ export class HeadAwareKvStore implements KvStore {
     private readonly shape: KvShape,
     private readonly layout: HeadLayout,
     private readonly windowShape: WindowShape,
+    private readonly int8Block?: number,
   ) {
-    this.full = new KvCache({ ...shape, headsPerLayer: layout.retrievalCount });
+    this.full = fullHeadsCache({ ...shape, headsPerLayer: layout.retrievalCount }, int8Block);
     this.slots = windowShape.sinks + windowShape.window;
     if (this.slots < 1) throw new RangeError('a head-aware cache needs at least one sink or window slot');
     for (let l = 0; l < shape.numLayers; l++) {
@@ -174,16 +187,12 @@ export class HeadAwareKvStore implements KvStore {
     return window > 0 ? sinks + ((position - sinks) % window) : -1;
   }
 
-  feedPast(count: number, feeds: Record<string, FeedTensor>): number {
+  feedPast(count: number, feeds: Record<string, FeedTensor>): { capacity: number; buffered: number } {
     this.full.reserve(this.lengthTokens + count);
+    this.full.feed(feeds);
     const { numLayers, numKvHeads, headDim } = this.shape;
-    const capacity = this.full.capacity;
     for (let l = 0; l < numLayers; l++) {
       const retrieval = this.layout.retrievalCount[l];
-      if (retrieval > 0) {
-        feeds[graphNames.pastKey(l)] = tensor(this.full.layerKeys(l), [retrieval, capacity, headDim]);
-        feeds[graphNames.pastValue(l)] = tensor(this.full.layerValues(l), [retrieval, capacity, headDim]);
-      }
       if (retrieval < numKvHeads) {
         feeds[graphNames.windowKey(l)] = tensor(this.windowKeys[l], [numKvHeads - retrieval, this.slots, headDim]);
         feeds[graphNames.windowValue(l)] = tensor(this.windowValues[l], [numKvHeads - retrieval, this.slots, headDim]);
@@ -193,7 +202,7 @@ export class HeadAwareKvStore implements KvStore {
       for (let s = 0; s < this.slots; s++) this.windowMask[s] = this.slotPosition[s] >= 0 ? 0 : maskedScore;
       feeds[graphNames.windowMask] = tensor(this.windowMask, [1, this.slots]);
     }
-    return capacity;
+    return { capacity: this.full.capacity, buffered: this.full.bufferedLength };
   }
 
   append(out: Record<string, Float32Array>, count: number): void {
@@ -229,10 +238,10 @@ export class HeadAwareKvStore implements KvStore {
     this.lengthTokens += count;
   }
 
-  /** Forgets positions >= length. Ring slots they overwrote are lost: the window is shorter until new tokens fill it. */
+  /** Forgets positions >= length (or from an int8 block's start: see FullHeadsCache.truncate). Ring slots they overwrote are lost: the window is shorter until new tokens fill it. */
   truncate(length: number): void {
     this.full.truncate(length);
-    this.lengthTokens = Math.min(this.lengthTokens, length);
+    this.lengthTokens = this.full.length;
     for (let s = 0; s < this.slots; s++) if (this.slotPosition[s] >= this.lengthTokens) this.slotPosition[s] = -1;
   }
 
@@ -254,12 +263,12 @@ export class HeadAwareKvStore implements KvStore {
 
   get segmentHeads(): KvSegmentHeads {
     const { numKvHeads, headDim } = this.shape;
-    return { full: [...this.layout.retrievalCount], streaming: this.layout.retrievalCount.map((r) => numKvHeads - r), headDim };
+    const int8 = this.int8Block ? { int8Block: this.int8Block } : {};
+    return { full: [...this.layout.retrievalCount], streaming: this.layout.retrievalCount.map((r) => numKvHeads - r), headDim, ...int8 };
   }
 
   exportSegment(from: number, to: number): KvSegment {
     const { numLayers, numKvHeads, headDim } = this.shape;
-    const full = Array.from({ length: numLayers }, (_, l) => this.full.copyRows(l, from, to));
     // The streaming rows it still holds of [from, to): its sinks and what the ring has kept.
     const kept: Array<{ position: number; slot: number }> = [];
     for (let position = from; position < to; position++) {
@@ -279,14 +288,13 @@ export class HeadAwareKvStore implements KvStore {
       }
       return { keys, values };
     });
-    return new KvSegment(this.segmentHeads, from, to - from, full, Int32Array.from(kept, (k) => k.position), streamed);
+    return segmentOf(this.full, this.segmentHeads, from, to, Int32Array.from(kept, (k) => k.position), streamed);
   }
 
   importSegment(segment: KvSegment, from = 0, to = segment.length): void {
     checkImport(this, segment, from, to);
     const { numLayers, numKvHeads, headDim } = this.shape;
-    segment.full.forEach((rows, l) => this.full.appendLayer(l, rows.keys, rows.values, to - from, segment.length, from));
-    this.full.commit(to - from);
+    this.full.importRows(segment, from, to);
     const count = segment.streamedPositions.length;
     const [first, end] = [segment.start + from, segment.start + to];
     segment.streamedPositions.forEach((position, i) => {

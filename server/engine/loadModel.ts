@@ -9,7 +9,7 @@ import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
 import { modelSha256 } from './checkpoint/modelHash';
-import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type WeightFormat } from './graph/decoderGraph';
+import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -46,21 +46,19 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const checkpointSha256 = () => (checkpointHash ??= modelSha256(folder, verified));
   const kv = resolveKvPolicy(folder, config, options.kv, checkpointSha256, options.log ?? (() => undefined));
   const layout = kv.policy === 'head-aware' ? headLayout(kv.retrieval, config.numKvHeads) : undefined;
-  const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout };
+  const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout, int8Block: kv.int8Block };
   const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, checkpointSha256()) : builtSession(folder, graph, options);
   return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout, checkpointSha256);
 }
 
 /** What the graph is built from besides the weights. */
-interface GraphPlan {
+interface GraphPlan extends GraphOptions {
   config: DecoderConfig;
-  weightFormat?: WeightFormat;
-  layout?: HeadLayout;
 }
 
 function buildGraph(plan: GraphPlan, weights: Map<string, TensorF32>, sink?: Parameters<typeof buildDecoderGraph>[2]): Uint8Array {
   const ordered = plan.layout ? permuteHeadWeights(plan.config, weights, plan.layout) : weights;
-  return buildDecoderGraph(plan.config, ordered, sink, plan.weightFormat, plan.layout);
+  return buildDecoderGraph(plan.config, ordered, sink, plan);
 }
 
 /** Queries are fetched only on request (appendWithQueries); a default run copies out the logits and the new keys and values. */
@@ -89,7 +87,11 @@ function builtSession(folder: string, plan: GraphPlan, options: LoadOptions, wei
 function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, options: LoadOptions, checkpointSha256: string): OrtSession {
   const log = options.log ?? (() => undefined);
   const { config } = plan;
-  const graphOptions = { weightFormat: options.weightFormat ?? 'fp32', ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}) };
+  const graphOptions = {
+    weightFormat: options.weightFormat ?? 'fp32',
+    ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}),
+    ...(plan.int8Block ? { int8Block: plan.int8Block } : {}),
+  };
   const key = graphCacheEntryName(folder, graphCacheKey(checkpointSha256, __filename, graphOptions));
   let path = findCachedGraph(cacheDir, key, log);
   if (!path) {
@@ -140,8 +142,11 @@ class OrtModel implements LoadedModel {
   newSequence(): Sequence {
     const { numLayers, numKvHeads, headDim, maxPositions } = this.config;
     const shape = { numLayers, numKvHeads, headDim, maxPositions };
+    const { int8Block } = this.kv;
     const store: KvStore =
-      this.kv.policy === 'head-aware' && this.layout ? new HeadAwareKvStore(shape, this.layout, { sinks: this.kv.sinks, window: this.kv.window }) : new DenseKvStore(shape);
+      this.kv.policy === 'head-aware' && this.layout
+        ? new HeadAwareKvStore(shape, this.layout, { sinks: this.kv.sinks, window: this.kv.window }, int8Block)
+        : new DenseKvStore(shape, int8Block);
     return new OrtSequence(this.config, this.chunkTokens, this.session, store);
   }
 
@@ -238,14 +243,14 @@ class OrtSequence implements Sequence {
     const { headDim } = this.config;
     const pastLen = this.cache.length;
     const feeds: Record<string, FeedTensor> = {};
-    const capacity = this.cache.feedPast(count, feeds);
+    const { capacity, buffered } = this.cache.feedPast(count, feeds);
     const ids = new BigInt64Array(count);
     for (let i = 0; i < count; i++) ids[i] = BigInt(tokenIds[start + i]);
     const { cos, sin } = ropeTables(this.config, pastLen, count);
     feeds[graphNames.inputIds] = { type: 'int64', data: ids, dims: [count] };
     feeds[graphNames.ropeCos] = { type: 'float32', data: cos, dims: [count, headDim / 2] };
     feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
-    feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(pastLen, capacity, count), dims: [count, capacity + count] };
+    feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(buffered, capacity, count), dims: [count, capacity + count] };
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     this.cache.append(out, count);
     return out;

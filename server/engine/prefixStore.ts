@@ -7,7 +7,10 @@
 //   payload                                      token ids (i32 × tokens), then per segment:
 //                                                per layer full keys, full values (f32);
 //                                                streamed positions (i32); per layer
-//                                                streamed keys, values (f32)
+//                                                streamed keys, values (f32); under int8
+//                                                KV, per layer the int8 rows: keys (i8),
+//                                                key scales (f32), values (i8), value
+//                                                scales (f32)
 // The header names the model (checkpoint sha256), the KV cache it was computed under (policy,
 // retrieval heads, S, W, weight format), the token sequence's sha256 and the payload's
 // sha256 and size. A file whose magic, version, key, sizes or checksums do not match is
@@ -18,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
-import { KvSegment, type KvSegmentHeads } from './kvSegment';
+import { blocksOf, KvSegment, type KvSegmentHeads } from './kvSegment';
 import { FileProblemError, type LoadedModel } from './types';
 import { kvIdentity } from './kvPolicy';
 
@@ -45,7 +48,8 @@ interface Header {
   heads: KvSegmentHeads;
   tokens: number;
   tokensSha256: string;
-  segments: Array<{ start: number; length: number; streamed: number }>;
+  /** `quantized`: positions of the segment whose full-head rows are int8 (absent: 0). */
+  segments: Array<{ start: number; length: number; streamed: number; quantized?: number }>;
   payloadBytes: number;
   payloadSha256: string;
 }
@@ -54,7 +58,7 @@ export class PrefixFileError extends FileProblemError {
   override name = 'PrefixFileError';
 }
 
-function bytesOf(array: Float32Array | Int32Array): Buffer {
+function bytesOf(array: Float32Array | Int32Array | Int8Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -70,6 +74,7 @@ function payloadBuffers(tokens: number[], segments: KvSegment[]): Buffer[] {
     for (const rows of segment.full) out.push(bytesOf(rows.keys), bytesOf(rows.values));
     out.push(bytesOf(segment.streamedPositions));
     for (const rows of segment.streamed) out.push(bytesOf(rows.keys), bytesOf(rows.values));
+    for (const rows of segment.quantized?.layers ?? []) out.push(bytesOf(rows.keys), bytesOf(rows.keyScales), bytesOf(rows.values), bytesOf(rows.valueScales));
   }
   return out;
 }
@@ -91,7 +96,7 @@ export function writePrefixFile(file: string, key: PrefixKey, tokens: number[], 
     heads: segments[0].heads,
     tokens: tokens.length,
     tokensSha256: sha256Of([payload[0]]),
-    segments: segments.map((s) => ({ start: s.start, length: s.length, streamed: s.streamedPositions.length })),
+    segments: segments.map((s) => ({ start: s.start, length: s.length, streamed: s.streamedPositions.length, ...(s.quantized ? { quantized: s.quantized.length } : {}) })),
     payloadBytes: payload.reduce((sum, b) => sum + b.byteLength, 0),
     payloadSha256: sha256Of(payload),
   };
@@ -122,6 +127,10 @@ function floats(bytes: Buffer): Float32Array {
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+
+function int8s(bytes: Buffer): Int8Array {
+  return new Int8Array(Uint8Array.from(bytes).buffer);
 }
 
 function ints(bytes: Buffer): Int32Array {
@@ -165,13 +174,24 @@ export function readPrefixFile(file: string, key: PrefixKey): { tokens: number[]
   if (sha256Of([tokenBytes]) !== header.tokensSha256) refuse('the token checksum does not match');
   const tokens = Array.from(ints(tokenBytes));
   let position = 0;
-  const segments = header.segments.map(({ start, length, streamed }) => {
+  const block = heads.int8Block;
+  const segments = header.segments.map(({ start, length, streamed, quantized = 0 }) => {
     if (start !== position) refuse(`segment at ${start}, expected ${position}`);
+    if (!Number.isInteger(quantized) || quantized < 0 || quantized > length || (quantized > 0 && !block)) refuse(`segment at ${start}: ${quantized} int8 positions of ${length}`);
     position += length;
-    const full = heads.full.map((n) => ({ keys: floats(take(n * length * headDim * 4)), values: floats(take(n * length * headDim * 4)) }));
+    const exact = length - quantized;
+    const full = heads.full.map((n) => ({ keys: floats(take(n * exact * headDim * 4)), values: floats(take(n * exact * headDim * 4)) }));
     const positions = ints(take(streamed * 4));
     const rows = heads.streaming.map((n) => ({ keys: floats(take(n * streamed * headDim * 4)), values: floats(take(n * streamed * headDim * 4)) }));
-    return new KvSegment(heads, start, length, full, positions, rows);
+    if (!block) return new KvSegment(heads, start, length, full, positions, rows);
+    const blocks = blocksOf(start, quantized, block).count;
+    const layers = heads.full.map((n) => ({
+      keys: int8s(take(n * quantized * headDim)),
+      keyScales: floats(take(n * blocks * headDim * 4)),
+      values: int8s(take(n * quantized * headDim)),
+      valueScales: floats(take(n * quantized * 4)),
+    }));
+    return new KvSegment(heads, start, length, full, positions, rows, { length: quantized, blockTokens: block, layers });
   });
   if (position !== header.tokens || at !== payload.byteLength) refuse('the segments do not cover the tokens exactly');
   return { tokens, segments };

@@ -81,7 +81,11 @@ export interface Sequence {
   keys(layer: number, kvHead: number): Float32Array;
   /** Zero-copy view of one KV head's cached values: [length, headDim]. Read-only; valid until the next append. */
   values(layer: number, kvHead: number): Float32Array;
-  /** Forgets every token at position >= `length` (half-open [length, this.length)). */
+  /**
+   * Forgets every token at position >= `length` (half-open [length, this.length)). An int8
+   * cache cut inside a quantized block cuts at the block's start instead, since the block's
+   * exact rows are gone: `length` afterwards says where the sequence stands.
+   */
   truncate(length: number): void;
   /** Bytes held by this sequence's KV cache, exactly. */
   readonly kvBytes: number;
@@ -98,7 +102,7 @@ export interface Sequence {
 }
 
 /** Which KV cache to build, as asked (a setting, a CLI flag). */
-export type KvRequest =
+export type KvRequest = (
   | { policy: 'dense' }
   | {
       policy: 'head-aware';
@@ -108,12 +112,21 @@ export type KvRequest =
       ratio?: number;
       sinks?: number;
       window?: number;
-    };
+    }
+) & {
+  /** Keep the full heads' KV as int8 (kvCacheInt8.ts), in blocks of int8Block positions (64 when absent). */
+  int8?: boolean;
+  int8Block?: number;
+};
 
 /** The KV cache a loaded model's sequences use (dense when a head-aware request could not be met). */
-export type KvPolicy =
+export type KvPolicy = (
   | { policy: 'dense'; /** Why a head-aware request was not met, when one was made. */ refused?: string }
-  | { policy: 'head-aware'; patternFile: string; retrieval: number[][]; retrievalRatio: number; sinks: number; window: number };
+  | { policy: 'head-aware'; patternFile: string; retrieval: number[][]; retrievalRatio: number; sinks: number; window: number }
+) & {
+  /** The full heads' KV is int8 in blocks of this many positions; fp32 when absent. */
+  int8Block?: number;
+};
 
 export interface LoadedModel {
   readonly name: string; // the model folder's base name

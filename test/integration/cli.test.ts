@@ -99,7 +99,7 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'dense');
   const bogus = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'sparse'], { encoding: 'utf8', env });
   assert.equal(bogus.status, 1);
-  assert.match(bogus.stderr, /--kv takes dense or head-aware, not "sparse"/);
+  assert.match(bogus.stderr, /--kv takes dense, head-aware, dense\+int8 or head-aware\+int8, not "sparse"/);
 
   // Calibrated, the same run uses the pattern.
   const calibrated = spawnSync(process.execPath, [heed, 'calibrate', '--model', model, '--filler', join(root, 'sample-workspace'), '--context-tokens', '2048', '--samples', '1', '--window', '240'], { encoding: 'utf8', env });
@@ -109,6 +109,12 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   const withPattern = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-ratio', '0.5', '--summary-out', summaryOut], { encoding: 'utf8', env });
   assert.equal(withPattern.status, 0, withPattern.stderr);
   assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware r0.5 s16 w240');
+  const int8 = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware+int8', '--kv-ratio', '0.5', '--kv-block', '64', '--summary-out', summaryOut], { encoding: 'utf8', env });
+  assert.equal(int8.status, 0, int8.stderr);
+  assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware+int8 r0.5 s16 w240 b64');
+  const badBlock = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'dense+int8', '--kv-block', '100'], { encoding: 'utf8', env });
+  assert.equal(badBlock.status, 1);
+  assert.match(badBlock.stderr, /int8 KV block of 100 positions: use 16, 32, 64, 128 or 256/);
   const noFiller = spawnSync(process.execPath, [heed, 'calibrate', '--model', model], { encoding: 'utf8', env });
   assert.equal(noFiller.status, 1);
   assert.match(noFiller.stderr, /--filler DIR/);

@@ -29,16 +29,25 @@
 // slots, then the pass's own tokens causally). new_key.{l} holds all heads in the layout's
 // order; JS routes the rows.
 //
-// Attention over past and new keys is computed as two products and one softmax split in
-// two (a shared row maximum and sum), instead of concatenating the keys and values (a copy
-// of the whole past for every layer and token) or the scores (two more passes over the
-// largest tensor of a prefill: measured 10-17% slower at 8k-16k).
+// int8 KV (`int8Block` B, kvCacheInt8.ts): the full heads' past comes as int8 rows with
+// their scales, attended to block by block (graph/attention.ts int8Part):
+//   past_key_q.{l}            int8  [fullHeads, capacity, headDim]
+//   past_key_scale.{l}        float [fullHeads, capacity / B, 1, headDim]   per channel, per block
+//   past_value_q.{l}          int8  [fullHeads, capacity, headDim]
+//   past_value_scale.{l}      float [fullHeads, capacity / B, 1, B]         per position
+//   int8_mask                 float [1, capacity / B, 1, B]   0 for the int8 positions held
+//   recent_key.{l}, recent_value.{l}  float [fullHeads, B, headDim]   the exact rows of the
+//                             block still filling, masked by recent_mask [1, B]
+//
+// Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
+// and the window or the recent rows, never concatenated.
 import { DecoderConfig } from '../types';
-import { GraphBuilder, float, type ExternalDataSink } from '../onnx/graphBuilder';
+import { GraphBuilder, type ExternalDataSink } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
+import { attention, int8Part, plainPart } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -66,7 +75,24 @@ export const graphNames = {
   windowKey: (layer: number) => `window_key.${layer}`,
   windowValue: (layer: number) => `window_value.${layer}`,
   windowMask: 'window_mask',
+  pastKeyQ: (layer: number) => `past_key_q.${layer}`,
+  pastKeyScale: (layer: number) => `past_key_scale.${layer}`,
+  pastValueQ: (layer: number) => `past_value_q.${layer}`,
+  pastValueScale: (layer: number) => `past_value_scale.${layer}`,
+  recentKey: (layer: number) => `recent_key.${layer}`,
+  recentValue: (layer: number) => `recent_value.${layer}`,
+  recentMask: 'recent_mask',
+  int8Mask: 'int8_mask',
 };
+
+/** How the graph is shaped beyond the checkpoint: weight format, head layout, KV format. */
+export interface GraphOptions {
+  weightFormat?: WeightFormat;
+  /** Head-aware: each layer's retrieval heads first (weights permuted to match). */
+  layout?: HeadLayout;
+  /** int8 KV for the full heads, in blocks of this many positions; fp32 when absent. */
+  int8Block?: number;
+}
 
 /** Every weight the graph needs, with its expected shape (Hugging Face names). */
 export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
@@ -100,13 +126,8 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
-export function buildDecoderGraph(
-  c: DecoderConfig,
-  weights: Map<string, TensorF32>,
-  externalData?: ExternalDataSink,
-  weightFormat: WeightFormat = 'fp32',
-  layout?: HeadLayout,
-): Uint8Array {
+export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
+  const { weightFormat = 'fp32', layout, int8Block } = options;
   const g = new GraphBuilder(externalData);
   const weight = (name: string): string => {
     const t = weights.get(name);
@@ -121,18 +142,22 @@ export function buildDecoderGraph(
   const cos = g.input(graphNames.ropeCos, DataType.FLOAT, ['seqLen', D / 2]);
   const sin = g.input(graphNames.ropeSin, DataType.FLOAT, ['seqLen', D / 2]);
   const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'capacityPlusSeqLen']);
-  // Query rows of one KV head's group are ordered [group, seqLen]: repeat the mask to match.
-  const groupMask = group === 1 ? mask : g.op('Tile', [mask, g.constInt64([group, 1])], {}, 'group_mask'); // [group*seqLen, capacity+seqLen]
-
   const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
   // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
   const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), g.op('Shape', [ids], { start: 0, end: 1 })], {}, 'capacity'); // [1]
+  // Query rows of one KV head's group are ordered [group, seqLen]: repeat the mask's rows to
+  // match. Built once, and only where a layer uses it (int8 layers mask their past apart).
+  const groupRows = (t: string, name: string): string => (group === 1 ? t : g.op('Tile', [t, g.constInt64([group, 1])], {}, name));
+  let maskPast: string | undefined;
+  let maskNew: string | undefined;
   const masks = {
-    past: g.op('Slice', [groupMask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past'), // [group*seqLen, capacity]
-    new: g.op('Slice', [groupMask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new'), // [group*seqLen, seqLen]
+    past: () => (maskPast ??= groupRows(g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past_rows'), 'mask_past')), // [group*seqLen, capacity]
+    new: () => (maskNew ??= groupRows(g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new_rows'), 'mask_new')), // [group*seqLen, seqLen]
   };
   let windowMask: string | undefined;
+  let recentMask: string | undefined;
+  let int8Mask: string | undefined;
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
     // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
@@ -198,11 +223,35 @@ export function buildDecoderGraph(
     const grouped = (from: number, to: number, name: string): string =>
       g.op('Reshape', [heads(qRot, from, to, group, `${name}_q`), g.constInt64([to - from, -1, D])], {}, name);
     if (retrieval > 0) {
-      const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
-      const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
       const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
       const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
-      parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), pastK, pastV, kNew, vNew, masks.past, masks.new, scale, retrieval === c.numKvHeads ? base : `${base}_r`));
+      const fresh = plainPart(g, kNew, vNew, masks.new());
+      const name = retrieval === c.numKvHeads ? base : `${base}_r`;
+      if (int8Block) {
+        recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]);
+        int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 'capacityBlocks', 1, int8Block]);
+        const recentK = g.input(graphNames.recentKey(l), DataType.FLOAT, [retrieval, int8Block, D]);
+        const recentV = g.input(graphNames.recentValue(l), DataType.FLOAT, [retrieval, int8Block, D]);
+        const past = int8Part(
+          g,
+          {
+            keys: g.input(graphNames.pastKeyQ(l), DataType.INT8, [retrieval, 'capacity', D]),
+            keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, D]),
+            values: g.input(graphNames.pastValueQ(l), DataType.INT8, [retrieval, 'capacity', D]),
+            valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, int8Block]),
+            mask: int8Mask,
+          },
+          retrieval,
+          int8Block,
+          D,
+          `${base}_q8`,
+        );
+        parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), [past, plainPart(g, recentK, recentV, recentMask), fresh], scale, name));
+      } else {
+        const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
+        const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
+        parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), [plainPart(g, pastK, pastV, masks.past()), fresh], scale, name));
+      }
     }
     if (retrieval < c.numKvHeads) {
       const streaming = c.numKvHeads - retrieval;
@@ -211,7 +260,8 @@ export function buildDecoderGraph(
       const windowV = g.input(graphNames.windowValue(l), DataType.FLOAT, [streaming, 'windowSlots', D]);
       const kNew = heads(kRot, retrieval, c.numKvHeads, 1, `${base}_ks`);
       const vNew = heads(vHeads, retrieval, c.numKvHeads, 1, `${base}_vs`);
-      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), windowK, windowV, kNew, vNew, windowMask, masks.new, scale, `${base}_s`));
+      const window = plainPart(g, windowK, windowV, windowMask);
+      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, masks.new())], scale, `${base}_s`));
     }
     const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, group*seqLen, D]
     // Query head i = kvHead * group + g, so [numKvHeads, group*seqLen, D] is [numHeads, seqLen, D] as laid out.
@@ -238,26 +288,6 @@ export function buildDecoderGraph(
       : g.op('Gemm', [normed, c.tieWordEmbeddings ? embed : weight(headName)], { transB: 1 }, 'logits_raw'); // [1, vocab]
   g.output(logits, graphNames.logits, DataType.FLOAT, [1, c.vocabSize]);
   return g.encode(`heed_${c.modelType}_decoder`);
-}
-
-/**
- * Attention of grouped queries [heads, group*seqLen, D] over a past [heads, slots, D] and
- * the pass's new keys [heads, seqLen, D]: two products and one softmax split in two (a
- * shared row maximum and sum) instead of joining the keys and values. Masks are additive:
- * maskPast broadcasts to [group*seqLen, slots], maskNew is [group*seqLen, seqLen].
- */
-function attention(g: GraphBuilder, q: string, pastK: string, pastV: string, kNew: string, vNew: string, maskPast: string, maskNew: string, scale: number, base: string): string {
-  const scoresPast = g.msOp('FusedMatMul', [q, pastK], { transB: 1, alpha: float(scale) }, `${base}_sp`); // [heads, group*seqLen, slots]
-  const scoresNew = g.msOp('FusedMatMul', [q, kNew], { transB: 1, alpha: float(scale) }, `${base}_sn`); // [heads, group*seqLen, seqLen]
-  const past = g.op('Add', [scoresPast, maskPast], {}, `${base}_spm`);
-  const fresh = g.op('Add', [scoresNew, maskNew], {}, `${base}_snm`);
-  const rowMax = g.op('Max', [g.op('ReduceMax', [past], { axes: [-1], keepdims: 1 }), g.op('ReduceMax', [fresh], { axes: [-1], keepdims: 1 })], {}, `${base}_max`); // [heads, group*seqLen, 1]
-  const expPast = g.op('Exp', [g.op('Sub', [past, rowMax])], {}, `${base}_ep`);
-  const expNew = g.op('Exp', [g.op('Sub', [fresh, rowMax])], {}, `${base}_en`);
-  const lastAxis = g.constInt64([-1]);
-  const rowSum = g.op('Add', [g.op('ReduceSum', [expPast, lastAxis], { keepdims: 1 }), g.op('ReduceSum', [expNew, lastAxis], { keepdims: 1 })], {}, `${base}_sum`);
-  const weighted = g.op('Add', [g.op('MatMul', [expPast, pastV]), g.op('MatMul', [expNew, vNew])], {}, `${base}_wsum`); // [heads, group*seqLen, D]
-  return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
 }
 
 /**

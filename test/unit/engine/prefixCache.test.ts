@@ -102,3 +102,70 @@ test('head-aware: the tree keeps the window at the end of each node; a resume el
     await narrow.dispose();
   }
 });
+
+test('int8: the tree and the file keep int8 blocks; a resume mid-block computes what a cold int8 sequence does', async () => {
+  const dir = tempDir('heed-prefix-int8-');
+  const modelDir = join(root, 'models', 'heed-code-30m');
+  // Blocks of 16 positions: the 120-token shared prefix ends inside one, so resumes import partial blocks.
+  const model = await loadModel(modelDir, { chunkTokens: 64, kv: { policy: 'dense', int8: true, int8Block: 16 } });
+  const dense = await loadModel(modelDir, { chunkTokens: 64 });
+  try {
+    assert.equal(model.kv.int8Block, 16);
+    const { a, b } = prompts(model, 120);
+    const cache = new PrefixCache(256 << 20);
+    const cached = new CachedSequence(model, cache);
+    generate(cached, a, options, never);
+    generate(cached, b, options, never);
+    // Cut back to the shared 120 tokens, the sequence stops at 112, the start of the block
+    // that holds them, and the tree gives the rest back: the same KV a cold prefill computes.
+    const backToA = cached.prefill(a, never);
+    assert.equal(backToA.restored, a.length - 1 - 112);
+    const coldSequence = new CachedSequence(model);
+    coldSequence.prefill(a, never);
+    // Compared over the blocks before the last token's: that token is run again, over a past
+    // now int8 where the cold prefill's chunk saw exact rows, and its key joins its block's scales.
+    const restoredRows = Math.floor((a.length - 1) / 16) * 16 * model.config.headDim;
+    for (let l = 0; l < model.config.numLayers; l++) {
+      for (let h = 0; h < model.config.numKvHeads; h++) {
+        for (const rows of ['keys', 'values'] as const) {
+          const diff = maxAbsDiff(cached.sequence[rows](l, h).subarray(0, restoredRows), coldSequence.sequence[rows](l, h).subarray(0, restoredRows));
+          assert.ok(diff <= 1e-5, `restored ${rows} of layer ${l} head ${h} differ from cold by ${diff}`);
+        }
+      }
+    }
+    // Its completion is the cold one's; the log-probabilities differ by rounding only, since
+    // int8 depends on which rows were still exact when a token was computed (its chunk's).
+    const warm = generate(cached, a, options, never);
+    const cold = generate(new CachedSequence(model), a, options, never);
+    assert.deepEqual(warm.tokens, cold.tokens);
+    assert.ok(maxAbsDiff(warm.logprobs, cold.logprobs) <= 0.05, `warm and cold differ by ${maxAbsDiff(warm.logprobs, cold.logprobs)}`);
+    // int8 against fp32: the same greedy tokens, log-probabilities within a few hundredths.
+    const exact = generate(new CachedSequence(dense), a, options, never);
+    assert.deepEqual(cold.tokens, exact.tokens);
+    assert.ok(maxAbsDiff(cold.logprobs, exact.logprobs) <= 0.05, `int8 and fp32 differ by ${maxAbsDiff(cold.logprobs, exact.logprobs)}`);
+    // The tree holds int8 rows: its bytes per token are about a quarter of fp32's (plus scales and the exact tail of each node).
+    const fp32Tree = new PrefixCache(256 << 20);
+    generate(new CachedSequence(dense, fp32Tree), a, options, never);
+    const int8Tree = new PrefixCache(256 << 20);
+    generate(new CachedSequence(model, int8Tree), a, options, never);
+    assert.equal(int8Tree.tree.tokens, fp32Tree.tree.tokens);
+    assert.ok(int8Tree.tree.bytes < 0.4 * fp32Tree.tree.bytes, `int8 tree ${int8Tree.tree.bytes} bytes, fp32 ${fp32Tree.tree.bytes}`);
+
+    // Saved and read back (int8 rows and scales in the file), the prompt resumes to the same tokens.
+    const key = { modelSha256: 'a'.repeat(64), kv: 'int8-test', weights: 'fp32' };
+    const file = join(dir, 'prefix.heedkv');
+    cache.save(file, key, a, 100);
+    const restarted = new CachedSequence(model, new PrefixCache(256 << 20));
+    assert.equal(restarted.prefixCache!.load(file, key, restarted.sequence.segmentHeads), 100);
+    const afterRestart = generate(restarted, a, options, never);
+    assert.equal(afterRestart.restoredTokens, 100);
+    assert.deepEqual(afterRestart.tokens, cold.tokens);
+    assert.ok(maxAbsDiff(afterRestart.logprobs, cold.logprobs) <= 0.05, `restarted and cold differ by ${maxAbsDiff(afterRestart.logprobs, cold.logprobs)}`);
+    // An int8 file does not load into an fp32 cache.
+    const fp32Sequence = new CachedSequence(dense, new PrefixCache(256 << 20));
+    assert.throws(() => fp32Sequence.prefixCache!.load(file, key, fp32Sequence.sequence.segmentHeads), /another head layout/);
+  } finally {
+    await model.dispose();
+    await dense.dispose();
+  }
+});

@@ -1,11 +1,13 @@
 // heed eval: completion cases (EVAL.md's JSONL) through the engine, one greedy line each.
 // Writes one JSON line per case to --out as it goes (Ctrl-C keeps what was written and
 // prints the summary of the cases done), shows progress on stderr, and prints exact
-// match, edit similarity and identifier match per kind.
+// match, edit similarity and identifier match per kind. --records-out appends the scores as
+// EVAL.md's result records (with the KV bytes and time to first token beside them), so that
+// runs under several KV policies line up in one file and one plot (heed bench plot).
 
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
 import { loadTokenizer } from '../engine/tokenizer';
 import { readCases } from '../eval/cases';
@@ -13,14 +15,15 @@ import { casePrompt } from '../eval/casePrompt';
 import { scoreLine, summarize, type LineScore } from '../eval/metrics';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
-import { kvLabel } from '../engine/kvPolicy';
+import { kvLabel, kvName } from '../engine/kvPolicy';
+import { appendRecord, currentCommit, median } from '../bench/engineBench';
 import type { KvPolicy, KvRequest } from '../engine/types';
 import type { ModelSummary } from '../worker/messages';
 
 const defaultContextTokens = 8192;
 
 export const evalUsage =
-  `heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR ${kvUsage} [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
+  `heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR ${kvUsage} [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--records-out FILE.jsonl] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 export async function evalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +40,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       'suffix-tokens': { type: 'string', default: '512' },
       'max-tokens': { type: 'string', default: '48' },
       'summary-out': { type: 'string' },
+      'records-out': { type: 'string' },
       ...casesModelOptions,
     },
   });
@@ -60,7 +64,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const host = new ModelHost(join(__dirname, 'modelWorker.js'));
   const cancel = cancelOnInterrupt();
   const out = openSync(values.out, 'w');
-  const done: Array<{ kind: string; score: LineScore; distance?: number }> = [];
+  const done: ScoredCase[] = [];
   const progress = new Progress(cases.length);
   // A malformed line, or a case that cannot run, is reported in --out and the run goes on.
   const failed: string[] = [];
@@ -94,7 +98,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       }
       const prediction = result.text.split('\n')[0];
       const score = scoreLine(prediction, c.target);
-      done.push({ kind: c.kind, score, ...(c.needle_distance_tokens !== undefined ? { distance: c.needle_distance_tokens } : {}) });
+      done.push({ kind: c.kind, score, kvBytes: result.kvBytes, ttftMs: result.ttftMs, ...(c.needle_distance_tokens !== undefined ? { distance: c.needle_distance_tokens } : {}) });
       const record = {
         id: c.id,
         kind: c.kind,
@@ -107,6 +111,7 @@ export async function evalCommand(args: string[]): Promise<number> {
         context_files: prompt.contextFiles,
         ttft_ms: Math.round(result.ttftMs * 10) / 10,
         kv_bytes: result.kvBytes,
+        ...(c.needle_distance_tokens !== undefined ? { needle_distance_tokens: c.needle_distance_tokens } : {}),
       };
       writeSync(out, JSON.stringify(record) + '\n');
       progress.step(score.exactMatch);
@@ -139,6 +144,10 @@ export async function evalCommand(args: string[]): Promise<number> {
     kinds: summary,
   };
   if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
+  if (values['records-out'] && kvInUse && done.length > 0) {
+    const common = { model: basename(modelPath), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, commit: currentCommit() };
+    for (const record of scoreRecords(done, budget.contextTokens)) appendRecord(values['records-out'], { ...record, ...common });
+  }
   console.log(formatSummary(summary));
   if (failed.length > 0) console.log(`errors          ${String(failed.length).padStart(5)}  (not scored; their lines in ${values.out} say why)`);
   if (interrupted) {
@@ -146,6 +155,54 @@ export async function evalCommand(args: string[]): Promise<number> {
     return 130;
   }
   return done.length === 0 ? 1 : 0;
+}
+
+interface ScoredCase {
+  kind: string;
+  score: LineScore;
+  kvBytes: number;
+  ttftMs: number;
+  distance?: number;
+}
+
+/** The KV policy's parameters, for records (EVAL.md: `kv_params`). */
+function kvParams(kv: KvPolicy): Record<string, number> {
+  return {
+    ...(kv.policy === 'head-aware' ? { retrieval_ratio: kv.retrievalRatio, sinks: kv.sinks, window: kv.window } : {}),
+    ...(kv.int8Block ? { int8_block: kv.int8Block } : {}),
+  };
+}
+
+/**
+ * Result records of a run: needle accuracy per distance (context_tokens is the distance),
+ * and exact match and edit similarity per other kind and over all of them (context_tokens
+ * is the context budget); each with its cases' median KV bytes and time to first token.
+ */
+export function scoreRecords(done: ScoredCase[], contextTokens: number): object[] {
+  const groups = new Map<string, { scenario: string; contextTokens: number; cases: ScoredCase[] }>();
+  const add = (key: string, scenario: string, context: number, c: ScoredCase) => {
+    if (!groups.has(key)) groups.set(key, { scenario, contextTokens: context, cases: [] });
+    groups.get(key)!.cases.push(c);
+  };
+  for (const c of done) {
+    if (c.distance !== undefined) add(`needle ${c.distance}`, 'needle', c.distance, c);
+    else {
+      add(c.kind, c.kind, contextTokens, c);
+      add('all', 'all', contextTokens, c);
+    }
+  }
+  const records: object[] = [];
+  for (const { scenario, contextTokens: context, cases } of groups.values()) {
+    const costs = { cases: cases.length, kv_bytes_median: median(cases.map((c) => c.kvBytes)), ttft_ms_median: Number(median(cases.map((c) => c.ttftMs)).toFixed(1)) };
+    const share = (f: (c: ScoredCase) => number) => cases.reduce((sum, c) => sum + f(c), 0) / cases.length;
+    if (scenario === 'needle') {
+      records.push({ metric: 'needle_accuracy', scenario, context_tokens: context, median: share((c) => Number(c.score.exactMatch)), ...costs });
+    } else {
+      records.push({ metric: 'exact_match', scenario, context_tokens: context, median: share((c) => Number(c.score.exactMatch)), ...costs });
+      records.push({ metric: 'edit_similarity', scenario, context_tokens: context, median: share((c) => c.score.editSimilarity), ...costs });
+    }
+  }
+  return records;
 }
 
 function formatSummary(summary: ReturnType<typeof summarize>): string {

@@ -109,9 +109,19 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   const withPattern = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-ratio', '0.5', '--summary-out', summaryOut], { encoding: 'utf8', env });
   assert.equal(withPattern.status, 0, withPattern.stderr);
   assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware r0.5 s16 w240');
-  const int8 = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware+int8', '--kv-ratio', '0.5', '--kv-block', '64', '--summary-out', summaryOut], { encoding: 'utf8', env });
+  const recordsOut = join(work, 'records.jsonl');
+  const int8 = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware+int8', '--kv-ratio', '0.5', '--kv-block', '64', '--summary-out', summaryOut, '--records-out', recordsOut], { encoding: 'utf8', env });
   assert.equal(int8.status, 0, int8.stderr);
   assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware+int8 r0.5 s16 w240 b64');
+  // Records in EVAL.md's format: the scores per kind, with the policy and its KV bytes beside them.
+  const records = readFileSync(recordsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const all = records.find((r) => r.metric === 'exact_match' && r.scenario === 'all');
+  assert.ok(all, JSON.stringify(records));
+  assert.equal(all.kv, 'head-aware+int8');
+  assert.deepEqual(all.kv_params, { retrieval_ratio: 0.5, sinks: 16, window: 240, int8_block: 64 });
+  assert.equal(all.cases, 3);
+  assert.ok(all.kv_bytes_median > 0 && all.context_tokens > 0 && typeof all.median === 'number');
+  assert.ok(records.some((r) => r.metric === 'edit_similarity' && r.scenario === 'cross_file'));
   const badBlock = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'dense+int8', '--kv-block', '100'], { encoding: 'utf8', env });
   assert.equal(badBlock.status, 1);
   assert.match(badBlock.stderr, /int8 KV block of 100 positions: use 16, 32, 64, 128 or 256/);

@@ -25,5 +25,23 @@ test('one chart per metric swept over contexts, one line per configuration, lege
 test('a re-run of a configuration replaces its earlier point', () => {
   const svg = plotRecords([record('decode_tps', 1024, 150, 2), record('decode_tps', 4096, 90, 2), record('decode_tps', 4096, 95, 2)], 't').get('decode_tps')!;
   assert.equal(svg.match(/<circle /g)?.length, 2);
-  assert.match(svg, /95\.0 at 4096/);
+  assert.match(svg, /: 95 at 4k</);
+});
+
+test('quality records with their KV bytes: score against the share of the dense cache, one line per distance', () => {
+  const run = (kv: string, share: number, scores: number[]) =>
+    [4096, 16000].map((distance, i) => ({
+      metric: 'needle_accuracy', scenario: 'needle', context_tokens: distance, median: scores[i], cases: 10, model: 'm', kv,
+      kv_params: kv === 'dense' ? {} : { retrieval_ratio: share }, kv_bytes_median: 1000 * share * (i + 1), ttft_ms_median: 5, commit: 'abc',
+    }));
+  const charts = plotRecords([...run('dense', 1, [0.5, 0.4]), ...run('head-aware', 0.25, [0.5, 0.3]), ...run('head-aware', 0.5, [0.5, 0.4])], 'budget');
+  assert.ok(charts.has('needle_accuracy'), 'accuracy against distance, per policy');
+  const svg = charts.get('needle_accuracy-vs-kv-budget')!;
+  assert.equal(svg.match(/<polyline /g)?.length, 2, 'one line per distance');
+  assert.equal(svg.match(/<circle /g)?.length, 6, 'a point per policy on each');
+  assert.match(svg, />context_tokens=16000</);
+  assert.match(svg, /\(head-aware \{&quot;retrieval_ratio&quot;:0\.25\}\): 0\.3 at 25 %</);
+  assert.match(svg, /Needle accuracy against KV budget — budget/);
+  // A line with no dense point has nothing to be a share of.
+  assert.equal(plotRecords(run('head-aware', 0.25, [0.5, 0.3]), 'x').has('needle_accuracy-vs-kv-budget'), false);
 });

@@ -327,6 +327,14 @@ test('heed/calibrate writes a head pattern with progress, and the head-aware cac
   assert.equal(notices.length, 0, `the pattern fits the model: no warning (${JSON.stringify(notices)})`);
   const items = await complete(3, 31);
   assert.ok(items === null || typeof items[0].insertText === 'string');
+  // The same with the retrieval heads' KV in int8: the model reloads and completes.
+  statuses.length = 0;
+  await connection.sendNotification('heed/settings', settings({ headPatternDir, kvPolicy: 'head-aware+int8' }));
+  await waitForStatus((s) => s.state === 'loading');
+  await waitForStatus((s) => s.state === 'ready');
+  assert.equal(notices.length, 0, JSON.stringify(notices));
+  const int8Items = await complete(3, 31);
+  assert.ok(int8Items === null || typeof int8Items[0].insertText === 'string');
 
   // A pattern for another model: the cache stays dense and the user is told why.
   writeFileSync(result.patternFile, readFileSync(result.patternFile, 'utf8').replace(/"sha256": "[0-9a-f]+"/, `"sha256": "${'0'.repeat(64)}"`));

@@ -99,12 +99,15 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
   );
 });
 
-for (const promptRows of [1, 9]) {
-  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows)`, async () => {
+// With int8 KV (blocks of 16, so most of the prompt is int8) the keys come back dequantized
+// and the mass is the reference's within rounding.
+for (const [promptRows, int8Block] of [[1, undefined], [9, undefined], [9, 16]]) {
+  const kv = int8Block ? { policy: 'dense' as const, int8: true, int8Block } : undefined;
+  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows${int8Block ? ', int8 KV' : ''})`, async () => {
     const dir = await tinyModelDir();
     const weights = randomWeights(config, 11);
     writeCheckpoint(dir, config, weights);
-    const model = await loadModel(dir, { threads: 1, chunkTokens: 16 });
+    const model = await loadModel(dir, { threads: 1, chunkTokens: 16, kv });
     try {
       const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: 'export const rate = 0.2;\nexport const name = "x";\n' }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
       const map: PartTokens[] = [];
@@ -138,8 +141,8 @@ for (const promptRows of [1, 9]) {
         assert.ok(got, `line ${e.part}:${e.line} missing`);
         worst = Math.max(worst, Math.abs(got.score - e.score));
       }
-      console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines`);
-      assert.ok(worst < 1e-4);
+      console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines${int8Block ? ' (int8 KV)' : ''}`);
+      assert.ok(worst < (int8Block ? 1e-3 : 1e-4));
       assert.ok(Math.abs(evidence.lines.reduce((sum, l) => sum + l.score, 0) - 1) < 1e-5);
       assert.equal(evidence.perHead.length, 3);
     } finally {

@@ -101,7 +101,7 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
 
 // With int8 KV (blocks of 16, so most of the prompt is int8) the keys come back dequantized
 // and the mass is the reference's within rounding.
-for (const [promptRows, int8Block] of [[1, undefined], [9, undefined], [9, 16]]) {
+for (const [promptRows, int8Block] of [[1, undefined], [9, undefined], [9, 16]] as Array<[number, number | undefined]>) {
   const kv = int8Block ? { policy: 'dense' as const, int8: true, int8Block } : undefined;
   test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows${int8Block ? ', int8 KV' : ''})`, async () => {
     const dir = await tinyModelDir();

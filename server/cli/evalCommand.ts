@@ -169,6 +169,7 @@ interface ScoredCase {
 function kvParams(kv: KvPolicy): Record<string, number> {
   return {
     ...(kv.policy === 'head-aware' ? { retrieval_ratio: kv.retrievalRatio, sinks: kv.sinks, window: kv.window } : {}),
+    ...(kv.policy === 'head-aware' && kv.scoreThreshold !== undefined ? { score_threshold: kv.scoreThreshold } : {}),
     ...(kv.int8Block ? { int8_block: kv.int8Block } : {}),
   };
 }

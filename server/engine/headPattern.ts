@@ -129,6 +129,15 @@ export function chooseRetrievalHeads(heads: HeadScore[], numLayers: number, rati
   return chosen;
 }
 
+/** The heads whose score is at least `threshold` (a score in [0, 1]), per layer, ascending. */
+export function retrievalHeadsAbove(heads: HeadScore[], numLayers: number, threshold: number): number[][] {
+  if (!isShare(threshold)) throw new RangeError(`score threshold must be in [0, 1], got ${threshold}`);
+  const chosen: number[][] = Array.from({ length: numLayers }, () => []);
+  for (const h of heads) if (h.score >= threshold) chosen[h.layer].push(h.kvHead);
+  for (const layer of chosen) layer.sort((a, b) => a - b);
+  return chosen;
+}
+
 /** Combines the two signals into HeadScore.score: each divided by its maximum over the model, then averaged. */
 export function rankHeads(heads: Array<Omit<HeadScore, 'score'>>): HeadScore[] {
   const maxRetrieval = Math.max(...heads.map((h) => h.retrievalScore), 0);

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseRetrievalHeads, headPatternFileName, readHeadPattern } from './headPattern';
+import { chooseRetrievalHeads, headPatternFileName, readHeadPattern, retrievalHeadsAbove } from './headPattern';
 import { checkInt8Block, defaultInt8BlockTokens } from './kvCacheInt8';
 import type { DecoderConfig, KvPolicy, KvRequest } from './types';
 
@@ -32,6 +32,12 @@ function resolveHeads(folder: string, config: DecoderConfig, request: KvRequest 
     if (!Number.isInteger(sinks) || !Number.isInteger(window) || sinks < 0 || window < 0 || sinks + window < 1) {
       return fallBack(`sinks ${sinks} and window ${window} must be whole numbers, not both 0`);
     }
+    if (request.threshold !== undefined) {
+      if (request.ratio !== undefined) return fallBack('give a retrieval ratio or a score threshold, not both');
+      const retrieval = retrievalHeadsAbove(pattern.heads, config.numLayers, request.threshold);
+      const kept = retrieval.flat().length / pattern.heads.length;
+      return { policy: 'head-aware', patternFile, retrieval, retrievalRatio: Number(kept.toFixed(4)), scoreThreshold: request.threshold, sinks, window };
+    }
     const ratio = request.ratio ?? pattern.retrievalRatio;
     const retrieval = request.ratio === undefined ? pattern.retrieval : chooseRetrievalHeads(pattern.heads, config.numLayers, ratio);
     return { policy: 'head-aware', patternFile, retrieval, retrievalRatio: ratio, sinks, window };
@@ -48,7 +54,9 @@ export function kvName(kv: KvPolicy): string {
 /** A short name for records and logs: "dense", "head-aware r0.25 s16 w496", "head-aware+int8 r0.25 s16 w496 b64". */
 export function kvLabel(kv: KvPolicy): string {
   const block = kv.int8Block ? ` b${kv.int8Block}` : '';
-  return kv.policy === 'dense' ? `${kvName(kv)}${block}` : `${kvName(kv)} r${kv.retrievalRatio} s${kv.sinks} w${kv.window}${block}`;
+  if (kv.policy === 'dense') return `${kvName(kv)}${block}`;
+  const threshold = kv.scoreThreshold === undefined ? '' : ` t${kv.scoreThreshold}`;
+  return `${kvName(kv)} r${kv.retrievalRatio}${threshold} s${kv.sinks} w${kv.window}${block}`;
 }
 
 /** What KV computed under a policy depends on, for matching cached KV to a cache: the retrieval heads, S and W, and the int8 block. */

@@ -110,6 +110,8 @@ export type KvRequest = (
       patternFile?: string;
       /** Share of KV heads kept in full, chosen by the pattern's scores; the pattern's own choice when absent. */
       ratio?: number;
+      /** Instead of a ratio: keep in full every head whose pattern score is at least this. */
+      threshold?: number;
       sinks?: number;
       window?: number;
     }
@@ -122,7 +124,16 @@ export type KvRequest = (
 /** The KV cache a loaded model's sequences use (dense when a head-aware request could not be met). */
 export type KvPolicy = (
   | { policy: 'dense'; /** Why a head-aware request was not met, when one was made. */ refused?: string }
-  | { policy: 'head-aware'; patternFile: string; retrieval: number[][]; retrievalRatio: number; sinks: number; window: number }
+  | {
+      policy: 'head-aware';
+      patternFile: string;
+      retrieval: number[][];
+      /** Share of KV heads kept in full (as chosen by a score threshold when one was given). */
+      retrievalRatio: number;
+      scoreThreshold?: number;
+      sinks: number;
+      window: number;
+    }
 ) & {
   /** The full heads' KV is int8 in blocks of this many positions; fp32 when absent. */
   int8Block?: number;

@@ -109,6 +109,12 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   const withPattern = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-ratio', '0.5', '--summary-out', summaryOut], { encoding: 'utf8', env });
   assert.equal(withPattern.status, 0, withPattern.stderr);
   assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware r0.5 s16 w240');
+  const byScore = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-threshold', '0', '--summary-out', summaryOut], { encoding: 'utf8', env });
+  assert.equal(byScore.status, 0, byScore.stderr);
+  assert.equal(JSON.parse(readFileSync(summaryOut, 'utf8')).kv, 'head-aware r1 t0 s16 w240', 'every score is at least 0: every head full');
+  const both = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware', '--kv-threshold', '0.5', '--kv-ratio', '0.5'], { encoding: 'utf8', env });
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /give one/);
   const recordsOut = join(work, 'records.jsonl');
   const int8 = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'head-aware+int8', '--kv-ratio', '0.5', '--kv-block', '64', '--summary-out', summaryOut, '--records-out', recordsOut], { encoding: 'utf8', env });
   assert.equal(int8.status, 0, int8.stderr);

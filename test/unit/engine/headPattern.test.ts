@@ -1,7 +1,7 @@
 // Head pattern files: what is refused, with which message, and how heads are chosen.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseRetrievalHeads, HeadPatternError, parseHeadPattern, rankHeads, type HeadPattern } from '../../../server/engine/headPattern';
+import { chooseRetrievalHeads, HeadPatternError, parseHeadPattern, rankHeads, retrievalHeadsAbove, type HeadPattern } from '../../../server/engine/headPattern';
 
 const target = { sha256: 'a'.repeat(64), numLayers: 2, numHeads: 4, numKvHeads: 2 };
 
@@ -37,6 +37,12 @@ test('head pattern: a valid file parses; its ranking keeps the heads with the st
   assert.deepEqual(chooseRetrievalHeads(p.heads, 2, 0.25), [[1], []]);
   assert.deepEqual(chooseRetrievalHeads(p.heads, 2, 1), [[0, 1], [0, 1]]);
   assert.throws(() => chooseRetrievalHeads(p.heads, 2, 1.5), RangeError);
+  // By score instead of by share: the same heads as the ratio that keeps as many.
+  const scores = [...p.heads.map((h) => h.score)].sort((a, b) => b - a);
+  assert.deepEqual(retrievalHeadsAbove(p.heads, 2, scores[0]), chooseRetrievalHeads(p.heads, 2, 0.25));
+  assert.deepEqual(retrievalHeadsAbove(p.heads, 2, 0), [[0, 1], [0, 1]]);
+  assert.equal(retrievalHeadsAbove(p.heads, 2, 1).flat().length, p.heads.filter((h) => h.score >= 1).length);
+  assert.throws(() => retrievalHeadsAbove(p.heads, 2, -0.1), RangeError);
 });
 
 test('head pattern: corrupt, foreign, mis-shaped and out-of-range files are refused with the reason', () => {

@@ -11,6 +11,7 @@ import { casesCommand, casesUsage } from './casesCommand';
 import { convertCommand, convertUsage } from './convertCommand';
 import { calibrateCommand, calibrateUsage } from './calibrateCommand';
 import { kvUsage } from './cliArgs';
+import { evalCompareCommand, evalCompareUsage } from './evalCompareCommand';
 
 interface Command {
   summary: string;
@@ -28,6 +29,11 @@ const commands: Record<string, Command> = {
     summary: "Complete EVAL.md's JSONL cases, one greedy line each; predictions to --out, exact match / edit similarity / identifier match per kind.",
     usage: evalUsage,
     run: evalCommand,
+  },
+  'eval-compare': {
+    summary: 'How often other runs of heed eval on the same cases predict what a reference run predicts (another KV policy, weight format or model), beside their exact matches.',
+    usage: evalCompareUsage,
+    run: evalCompareCommand,
   },
   'eval-evidence': {
     summary: "Evidence faithfulness on EVAL.md's JSONL cases: the completion's log-probability drop when its top-k evidence lines (retrieval heads, all heads) are removed, beside k random lines and the leave-one-out oracle; hit@k of the defining line on cross-file cases.",

@@ -128,6 +128,14 @@ test('eval completes each case, writes a line per case, and prints the metrics p
   assert.equal(all.cases, 3);
   assert.ok(all.kv_bytes_median > 0 && all.context_tokens > 0 && typeof all.median === 'number');
   assert.ok(records.some((r) => r.metric === 'edit_similarity' && r.scenario === 'cross_file'));
+  // Two runs' predictions compared case by case.
+  const reference = join(work, 'reference.jsonl');
+  const other = join(work, 'other.jsonl');
+  writeFileSync(reference, ['{"id":"a","prediction":"x = 1","exact_match":true}', '{"id":"b","prediction":"y","exact_match":false}', '{"id":"c","error":"over budget"}'].join('\n') + '\n');
+  writeFileSync(other, ['{"id":"a","prediction":"x = 2","exact_match":false}', '{"id":"b","prediction":"y","exact_match":false}', '{"id":"c","prediction":"z","exact_match":true}'].join('\n') + '\n');
+  const compared = spawnSync(process.execPath, [heed, 'eval-compare', reference, other], { encoding: 'utf8', env });
+  assert.equal(compared.status, 0, compared.stderr);
+  assert.match(compared.stdout, /other\.jsonl\s+2\s+1\s+0 \/ 1\s+1$/m);
   const badBlock = spawnSync(process.execPath, [heed, 'eval', '--cases', cases, '--out', out, '--model', model, '--kv', 'dense+int8', '--kv-block', '100'], { encoding: 'utf8', env });
   assert.equal(badBlock.status, 1);
   assert.match(badBlock.stderr, /int8 KV block of 100 positions: use 16, 32, 64, 128 or 256/);

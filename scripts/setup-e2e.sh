@@ -77,8 +77,10 @@ if [ ! -f "$CODE_SERVER_PREFIX/.complete" ]; then
   echo '{"name":"heed-e2e-code-server","private":true}' >"$CODE_SERVER_PREFIX/package.json"
   # Node 24 first on PATH runs the install scripts; npm_config_nodedir makes node-gyp
   # compile the native modules against Node 24's headers rather than the system Node's
-  # (the user .npmrc may name another nodedir; the environment wins).
-  PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+  # (the user .npmrc may name another nodedir; the environment wins). code-server's
+  # postinstall reads Node's version from $npm_config_user_agent, which an outer npm (as
+  # in `npm test`) sets to its own Node's; unset, npm writes it afresh for Node 24.
+  env -u npm_config_user_agent PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
     npm install --prefix "$CODE_SERVER_PREFIX" --no-save --no-audit --no-fund --loglevel=error \
     "code-server@$CODE_SERVER_VERSION" || die "npm install code-server@$CODE_SERVER_VERSION failed"
   [ -x "$CODE_SERVER_BIN" ] || die "no code-server at $CODE_SERVER_BIN"

@@ -101,10 +101,9 @@ export function plotRecords(records: BenchRecord[], title: string): Map<string, 
 }
 
 /**
- * Score against KV budget: for each quality metric, one line per (scenario, context) whose
- * points are the KV policies measured on it, at their bytes as a share of the dense
- * policy's on the same scenario and context (a line without a dense point is left out).
- * Keyed `${metric}-vs-kv-budget`.
+ * Score against KV budget: for each quality metric and (scenario, context), the KV policies
+ * measured on it at their bytes as a share of the dense policy's on the same cases (none
+ * without a dense point), as two lines: fp32 KV and int8 KV. Keyed `${metric}-vs-kv-budget`.
  */
 function plotBudget(records: BenchRecord[], title: string): Map<string, string> {
   const charts = new Map<string, string>();
@@ -121,7 +120,11 @@ function plotBudget(records: BenchRecord[], title: string): Map<string, string> 
     for (const [line, policies] of lines) {
       const dense = [...policies.values()].find((r) => r.kv === 'dense');
       if (!dense || policies.size < 2) continue;
-      series.set(line, [...policies.values()].map((record) => ({ x: (100 * (record.kv_bytes_median as number)) / (dense.kv_bytes_median as number), record })));
+      for (const int8 of [false, true]) {
+        const family = [...policies.values()].filter((r) => String(r.kv).endsWith('+int8') === int8);
+        if (family.length === 0) continue;
+        series.set(`${line}, ${int8 ? 'int8' : 'fp32'} KV`, family.map((record) => ({ x: (100 * (record.kv_bytes_median as number)) / (dense.kv_bytes_median as number), record })));
+      }
     }
     if (series.size === 0) continue;
     const axis: XAxis = { ticks: [0, 20, 40, 60, 80, 100], position: (share) => share / 100, label: (share) => `${share} %`, title: 'KV bytes, share of the dense cache on the same cases' };

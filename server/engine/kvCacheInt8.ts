@@ -180,12 +180,25 @@ export class QuantizedKvCache implements FullHeadsCache {
 
   private pastRows(layer: number, head: number, which: 'keys' | 'values'): Float32Array {
     const { headDim } = this.shape;
+    const B = this.blockTokens;
     const out = new Float32Array(this.lengthTokens * headDim);
-    const scratch = new Float32Array(headDim);
     const quantized = this.quantizedLength;
-    for (let p = 0; p < quantized; p++) {
-      if (which === 'keys') this.dequantizeRow(layer, head, p, out, scratch, p * headDim, 0);
-      else this.dequantizeRow(layer, head, p, scratch, out, 0, p * headDim);
+    // One pass over the int8 rows (evidence reads a few heads' keys after each completion).
+    const rows = (which === 'keys' ? this.keys[layer] : this.values[layer]).subarray(head * this.capacityTokens * headDim, (head * this.capacityTokens + quantized) * headDim);
+    if (which === 'keys') {
+      const scales = this.keyScales[layer]; // [heads, capacity / B, headDim]
+      for (let b = 0; b < quantized / B; b++) {
+        const s = (head * (this.capacityTokens / B) + b) * headDim;
+        for (let i = b * B * headDim, end = (b + 1) * B * headDim; i < end; i += headDim) {
+          for (let d = 0; d < headDim; d++) out[i + d] = rows[i + d] * scales[s + d];
+        }
+      }
+    } else {
+      const scales = this.valueScales[layer]; // [heads, capacity]
+      for (let p = 0; p < quantized; p++) {
+        const scale = scales[head * this.capacityTokens + p];
+        for (let i = p * headDim, end = i + headDim; i < end; i++) out[i] = rows[i] * scale;
+      }
     }
     const recent = which === 'keys' ? this.recentKeys[layer] : this.recentValues[layer];
     const from = head * this.blockTokens * headDim;
@@ -301,19 +314,6 @@ export class QuantizedKvCache implements FullHeadsCache {
       const inverse = max > 0 ? qMax / max : 0;
       this.valueScales[layer][rowBase + t] = max / qMax;
       for (let d = 0; d < headDim; d++) this.values[layer][(rowBase + t) * headDim + d] = Math.round(values[t * headDim + d] * inverse);
-    }
-  }
-
-  /** Writes position p's dequantized key row at keysOut[keysAt] and value row at valuesOut[valuesAt]. */
-  private dequantizeRow(layer: number, head: number, p: number, keysOut: Float32Array, valuesOut: Float32Array, keysAt: number, valuesAt: number): void {
-    const { headDim } = this.shape;
-    const B = this.blockTokens;
-    const row = (head * this.capacityTokens + p) * headDim;
-    const scales = (head * (this.capacityTokens / B) + Math.floor(p / B)) * headDim;
-    const valueScale = this.valueScales[layer][head * this.capacityTokens + p];
-    for (let d = 0; d < headDim; d++) {
-      keysOut[keysAt + d] = this.keys[layer][row + d] * this.keyScales[layer][scales + d];
-      valuesOut[valuesAt + d] = this.values[layer][row + d] * valueScale;
     }
   }
 

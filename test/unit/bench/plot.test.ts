@@ -34,12 +34,13 @@ test('quality records with their KV bytes: score against the share of the dense 
       metric: 'needle_accuracy', scenario: 'needle', context_tokens: distance, median: scores[i], cases: 10, model: 'm', kv,
       kv_params: kv === 'dense' ? {} : { retrieval_ratio: share }, kv_bytes_median: 1000 * share * (i + 1), ttft_ms_median: 5, commit: 'abc',
     }));
-  const charts = plotRecords([...run('dense', 1, [0.5, 0.4]), ...run('head-aware', 0.25, [0.5, 0.3]), ...run('head-aware', 0.5, [0.5, 0.4])], 'budget');
+  const charts = plotRecords([...run('dense', 1, [0.5, 0.4]), ...run('head-aware', 0.25, [0.5, 0.3]), ...run('head-aware', 0.5, [0.5, 0.4]), ...run('head-aware+int8', 0.07, [0.5, 0.3])], 'budget');
   assert.ok(charts.has('needle_accuracy'), 'accuracy against distance, per policy');
   const svg = charts.get('needle_accuracy-vs-kv-budget')!;
-  assert.equal(svg.match(/<polyline /g)?.length, 2, 'one line per distance');
-  assert.equal(svg.match(/<circle /g)?.length, 6, 'a point per policy on each');
-  assert.match(svg, />context_tokens=16000</);
+  assert.equal(svg.match(/<polyline /g)?.length, 4, 'per distance, a line for fp32 KV and one for int8 KV');
+  assert.equal(svg.match(/<circle /g)?.length, 8, 'a point per policy');
+  assert.match(svg, />context_tokens=16000, fp32 KV</);
+  assert.match(svg, />context_tokens=4096, int8 KV</);
   assert.match(svg, /\(head-aware \{&quot;retrieval_ratio&quot;:0\.25\}\): 0\.3 at 25 %</);
   assert.match(svg, /Needle accuracy against KV budget — budget/);
   // A line with no dense point has nothing to be a share of.

@@ -56,6 +56,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const plainMs: number[] = [];
     const withMs: number[] = [];
     const evidenceMs: number[] = [];
+    const collectingMs: number[] = [];
     let generated = 0;
     let promptTokens = 0;
     for (let run = 0; run < options.runs * 2 + 1; run++) {
@@ -69,6 +70,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       if (withEvidence) {
         const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
         const result = generate(cached, ids, generateOptions, () => false, undefined, collector);
+        if (run > 0) collectingMs.push(performance.now() - started);
         const evidence = collector.finish(cached.sequence, ids.length, result.tokens.length, map);
         if (run > 0) evidenceMs.push(evidence.ms);
         generated = result.tokens.length;
@@ -91,6 +93,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       completion_ms_median: Number(plain.median.toFixed(2)),
       with_evidence_ms_median: Number(withEvidence.median.toFixed(2)),
       evidence_compute_ms_median: Number(measured(evidenceMs).median.toFixed(2)),
+      generation_with_queries_ms_median: Number(measured(collectingMs).median.toFixed(2)),
       median: Number(((withEvidence.median - plain.median) / plain.median).toFixed(4)),
       unit: 'share of the completion time',
       runs: options.runs,

@@ -101,9 +101,10 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
 
 // With int8 KV (blocks of 16, so most of the prompt is int8) the keys come back dequantized
 // and the mass is the reference's within rounding.
-for (const [promptRows, int8Block] of [[1, undefined], [9, undefined], [9, 16]] as Array<[number, number | undefined]>) {
+// One prompt row and one token: a single query row.
+for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefined, 1], [9, undefined, 5], [9, 16, 5]] as Array<[number, number | undefined, number]>) {
   const kv = int8Block ? { policy: 'dense' as const, int8: true, int8Block } : undefined;
-  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows${int8Block ? ', int8 KV' : ''})`, async () => {
+  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows, ${maxTokens} tokens${int8Block ? ', int8 KV' : ''})`, async () => {
     const dir = await tinyModelDir();
     const weights = randomWeights(config, 11);
     writeCheckpoint(dir, config, weights);
@@ -119,7 +120,7 @@ for (const [promptRows, int8Block] of [[1, undefined], [9, undefined], [9, 16]] 
       const cached = new CachedSequence(model);
       // The prompt cached but its last token first: the prompt rows are computed again anyway.
       cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);
-      const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 5 }, () => false, undefined, collector);
+      const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens }, () => false, undefined, collector);
       assert.ok(result.tokens.length > 0);
       const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
       assert.equal(evidence.queries, promptRows - 1 + result.tokens.length);

@@ -1,9 +1,10 @@
 // heed bench engine | heed bench plot | heed make-random-model: speed measurement of the engine.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kvOptions, parseKvRequest } from './cliArgs';
+import { readJsonLines } from './jsonLines';
 import { runEngineBench } from '../bench/engineBench';
 import { plotRecords, type BenchRecord } from '../bench/plot';
 import { runPeerBench } from '../bench/peerBench';
@@ -85,15 +86,9 @@ function plotCommand(args: string[]): number {
   const { values } = parseArgs({ args, options: { in: { type: 'string' }, 'out-dir': { type: 'string' }, title: { type: 'string' } } });
   if (!values.in) throw new Error('--in FILE.jsonl is required');
   const records: BenchRecord[] = [];
-  for (const [i, line] of readFileSync(values.in, 'utf8').split('\n').entries()) {
-    if (line.trim() === '') continue;
-    let record: BenchRecord;
-    try {
-      record = JSON.parse(line) as BenchRecord;
-    } catch (e) {
-      throw new Error(`${values.in}:${i + 1}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof record.metric !== 'string' || typeof record.median !== 'number') throw new Error(`${values.in}:${i + 1}: not a result record (metric, median)`);
+  for (const { lineNumber, value } of readJsonLines(values.in)) {
+    const record = value as BenchRecord;
+    if (typeof record.metric !== 'string' || typeof record.median !== 'number') throw new Error(`${values.in}:${lineNumber}: not a result record (metric, median)`);
     records.push(record);
   }
   const name = basename(values.in).replace(/\.jsonl$/, '');

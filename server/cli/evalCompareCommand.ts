@@ -3,7 +3,7 @@
 // predicts, beside each run's exact match. Cases are matched by id; a case that failed in
 // either run (an "error" line) is left out and counted.
 
-import { readFileSync } from 'node:fs';
+import { readJsonLines } from './jsonLines';
 
 export const evalCompareUsage = 'heed eval-compare REF.jsonl RUN.jsonl [RUN.jsonl ...]';
 
@@ -14,18 +14,10 @@ interface Prediction {
 
 function readPredictions(file: string): Map<string, Prediction> {
   const predictions = new Map<string, Prediction>();
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      let row: { id?: unknown; prediction?: unknown; exact_match?: unknown };
-      try {
-        row = JSON.parse(line);
-      } catch {
-        throw new Error(`${file}:${i + 1}: not JSON`);
-      }
-      if (typeof row.id === 'string' && typeof row.prediction === 'string') predictions.set(row.id, { prediction: row.prediction, exact: row.exact_match === true });
-    });
+  for (const { value } of readJsonLines(file)) {
+    const row = value as { id?: unknown; prediction?: unknown; exact_match?: unknown };
+    if (typeof row.id === 'string' && typeof row.prediction === 'string') predictions.set(row.id, { prediction: row.prediction, exact: row.exact_match === true });
+  }
   return predictions;
 }
 

@@ -182,8 +182,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
 
   // MatMulNBits computes x · dequant(W)ᵀ from Hugging Face's [out, in] layout directly.
   const matMul4 = (input: string, weightName: string, base: string): string => {
-    const [rows, cols] = tensor(weightName).shape;
     const t = tensor(weightName);
+    const [rows, cols] = t.shape;
     const q = quantize4(t.data, rows, cols);
     const blocks = cols / nbitsBlockSize;
     const packed = g.initializerUint8(`${weightName}_q4`, q.packed, [rows, blocks, nbitsBlockSize / 2]);

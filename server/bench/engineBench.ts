@@ -9,7 +9,7 @@ import { loadModel } from '../engine/loadModel';
 import { argmax, seededRandom } from '../engine/sampling';
 import type { KvRequest, LoadedModel } from '../engine/types';
 import { kvLabel } from '../engine/kvPolicy';
-import type { WeightFormat } from '../engine/graph/decoderGraph';
+import { defaultFlashPast, type FlashPastThresholds, type WeightFormat } from '../engine/graph/decoderGraph';
 
 /** Tokens of the unmeasured pass after loading. */
 const warmUpTokens = 512;
@@ -26,6 +26,8 @@ export interface EngineBenchOptions {
   graphCacheDir?: string;
   weightFormat?: WeightFormat;
   kv?: KvRequest;
+  /** The flash path's thresholds (decoderGraph.ts); `false`: masked scores always. */
+  flashPast?: FlashPastThresholds | false;
   log(line: string): void;
 }
 
@@ -82,9 +84,15 @@ function peakRssMB(): number {
 }
 
 /** The model as a benchmark's options ask for it. */
-export function loadBenchModel(options: Pick<EngineBenchOptions, 'modelPath' | 'threads' | 'chunkTokens' | 'graphCacheDir' | 'weightFormat' | 'kv' | 'log'>): Promise<LoadedModel> {
-  const { threads, chunkTokens, graphCacheDir, weightFormat, kv, log } = options;
-  return loadModel(options.modelPath, { threads, chunkTokens, graphCacheDir, weightFormat, kv, log });
+export function loadBenchModel(options: Pick<EngineBenchOptions, 'modelPath' | 'threads' | 'chunkTokens' | 'graphCacheDir' | 'weightFormat' | 'kv' | 'flashPast' | 'log'>): Promise<LoadedModel> {
+  const { threads, chunkTokens, graphCacheDir, weightFormat, kv, flashPast, log } = options;
+  return loadModel(options.modelPath, { threads, chunkTokens, graphCacheDir, weightFormat, kv, flashPast, log });
+}
+
+/** How records name the flash path's setting: "off", or "TOKENS,PAST" (the thresholds). */
+export function flashPastLabel(flashPast: FlashPastThresholds | false | undefined): string {
+  const t = flashPast ?? defaultFlashPast;
+  return t === false ? 'off' : `${t.minTokens},${t.minPast}`;
 }
 
 export async function runEngineBench(options: EngineBenchOptions): Promise<ResultRecord[]> {
@@ -105,6 +113,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
       weights: options.weightFormat ?? 'fp32',
+      flash_past: flashPastLabel(options.flashPast),
       load_avg_1m,
     };
     records.push(r);

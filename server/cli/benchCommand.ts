@@ -14,6 +14,7 @@ import { loadBenchModel } from '../bench/engineBench';
 import { readSourceFiles } from '../eval/caseGen';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import type { FlashPastThresholds } from '../engine/graph/decoderGraph';
 
 const numberList = (name: string, value: string): number[] =>
   value === 'none'
@@ -47,11 +48,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
       weights: { type: 'string', default: 'fp32' },
+      'flash-past': { type: 'string' },
       ...kvOptions,
     },
   });
   if (!values.model) throw new Error('--model DIR is required');
   const kv = parseKvRequest(values);
+  const flashPast = values['flash-past'] === undefined ? undefined : parseFlashPast(values['flash-past']);
   const weightFormat = parseWeightFormat(values.weights!);
   const threads = numberList('threads', values.threads!);
   for (const t of threads) {
@@ -67,10 +70,19 @@ export async function benchCommand(args: string[]): Promise<number> {
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
       weightFormat,
       kv,
+      flashPast,
       log: (line) => console.log(line),
     });
   }
   return 0;
+}
+
+/** --flash-past off | TOKENS,PAST: when passes use the flash kernel over the past (decoderGraph.ts). */
+function parseFlashPast(value: string): FlashPastThresholds | false {
+  if (value === 'off') return false;
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--flash-past takes off or TOKENS,PAST (two whole numbers), not "${value}"`);
+  return { minTokens: parts[0], minPast: parts[1] };
 }
 
 export async function makeRandomModelCommand(args: string[]): Promise<number> {

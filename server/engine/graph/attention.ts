@@ -84,12 +84,12 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number,
   };
 }
 
-/** Softmax attention of grouped queries [heads, rows, D] over the parts: [heads, rows, D]. */
-export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): string {
+/** The parts' shared softmax, unnormalized: row maximum and sum [heads, rows, 1], weighted values [heads, rows, D]. */
+function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): { rowMax: string; rowSum: string; weighted: string } {
   const scored = parts.map((part, i) => part.scores(q, scale, `${base}_s${i}`));
-  const rowMax = g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, rows, 1]
+  const rowMax = scored.length === 1 ? scored[0].rowMax : g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, rows, 1]
   const exps = scored.map((s, i) => parts[i].exp(s.scores, rowMax, `${base}_e${i}`));
-  const total = (terms: string[], name: string): string => g.op(terms.length === 2 ? 'Add' : 'Sum', terms, {}, name);
+  const total = (terms: string[], name: string): string => (terms.length === 1 ? terms[0] : g.op(terms.length === 2 ? 'Add' : 'Sum', terms, {}, name));
   const rowSum = total(
     exps.map((e) => e.rowSum),
     `${base}_sum`,
@@ -98,5 +98,60 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], sc
     exps.map((e, i) => parts[i].weighted(e.exp, `${base}_w${i}`)),
     `${base}_wsum`,
   ); // [heads, rows, D]
+  return { rowMax, rowSum, weighted };
+}
+
+/** Softmax attention of grouped queries [heads, rows, D] over the parts: [heads, rows, D]. */
+export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): string {
+  const { rowSum, weighted } = softmaxParts(g, q, parts, scale, base);
   return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
+}
+
+/** A fully visible fp32 past: the first `length` [1] (int64) positions of keys and values [heads, capacity, D]. */
+export interface FlashPast {
+  keys: string;
+  values: string;
+  length: string;
+}
+
+/**
+ * Attention over a fully visible past and other parts, with the past done by
+ * com.microsoft MultiHeadAttention, whose CPU kernel is a flash attention (blocks of
+ * scores that stay in L2, an online softmax) when it gets no mask and no past: no score
+ * matrix [heads, rows, past] is ever written, which is most of a long prefill's time and
+ * memory otherwise. Each KV head is one batch entry with one head, so a group's query rows
+ * share its keys as they are.
+ *
+ * The kernel returns a normalized output and no softmax sum, so the other parts cannot be
+ * merged with it directly. A sentinel recovers the sum: one more key scored exactly c per
+ * row, whose value is 1 in one extra channel that every real value has 0 in. With keys
+ * [k, 0] and the sentinel [0, 1], queries [q, c / scale]:
+ *   x = e^c / (Z + e^c)   (the extra channel),   y = W / (Z + e^c)   (the others),
+ * where W and Z are the past's weighted sum and sum. Taking c = the other parts' row
+ * maximum m, whose sums are W' and Z' relative to e^m, the whole attention is
+ *   (W + e^m W') / (Z + e^m Z') = (y + x W') / (1 - x + x Z')
+ * with nothing that can overflow. The extra channel and the sentinel row cost two copies
+ * of the past's keys and values (a Pad that also drops the unfilled capacity, then
+ * ScatterND, which copies its input on CPU): about 12 % of a 16k prefill in a profile,
+ * which longer passes amortize.
+ */
+export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, D: number, scale: number, base: string): string {
+  const { rowMax, rowSum, weighted } = softmaxParts(g, q, parts, scale, base);
+  const queries = g.op('Concat', [q, g.op('Mul', [rowMax, g.constFloat(1 / scale)])], { axis: -1 }, `${base}_fq`); // [heads, rows, D+1]
+  // Pads [heads, capacity, D] to [heads, 1 + length, D+1]: a zero sentinel row in front,
+  // a zero channel after, the unfilled capacity cut (a negative end pad).
+  const capacity = g.op('Shape', [past.keys], { start: 1, end: 2 }, `${base}_cap`); // [1]
+  const cut = g.op('Sub', [past.length, capacity], {}, `${base}_cut`); // [1], ≤ 0
+  const pads = g.op('Concat', [g.constInt64([0, 1, 0, 0]), cut, g.constInt64([1])], { axis: 0 }, `${base}_pads`);
+  // The sentinel's 1 in the extra channel, for every head: indices [heads, 3].
+  const sentinelAt = g.initializerInt64(`${base}_sentinel_at`, Array.from({ length: heads }, (_, h) => [h, 0, D]).flat(), [heads, 3]);
+  const ones = g.initializerFloat(`${base}_sentinel_one`, new Float32Array(heads).fill(1), [heads]);
+  const extended = (t: string, name: string): string => g.op('ScatterND', [g.op('Pad', [t, pads], { mode: 'constant' }, `${name}_pad`), sentinelAt, ones], {}, name);
+  const keys = extended(past.keys, `${base}_fk`); // [heads, 1 + length, D+1]
+  const values = extended(past.values, `${base}_fv`); // [heads, 1 + length, D+1]
+  const flash = g.msOp('MultiHeadAttention', [queries, keys, values], { num_heads: 1, scale: float(scale) }, `${base}_flash`); // [heads, rows, D+1]
+  const [y, x] = g.opMulti('Split', [flash, g.constInt64([D, 1])], 2, { axis: -1 }, `${base}_flash_yx`); // [heads, rows, D], [heads, rows, 1]
+  const numerator = g.op('Add', [y, g.op('Mul', [x, weighted])], {}, `${base}_num`);
+  const denominator = g.op('Add', [g.op('Sub', [g.constFloat(1), x]), g.op('Mul', [x, rowSum])], {}, `${base}_den`);
+  return g.op('Div', [numerator, denominator], {}, `${base}_att`);
 }

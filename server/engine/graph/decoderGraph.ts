@@ -47,13 +47,18 @@
 //
 // Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
 // and the window or the recent rows, never concatenated.
+//
+// An fp32 full past also has a flash path (FlashPastThresholds): an If per layer runs
+// com.microsoft MultiHeadAttention over the filled past for passes long enough to gain
+// (prefill chunks), the masked scores otherwise (decode steps). It needs
+//   past_length               int64 [1]   the filled positions of past_key.{l}
 import { DecoderConfig } from '../types';
 import { GraphBuilder, type ExternalDataSink } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, int8Part, plainPart } from './attention';
+import { attention, attentionWithFlashPast, int8Part, plainPart } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -89,7 +94,26 @@ export const graphNames = {
   recentValue: (layer: number) => `recent_value.${layer}`,
   recentMask: 'recent_mask',
   int8Mask: 'int8_mask',
+  pastLength: 'past_length',
 };
+
+/**
+ * When a pass attends to an fp32 past with com.microsoft MultiHeadAttention's flash kernel
+ * (graph/attention.ts attentionWithFlashPast) instead of masked scores: passes of at least
+ * `minTokens` new tokens over at least `minPast` cached ones. Shorter ones (decode steps,
+ * short prompts) keep the plain ops, which measured faster there.
+ */
+export interface FlashPastThresholds {
+  minTokens: number;
+  minPast: number;
+}
+
+/**
+ * From attention alone (4 KV heads of 2 queries, head size 64, masked time / flash time):
+ * a 256-token pass 0.95 at 512 of past, 1.4-1.9 at 1-2k, 1.1-1.2 at 4-16k; passes of 16-64
+ * tokens 0.6-0.7 at 4-16k; a decode step 0.5.
+ */
+export const defaultFlashPast: FlashPastThresholds = { minTokens: 128, minPast: 1024 };
 
 /** How the graph is shaped beyond the checkpoint: weight format, head layout, KV format. */
 export interface GraphOptions {
@@ -98,6 +122,8 @@ export interface GraphOptions {
   layout?: HeadLayout;
   /** int8 KV for the full heads, in blocks of this many positions; fp32 when absent. */
   int8Block?: number;
+  /** When an fp32 past goes through the flash kernel (defaultFlashPast when absent); `false`: never. */
+  flashPast?: FlashPastThresholds | false;
 }
 
 /** Every weight the graph needs, with its expected shape (Hugging Face names). */
@@ -133,7 +159,7 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
 export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
-  const { weightFormat = 'fp32', layout, int8Block } = options;
+  const { weightFormat = 'fp32', layout, int8Block, flashPast = defaultFlashPast } = options;
   const g = new GraphBuilder(externalData);
   // Projections that read the same input are joined into one weight (joinedWeights).
   const joined = new Map<string, TensorF32>();
@@ -170,6 +196,21 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   let windowMask: string | undefined;
   let recentMask: string | undefined;
   let int8Mask: string | undefined;
+  // The past mask as a branch builds it (per layer: a branch's values stay in the branch).
+  const pastMask = (b: GraphBuilder): string => {
+    const rows = b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past_rows');
+    return group === 1 ? rows : b.op('Tile', [rows, b.constInt64([group, 1])], {}, 'mask_past');
+  };
+  let pastLengthInput: string | undefined;
+  const pastLength = (): string => (pastLengthInput ??= g.input(graphNames.pastLength, DataType.INT64, [1]));
+  let flashCondition: string | undefined;
+  const useFlash = (t: FlashPastThresholds): string => {
+    if (flashCondition) return flashCondition;
+    const atLeast = (value: string, min: number): string => g.op('GreaterOrEqual', [value, g.constInt64([min])]);
+    const tokens = atLeast(g.op('Shape', [ids], { start: 0, end: 1 }), t.minTokens);
+    flashCondition = g.op('And', [tokens, atLeast(pastLength(), t.minPast)], {}, 'use_flash'); // bool [1]
+    return flashCondition;
+  };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
     // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
@@ -273,7 +314,21 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
-        parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), [plainPart(g, pastK, pastV, masks.past()), fresh], scale, name));
+        const q = grouped(0, retrieval, `${base}_qr`);
+        if (flashPast) {
+          // The branches read the parent's values; the masked one builds its past mask
+          // itself, so that flash passes never pay for it.
+          const maskNew = masks.new();
+          const [out] = g.ifOp(
+            useFlash(flashPast),
+            [{ base: name, elemType: DataType.FLOAT, dims: [retrieval, 'rows', D] }],
+            (b) => [attentionWithFlashPast(b, q, { keys: pastK, values: pastV, length: pastLength() }, [plainPart(b, kNew, vNew, maskNew)], retrieval, D, scale, `${base}_f`)],
+            (b) => [attention(b, q, [plainPart(b, pastK, pastV, pastMask(b)), plainPart(b, kNew, vNew, maskNew)], scale, `${base}_m`)],
+          );
+          parts.push(out);
+        } else {
+          parts.push(attention(g, q, [plainPart(g, pastK, pastV, masks.past()), fresh], scale, name));
+        }
       }
     }
     if (retrieval < c.numKvHeads) {

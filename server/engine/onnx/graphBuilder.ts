@@ -8,6 +8,7 @@ import {
   Dim,
   encodeModel,
   externalDataLocation,
+  GraphMessage,
   NodeMessage,
   TensorMessage,
   ValueInfoMessage,
@@ -42,15 +43,31 @@ export interface ExternalDataSink {
 const externalThresholdBytes = 1024;
 
 export class GraphBuilder {
-  constructor(private readonly externalData?: ExternalDataSink) {}
+  /** `parent`: the graph an If branch belongs to; names stay unique across both. */
+  constructor(
+    private readonly externalData?: ExternalDataSink,
+    private readonly parent?: GraphBuilder,
+  ) {
+    this.used = parent ? parent.used : new Set<string>();
+  }
 
   private readonly nodes: NodeMessage[] = [];
   private readonly initializers: TensorMessage[] = [];
   private readonly inputs: ValueInfoMessage[] = [];
   private readonly outputs: ValueInfoMessage[] = [];
-  private readonly used = new Set<string>();
+  private readonly used: Set<string>;
+  // Per graph: a branch's constants live in the branch, where the parent cannot see them.
   private readonly constants = new Map<string, string>();
-  private usesMicrosoftDomain = false;
+  private microsoftDomain = false;
+
+  private get usesMicrosoftDomain(): boolean {
+    return this.microsoftDomain;
+  }
+
+  private set usesMicrosoftDomain(uses: boolean) {
+    this.microsoftDomain = uses;
+    if (this.parent) this.parent.usesMicrosoftDomain = uses;
+  }
 
   /** Returns `base` if it is free, else `base_2`, `base_3`…; every value name passes here. */
   uniqueName(base: string): string {
@@ -160,6 +177,41 @@ export class GraphBuilder {
     const attribute = Object.entries(attrs).map(([name, value]) => attributeOf(name, value));
     this.nodes.push({ name: this.uniqueName(`node_${base}`), op_type: opType, domain, input: inputs, output, attribute });
     return output;
+  }
+
+  /**
+   * An If node: `cond` (bool [1]) picks which branch runs; each branch is built by its
+   * callback on a child builder, may read any value of this graph, and returns its outputs
+   * in the same order, with their element types and shapes.
+   */
+  ifOp(cond: string, outputs: Array<{ base: string; elemType: number; dims: Dim[] }>, thenBranch: (b: GraphBuilder) => string[], elseBranch: (b: GraphBuilder) => string[]): string[] {
+    const branch = (build: (b: GraphBuilder) => string[], name: string): GraphMessage => {
+      const b = new GraphBuilder(this.externalData, this);
+      const values = build(b);
+      if (values.length !== outputs.length) throw new Error(`If branch ${name}: ${values.length} outputs, expected ${outputs.length}`);
+      // A branch's outputs must be values it produces: copy outer ones through an Identity.
+      const produced = new Set(b.nodes.flatMap((n) => n.output));
+      values.forEach((value, i) => {
+        const own = produced.has(value) ? value : b.op('Identity', [value], {}, `${name}_out${i}`);
+        b.outputs.push(valueInfo(own, outputs[i].elemType, outputs[i].dims));
+      });
+      return { name, node: b.nodes, initializer: b.initializers, input: [], output: b.outputs };
+    };
+    const base = outputs[0]?.base ?? 'if';
+    const thenGraph = branch(thenBranch, this.uniqueName(`${base}_then`));
+    const elseGraph = branch(elseBranch, this.uniqueName(`${base}_else`));
+    const names = outputs.map((o) => this.uniqueName(o.base));
+    this.nodes.push({
+      name: this.uniqueName(`node_${base}_if`),
+      op_type: 'If',
+      input: [cond],
+      output: names,
+      attribute: [
+        { name: 'then_branch', type: AttributeType.GRAPH, g: thenGraph },
+        { name: 'else_branch', type: AttributeType.GRAPH, g: elseGraph },
+      ],
+    });
+    return names;
   }
 
   /** Serializes the graph as an ONNX model. */

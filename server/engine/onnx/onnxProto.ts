@@ -17,6 +17,7 @@ message AttributeProto {
   int64 i = 3;
   bytes s = 4;
   TensorProto t = 5;
+  GraphProto g = 6;
   repeated float floats = 7;
   repeated int64 ints = 8;
   repeated bytes strings = 9;
@@ -110,7 +111,7 @@ message OperatorSetIdProto {
 /** TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 /** AttributeProto.AttributeType values used here. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
 
 export interface TensorMessage {
   name: string;
@@ -132,6 +133,7 @@ export interface AttributeMessage {
   i?: number;
   s?: Uint8Array;
   t?: TensorMessage;
+  g?: GraphMessage;
   floats?: number[];
   ints?: number[];
 }
@@ -153,18 +155,20 @@ export interface ValueInfoMessage {
   type: { tensor_type: { elem_type: number; shape: { dim: Array<{ dim_value?: number; dim_param?: string }> } } };
 }
 
+export interface GraphMessage {
+  name: string;
+  node: NodeMessage[];
+  initializer: TensorMessage[];
+  input: ValueInfoMessage[];
+  output: ValueInfoMessage[];
+}
+
 export interface ModelMessage {
   ir_version: number;
   producer_name: string;
   producer_version: string;
   opset_import: Array<{ domain: string; version: number }>;
-  graph: {
-    name: string;
-    node: NodeMessage[];
-    initializer: TensorMessage[];
-    input: ValueInfoMessage[];
-    output: ValueInfoMessage[];
-  };
+  graph: GraphMessage;
 }
 
 let modelType: protobuf.Type | undefined;

@@ -1,8 +1,9 @@
 // The engine against golden logits that an independent implementation computed for tiny
 // random Qwen2, Llama and Mistral checkpoints (test/fixtures/golden/, written by
 // tools/golden_fixtures.py: numpy in float64 following Hugging Face's modeling code).
-// Each prompt is prefilled in one pass, in chunks of 16 and token by token; every mode must
-// match the reference logits within `tolerance` and then decode the same 8 greedy tokens.
+// Each prompt is prefilled in one pass, in chunks of 16 (also through the flash path) and
+// token by token; every mode must match the reference logits within `tolerance` and then
+// decode the same 8 greedy tokens.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,10 +33,13 @@ interface Golden {
   }>;
 }
 
+// The last mode sends every pass through the flash path (decoderGraph.ts FlashPastThresholds),
+// which the default thresholds keep for long passes over a long past.
 const modes = [
   { name: 'one pass', chunkTokens: 4096, tokenByToken: false },
   { name: 'chunks of 16', chunkTokens: 16, tokenByToken: false },
   { name: 'token by token', chunkTokens: 4096, tokenByToken: true },
+  { name: 'chunks of 16, flash past', chunkTokens: 16, tokenByToken: false, flashPast: { minTokens: 1, minPast: 0 } },
 ];
 
 /** The largest |Δlogit| seen, and where, so that a failure points at a prompt and position. */
@@ -62,7 +66,7 @@ for (const family of families) {
     const summary: string[] = [];
     for (const mode of modes) {
       await t.test(mode.name, async () => {
-        const model = await loadModel(dir, { threads: 1, chunkTokens: mode.chunkTokens });
+        const model = await loadModel(dir, { threads: 1, chunkTokens: mode.chunkTokens, flashPast: mode.flashPast });
         try {
           const worst = new Worst();
           const greedy: Array<{ actual: number[]; expected: number[]; n: number; margin: number }> = [];

@@ -95,14 +95,20 @@ export function flashPastLabel(flashPast: FlashPastThresholds | false | undefine
   return t === false ? 'off' : `${t.minTokens},${t.minPast}`;
 }
 
-export async function runEngineBench(options: EngineBenchOptions): Promise<ResultRecord[]> {
-  const started = performance.now();
-  const model = await loadBenchModel(options);
-  const loadMs = performance.now() - started;
+/**
+ * Measures the model as loaded with each of `flashPastVariants` (one entry: the options'
+ * own `flashPast`). With several, every variant is loaded in the same process and each
+ * run of each measurement goes to them in turn, so that a ratio between them is not
+ * skewed by this shared machine's slow and fast phases; their records differ in
+ * `flash_past`.
+ */
+export async function runEngineBench(options: EngineBenchOptions, flashPastVariants: Array<FlashPastThresholds | false | undefined> = [options.flashPast]): Promise<ResultRecord[]> {
   const commit = currentCommit();
   const records: ResultRecord[] = [];
-  const record = (metric: string, values: number[], extra: Record<string, unknown>) => {
+  const variants: Array<{ model: LoadedModel; flashPast: string }> = [];
+  const record = (variant: { model: LoadedModel; flashPast: string } | undefined, metric: string, values: number[], extra: Record<string, unknown>) => {
     const { load_avg_1m, ...stats } = measured(values);
+    const model = variant?.model ?? variants[0].model;
     const r: ResultRecord = {
       metric,
       ...extra,
@@ -113,58 +119,72 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Resul
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
       weights: options.weightFormat ?? 'fp32',
-      flash_past: flashPastLabel(options.flashPast),
+      ...(variant ? { flash_past: variant.flashPast } : { flash_past: variants.map((v) => v.flashPast).join(' / ') }),
       load_avg_1m,
     };
     records.push(r);
     appendRecord(options.out, r);
-    options.log(`${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, ${r.runs} runs, load ${r.load_avg_1m})`);
+    const label = flashPastVariants.length > 1 && variant ? ` [flash ${variant.flashPast}]` : '';
+    options.log(`${metric.padEnd(12)} ${String(r.context_tokens ?? '').padStart(6)}  median ${r.median.toFixed(1).padStart(9)}  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)}, ${r.runs} runs, load ${r.load_avg_1m})${label}`);
   };
-  options.log(`${model.name}: loaded in ${loadMs.toFixed(0)} ms; ${options.threads} thread(s), chunks of ${model.chunkTokens} tokens`);
-  record('load_ms', [loadMs], { graph_cache: options.graphCacheDir !== undefined });
-  const vocab = model.config.vocabSize;
-  const limit = model.config.maxPositions;
 
   try {
-    // One pass first, not measured: a process's first run pays one-time costs (onnxruntime's
-    // first allocations, code warm-up) that a cold prompt in a running server does not.
-    // (Measured here: a process's first 2k prefill ran 2-27 % slower than its next four.)
-    model.newSequence().append(randomTokens(Math.min(warmUpTokens, limit), vocab, 1));
+    for (const flashPast of flashPastVariants) {
+      const started = performance.now();
+      const model = await loadBenchModel({ ...options, flashPast });
+      const variant = { model, flashPast: flashPastLabel(flashPast) };
+      variants.push(variant);
+      options.log(`${model.name}: loaded in ${(performance.now() - started).toFixed(0)} ms; ${options.threads} thread(s), chunks of ${model.chunkTokens} tokens, flash past ${variant.flashPast}`);
+      record(variant, 'load_ms', [performance.now() - started], { graph_cache: options.graphCacheDir !== undefined });
+      // One pass first, not measured: a process's first run pays one-time costs (onnxruntime's
+      // first allocations, code warm-up) that a cold prompt in a running server does not.
+      // (Measured here: a process's first 2k prefill ran 2-27 % slower than its next four.)
+      model.newSequence().append(randomTokens(Math.min(warmUpTokens, model.config.maxPositions), model.config.vocabSize, 1));
+    }
+    const { vocabSize: vocab, maxPositions: limit } = variants[0].model.config;
     for (const context of options.prefillContexts.filter((n) => n <= limit)) {
       const ids = randomTokens(context, vocab, context);
-      const tps: number[] = [];
+      const tps = variants.map((): number[] => []);
       for (let run = 0; run < options.runs; run++) {
-        const sequence = model.newSequence();
-        const t0 = performance.now();
-        sequence.append(ids);
-        tps.push((context * 1000) / (performance.now() - t0));
+        variants.forEach(({ model }, v) => {
+          const sequence = model.newSequence();
+          const t0 = performance.now();
+          sequence.append(ids);
+          tps[v].push((context * 1000) / (performance.now() - t0));
+        });
       }
-      record('prefill_tps', tps, { scenario: 'cold', context_tokens: context });
+      variants.forEach((variant, v) => record(variant, 'prefill_tps', tps[v], { scenario: 'cold', context_tokens: context }));
     }
     for (const context of options.decodeContexts.filter((n) => n + options.decodeTokens <= limit)) {
-      const sequence = model.newSequence();
       const ids = randomTokens(context, vocab, context);
-      let logits = sequence.append(ids);
-      const tps: number[] = [];
-      const stepMs: number[] = [];
+      const runs = variants.map(({ model }) => {
+        const sequence = model.newSequence();
+        return { sequence, logits: sequence.append(ids), tps: [] as number[], stepMs: [] as number[] };
+      });
       for (let run = 0; run < options.runs; run++) {
-        sequence.truncate(context);
-        // An int8 cache cut inside a quantized block holds less: run the rest of the context again.
-        if (sequence.length < context) logits = sequence.append(ids.slice(sequence.length, context));
-        const t0 = performance.now();
-        for (let i = 0; i < options.decodeTokens; i++) {
-          const s0 = performance.now();
-          logits = sequence.append([argmax(logits)]);
-          stepMs.push(performance.now() - s0);
+        for (const r of runs) {
+          r.sequence.truncate(context);
+          // An int8 cache cut inside a quantized block holds less: run the rest of the context again.
+          if (r.sequence.length < context) r.logits = r.sequence.append(ids.slice(r.sequence.length, context));
+          const t0 = performance.now();
+          for (let i = 0; i < options.decodeTokens; i++) {
+            const s0 = performance.now();
+            r.logits = r.sequence.append([argmax(r.logits)]);
+            r.stepMs.push(performance.now() - s0);
+          }
+          r.tps.push((options.decodeTokens * 1000) / (performance.now() - t0));
         }
-        tps.push((options.decodeTokens * 1000) / (performance.now() - t0));
       }
-      record('decode_tps', tps, { context_tokens: context, decode_tokens: options.decodeTokens, step_ms_median: Number(median(stepMs).toFixed(3)) });
-      record('kv_bytes_per_token', [sequence.kvBytes / sequence.length], { context_tokens: context, note: 'bytes of every allocated KV buffer / tokens held' });
+      variants.forEach((variant, v) => {
+        const r = runs[v];
+        record(variant, 'decode_tps', r.tps, { context_tokens: context, decode_tokens: options.decodeTokens, step_ms_median: Number(median(r.stepMs).toFixed(3)) });
+        record(variant, 'kv_bytes_per_token', [r.sequence.kvBytes / r.sequence.length], { context_tokens: context, note: 'bytes of every allocated KV buffer / tokens held' });
+      });
     }
-    record('peak_rss_mb', [peakRssMB()], { note: 'whole process, after every measurement above' });
+    const shared = variants.length > 1 ? `, ${variants.length} models loaded together` : '';
+    record(variants.length > 1 ? undefined : variants[0], 'peak_rss_mb', [peakRssMB()], { note: `whole process, after every measurement above${shared}` });
   } finally {
-    await model.dispose();
+    for (const { model } of variants) await model.dispose();
   }
   return records;
 }

@@ -54,7 +54,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   });
   if (!values.model) throw new Error('--model DIR is required');
   const kv = parseKvRequest(values);
-  const flashPast = values['flash-past'] === undefined ? undefined : parseFlashPast(values['flash-past']);
+  // Several settings (separated by /) are loaded together and measured in turn.
+  const flashPastVariants = values['flash-past'] === undefined ? [undefined] : values['flash-past'].split('/').map(parseFlashPast);
   const weightFormat = parseWeightFormat(values.weights!);
   const threads = numberList('threads', values.threads!);
   for (const t of threads) {
@@ -70,14 +71,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
       weightFormat,
       kv,
-      flashPast,
       log: (line) => console.log(line),
-    });
+    }, flashPastVariants);
   }
   return 0;
 }
 
-/** --flash-past off | TOKENS,PAST: when passes use the flash kernel over the past (decoderGraph.ts). */
+/** --flash-past off | TOKENS,PAST (one setting): when passes use the flash kernel over the past (decoderGraph.ts). */
 function parseFlashPast(value: string): FlashPastThresholds | false {
   if (value === 'off') return false;
   const parts = value.split(',').map((p) => Number(p.trim()));

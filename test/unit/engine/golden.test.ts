@@ -33,13 +33,16 @@ interface Golden {
   }>;
 }
 
-// The last mode sends every pass through the flash path (decoderGraph.ts FlashPastThresholds),
-// which the default thresholds keep for long passes over a long past.
+// The last modes send passes through the flash path (decoderGraph.ts FlashPastThresholds),
+// which the default thresholds keep for long passes over a long past: every pass, then
+// every pass of two tokens or more, so that decoding after a flash prefill takes the masked
+// path (with the past mask built only for such passes).
 const modes = [
   { name: 'one pass', chunkTokens: 4096, tokenByToken: false },
   { name: 'chunks of 16', chunkTokens: 16, tokenByToken: false },
   { name: 'token by token', chunkTokens: 4096, tokenByToken: true },
   { name: 'chunks of 16, flash past', chunkTokens: 16, tokenByToken: false, flashPast: { minTokens: 1, minPast: 0 } },
+  { name: 'chunks of 16 flash past, decoding masked', chunkTokens: 16, tokenByToken: false, flashPast: { minTokens: 2, minPast: 0 } },
 ];
 
 /** The largest |Δlogit| seen, and where, so that a failure points at a prompt and position. */

@@ -165,10 +165,30 @@ export function lineScores(mass: Float32Array, lines: PositionLines, sinks: numb
     sums[i] += mass[p];
     total += mass[p];
   }
+  const entry = (i: number): PartLineScore => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 });
+  if (limit * 8 < sums.length) return topLines(sums, lines.lines, limit).map(entry);
   const ranked: PartLineScore[] = [];
-  for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 });
+  for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push(entry(i));
   ranked.sort((a, b) => b.score - a.score || a.part - b.part || a.line - b.line);
   return ranked.length > limit ? ranked.slice(0, limit) : ranked;
+}
+
+/**
+ * The indices of the `limit` largest positive sums, in lineScores' order (larger sum, then
+ * earlier part, then earlier line), without sorting every line: the per-head view asks for
+ * 10 of a thousand or more lines for each of its heads.
+ */
+function topLines(sums: Float64Array, lines: PositionLines['lines'], limit: number): number[] {
+  const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines[i].part - lines[j].part || lines[i].line - lines[j].line) < 0);
+  const top: number[] = []; // best first
+  for (let i = 0; i < sums.length; i++) {
+    if (!(sums[i] > 0) || (top.length === limit && !before(i, top[limit - 1]))) continue;
+    let at = top.length;
+    while (at > 0 && before(i, top[at - 1])) at--;
+    top.splice(at, 0, i);
+    if (top.length > limit) top.pop();
+  }
+  return top;
 }
 
 /**

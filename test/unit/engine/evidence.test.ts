@@ -75,6 +75,28 @@ test('a part cut at its start keeps its line numbers', async () => {
   assert.equal(line[cut.start], firstKeptLine);
 });
 
+test('lineScores with a small limit gives the head of the full ranking, ties included', () => {
+  // 3,000 positions on 600 lines over three parts, not in part order; masses drawn from a
+  // few values, so that many lines tie and the order among them (earlier part, then earlier
+  // line) decides.
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const positions = 3000;
+  const part = new Int32Array(positions);
+  const line = new Int32Array(positions);
+  const index = new Int32Array(positions);
+  const lines: Array<{ part: number; line: number }> = [];
+  for (let p = 0; p < positions; p++) {
+    const i = Math.floor(p / 5);
+    if (p % 5 === 0) lines.push({ part: (Math.floor(i / 200) + 1) % 3, line: i % 200 }); // parts 1, 2, 0 in prompt order
+    [part[p], line[p], index[p]] = [lines[i].part, lines[i].line, i];
+  }
+  const mass = Float32Array.from({ length: positions }, () => [0, 0, 0.25, 0.5, 1][Math.floor(random() * 5)]);
+  const table = { part, line, index, lines };
+  const full = lineScores(mass, table, 4);
+  for (const limit of [1, 3, 10, 40]) assert.deepEqual(lineScores(mass, table, 4, limit), full.slice(0, limit), `limit ${limit}`);
+});
+
 test('lineScores sums per line, skips sinks and special tokens, and normalizes', () => {
   const part = Int32Array.from([-1, 0, 0, 0, -1, 1, 1, 1, 1, 2]);
   const line = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 1, 2, 0]);

@@ -33,14 +33,15 @@ export interface LoadOptions {
 }
 
 /**
- * The longest forward pass when not told: 512 tokens where the full heads' past is fp32 and
- * long passes attend to it with the flash kernel (decoderGraph.ts), which writes no score
- * matrix and copies the past once per pass, so longer passes copy less (a 16k prefill
- * measured 1.12× faster than with 256, 2k and 8k no slower); 256 where scores over the
- * whole past are written (int8 KV, or the flash path turned off), to keep them small.
+ * The longest forward pass when not told: 512 tokens where long passes attend to the past
+ * with the flash kernel (decoderGraph.ts), which writes no score matrix and copies the past
+ * once per pass, so longer passes copy less (a dense 16k prefill measured 1.12× faster than
+ * with 256, 2k and 8k no slower; dense+int8 at 16k 607-645 against 579-598 tokens/s); 256
+ * where every pass writes scores over the whole past (the flash path turned off), to keep
+ * them small.
  */
-function defaultChunkTokens(int8Block: number | undefined, flashPast: LoadOptions['flashPast']): number {
-  return int8Block || flashPast === false ? 256 : 512;
+function defaultChunkTokens(flashPast: LoadOptions['flashPast']): number {
+  return flashPast === false ? 256 : 512;
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
@@ -58,7 +59,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const checkpointSha256 = () => (checkpointHash ??= modelSha256(folder, verified));
   const kv = resolveKvPolicy(folder, config, options.kv, checkpointSha256, options.log ?? (() => undefined));
   const layout = kv.policy === 'head-aware' ? headLayout(kv.retrieval, config.numKvHeads) : undefined;
-  const chunkTokens = options.chunkTokens ?? defaultChunkTokens(kv.int8Block, options.flashPast);
+  const chunkTokens = options.chunkTokens ?? defaultChunkTokens(options.flashPast);
   const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout, int8Block: kv.int8Block, flashPast: options.flashPast };
   const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, checkpointSha256()) : builtSession(folder, graph, options);
   return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout, checkpointSha256);

@@ -84,6 +84,21 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number,
   };
 }
 
+/**
+ * An int8 past dequantized in full, [heads, capacity, D] fp32 keys and values, for the flash
+ * path: a long pass (hundreds of rows) pays one pass over the past for it, where the
+ * block-wise scores of int8Part would cost a score matrix over the whole past.
+ */
+export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, heads: number, block: number, D: number, base: string): { keys: string; values: string } {
+  const blocks = (t: string, name: string): string => g.op('Reshape', [g.op('Cast', [t], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, name); // [heads, blocks, B, D]
+  const flat = (t: string, name: string): string => g.op('Reshape', [t, g.constInt64([heads, -1, D])], {}, name); // [heads, capacity, D]
+  const keys = g.op('Mul', [blocks(inputs.keys, `${base}_kb`), inputs.keyScales], {}, `${base}_ks`); // scales [heads, blocks, 1, D]
+  // Value scales [heads, blocks, 1, B] hold one scale per position: the same numbers as [heads, blocks, B, 1].
+  const valueScales = g.op('Reshape', [inputs.valueScales, g.constInt64([heads, -1, block, 1])], {}, `${base}_vsc`);
+  const values = g.op('Mul', [blocks(inputs.values, `${base}_vb`), valueScales], {}, `${base}_vs`);
+  return { keys: flat(keys, `${base}_k`), values: flat(values, `${base}_v`) };
+}
+
 /** The parts' shared softmax, unnormalized: row maximum and sum [heads, rows, 1], weighted values [heads, rows, D]. */
 function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): { rowMax: string; rowSum: string; weighted: string } {
   const scored = parts.map((part, i) => part.scores(q, scale, `${base}_s${i}`));

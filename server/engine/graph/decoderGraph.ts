@@ -48,17 +48,19 @@
 // Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
 // and the window or the recent rows, never concatenated.
 //
-// An fp32 full past also has a flash path (FlashPastThresholds): an If per layer runs
+// The full heads' past also has a flash path (FlashPastThresholds): an If per layer runs
 // com.microsoft MultiHeadAttention over the filled past for passes long enough to gain
-// (prefill chunks), the masked scores otherwise (decode steps). It needs
-//   past_length               int64 [1]   the filled positions of past_key.{l}
+// (prefill chunks), the masked scores otherwise (decode steps); an int8 past is
+// dequantized for it. It needs
+//   past_length               int64 [1]   the filled positions of past_key.{l}, or of the
+//                             int8 past's quantized blocks
 import { DecoderConfig } from '../types';
 import { GraphBuilder, type ExternalDataSink } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionWithFlashPast, int8Part, plainPart } from './attention';
+import { attention, attentionWithFlashPast, dequantizedInt8Past, int8Part, plainPart } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -303,25 +305,35 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const fresh = plainPart(g, kNew, vNew, masks.new());
       const name = retrieval === c.numKvHeads ? base : `${base}_r`;
       if (int8Block) {
-        recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]);
+        const recentRowMask = (recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]));
         int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 'capacityBlocks', 1, int8Block]);
         const recentK = g.input(graphNames.recentKey(l), DataType.FLOAT, [retrieval, int8Block, D]);
         const recentV = g.input(graphNames.recentValue(l), DataType.FLOAT, [retrieval, int8Block, D]);
-        const past = int8Part(
-          g,
-          {
-            keys: g.input(graphNames.pastKeyQ(l), DataType.INT8, [retrieval, 'capacity', D]),
-            keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, D]),
-            values: g.input(graphNames.pastValueQ(l), DataType.INT8, [retrieval, 'capacity', D]),
-            valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, int8Block]),
-            mask: int8Mask,
-          },
-          retrieval,
-          int8Block,
-          D,
-          `${base}_q8`,
-        );
-        parts.push(attention(g, grouped(0, retrieval, `${base}_qr`), [past, plainPart(g, recentK, recentV, recentMask), fresh], scale, name));
+        const int8Past = {
+          keys: g.input(graphNames.pastKeyQ(l), DataType.INT8, [retrieval, 'capacity', D]),
+          keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, D]),
+          values: g.input(graphNames.pastValueQ(l), DataType.INT8, [retrieval, 'capacity', D]),
+          valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, int8Block]),
+          mask: int8Mask,
+        };
+        const q = grouped(0, retrieval, `${base}_qr`);
+        if (flashPast) {
+          // Long passes: the quantized blocks dequantized (past_length: their positions) and
+          // attended to by the flash kernel; the others block by block, as without it.
+          const maskNew = masks.new();
+          const [out] = g.ifOp(
+            useFlash(flashPast),
+            [{ base: name, elemType: DataType.FLOAT, dims: [retrieval, 'rows', D] }],
+            (b) => {
+              const past = { ...dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`), length: pastLength() };
+              return [attentionWithFlashPast(b, q, past, [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)], retrieval, D, scale, `${base}_f`)];
+            },
+            (b) => [attention(b, q, [int8Part(b, int8Past, retrieval, int8Block, D, `${base}_q8`), plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)], scale, `${base}_m`)],
+          );
+          parts.push(out);
+        } else {
+          parts.push(attention(g, q, [int8Part(g, int8Past, retrieval, int8Block, D, `${base}_q8`), plainPart(g, recentK, recentV, recentRowMask), fresh], scale, name));
+        }
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);

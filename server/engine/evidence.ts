@@ -165,21 +165,25 @@ export function lineScores(mass: Float32Array, lines: PositionLines, sinks: numb
     sums[i] += mass[p];
     total += mass[p];
   }
-  const entry = (i: number): PartLineScore => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 });
-  if (limit * 8 < sums.length) return topLines(sums, lines.lines, limit).map(entry);
-  const ranked: PartLineScore[] = [];
-  for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push(entry(i));
-  ranked.sort((a, b) => b.score - a.score || a.part - b.part || a.line - b.line);
-  return ranked.length > limit ? ranked.slice(0, limit) : ranked;
+  // Larger sum first, then earlier part, then earlier line.
+  const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines.lines[i].part - lines.lines[j].part || lines.lines[i].line - lines.lines[j].line) < 0);
+  let ranked: number[];
+  if (limit * 8 < sums.length) {
+    ranked = topLines(sums, before, limit);
+  } else {
+    ranked = [];
+    for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push(i);
+    ranked.sort((i, j) => (before(i, j) ? -1 : before(j, i) ? 1 : 0));
+    if (ranked.length > limit) ranked.length = limit;
+  }
+  return ranked.map((i) => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 }));
 }
 
 /**
- * The indices of the `limit` largest positive sums, in lineScores' order (larger sum, then
- * earlier part, then earlier line), without sorting every line: the per-head view asks for
- * 10 of a thousand or more lines for each of its heads.
+ * The indices of the `limit` largest positive sums in `before`'s order, without sorting
+ * every line: the per-head view asks for 10 of a thousand or more lines for each head.
  */
-function topLines(sums: Float64Array, lines: PositionLines['lines'], limit: number): number[] {
-  const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines[i].part - lines[j].part || lines[i].line - lines[j].line) < 0);
+function topLines(sums: Float64Array, before: (i: number, j: number) => boolean, limit: number): number[] {
   const top: number[] = []; // best first
   for (let i = 0; i < sums.length; i++) {
     if (!(sums[i] > 0) || (top.length === limit && !before(i, top[limit - 1]))) continue;

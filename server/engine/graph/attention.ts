@@ -37,6 +37,11 @@ export function plainPart(g: GraphBuilder, keys: string, values: string, mask: s
   };
 }
 
+/** int8 rows [heads, capacity, D] as floats by block: [heads, capacity / B, B, D] (not yet scaled). */
+function int8Blocks(g: GraphBuilder, rows: string, heads: number, block: number, D: number, name: string): string {
+  return g.op('Reshape', [g.op('Cast', [rows], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, name);
+}
+
 /** The int8 past's graph inputs (kvCacheInt8.ts): int8 rows and their scales, all [heads, …]. */
 export interface Int8PastInputs {
   keys: string; // int8 [heads, capacity, D]
@@ -59,8 +64,8 @@ export interface Int8PastInputs {
  */
 export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, block: number, D: number, base: string): AttentionPart {
   const one = g.constInt64([1]);
-  const keys = g.op('Reshape', [g.op('Cast', [inputs.keys], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, `${base}_k`); // [heads, blocks, B, D]
-  const values = g.op('Reshape', [g.op('Cast', [inputs.values], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, `${base}_v`); // [heads, blocks, B, D]
+  const keys = int8Blocks(g, inputs.keys, heads, block, D, `${base}_k`);
+  const values = int8Blocks(g, inputs.values, heads, block, D, `${base}_v`);
   const overBlocks = (t: string, op: 'ReduceMax' | 'ReduceSum', name: string): string => {
     // Over blocks and positions [heads, blocks, rows, B] → [heads, rows, 1].
     const reduced = op === 'ReduceMax' ? g.op(op, [t], { axes: [1, 3], keepdims: 1 }) : g.op(op, [t, g.constInt64([1, 3])], { keepdims: 1 }); // [heads, 1, rows, 1]
@@ -90,7 +95,7 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number,
  * block-wise scores of int8Part would cost a score matrix over the whole past.
  */
 export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, heads: number, block: number, D: number, base: string): { keys: string; values: string } {
-  const blocks = (t: string, name: string): string => g.op('Reshape', [g.op('Cast', [t], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, name); // [heads, blocks, B, D]
+  const blocks = (t: string, name: string): string => int8Blocks(g, t, heads, block, D, name);
   const flat = (t: string, name: string): string => g.op('Reshape', [t, g.constInt64([heads, -1, D])], {}, name); // [heads, capacity, D]
   const keys = g.op('Mul', [blocks(inputs.keys, `${base}_kb`), inputs.keyScales], {}, `${base}_ks`); // scales [heads, blocks, 1, D]
   // Value scales [heads, blocks, 1, B] hold one scale per position: the same numbers as [heads, blocks, B, 1].

@@ -60,7 +60,7 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionWithFlashPast, dequantizedInt8Past, int8Part, plainPart } from './attention';
+import { attention, attentionWithFlashPast, dequantizedInt8Past, int8Part, plainPart, type AttentionPart } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -225,6 +225,29 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return branchPastMask;
   };
 
+  /**
+   * The full heads' attention over their past, then the parts after it (the pass's own keys,
+   * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
+   * If picks per pass between the flash kernel over the filled past and that masked part
+   * (the branches read the parent's values and build their own nodes).
+   */
+  const fullHeadsAttention = (
+    q: string,
+    heads: number,
+    base: string,
+    name: string,
+    past: { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart },
+    after: (b: GraphBuilder) => AttentionPart[],
+  ): string => {
+    if (!flashPast) return attention(g, q, [past.masked(g), ...after(g)], scale, name);
+    return g.ifOp(
+      useFlash(flashPast),
+      [{ base: name, elemType: DataType.FLOAT, dims: [heads, 'rows', D] }],
+      (b) => [attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`)],
+      (b) => [attention(b, q, [past.masked(b), ...after(b)], scale, `${base}_m`)],
+    )[0];
+  };
+
   const rmsNorm = (input: string, weightName: string, base: string): string => {
     // Written as Pow/ReduceMean/Add/Sqrt/Div/Mul, the pattern ORT fuses into
     // SimplifiedLayerNormalization when it recognizes it; plain ops either way.
@@ -302,8 +325,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     if (retrieval > 0) {
       const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
       const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
-      const fresh = plainPart(g, kNew, vNew, masks.new());
+      const maskNew = masks.new();
       const name = retrieval === c.numKvHeads ? base : `${base}_r`;
+      const q = grouped(0, retrieval, `${base}_qr`);
       if (int8Block) {
         const recentRowMask = (recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]));
         int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 'capacityBlocks', 1, int8Block]);
@@ -316,43 +340,19 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, int8Block]),
           mask: int8Mask,
         };
-        const q = grouped(0, retrieval, `${base}_qr`);
-        if (flashPast) {
-          // Long passes: the quantized blocks dequantized (past_length: their positions) and
-          // attended to by the flash kernel; the others block by block, as without it.
-          const maskNew = masks.new();
-          const [out] = g.ifOp(
-            useFlash(flashPast),
-            [{ base: name, elemType: DataType.FLOAT, dims: [retrieval, 'rows', D] }],
-            (b) => {
-              const past = { ...dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`), length: pastLength() };
-              return [attentionWithFlashPast(b, q, past, [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)], retrieval, D, scale, `${base}_f`)];
-            },
-            (b) => [attention(b, q, [int8Part(b, int8Past, retrieval, int8Block, D, `${base}_q8`), plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)], scale, `${base}_m`)],
-          );
-          parts.push(out);
-        } else {
-          parts.push(attention(g, q, [int8Part(g, int8Past, retrieval, int8Block, D, `${base}_q8`), plainPart(g, recentK, recentV, recentRowMask), fresh], scale, name));
-        }
+        // The flash path reads the quantized blocks dequantized (past_length: their positions).
+        const past = {
+          flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`),
+          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, int8Block, D, `${base}_q8`),
+        };
+        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)]));
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
-        const q = grouped(0, retrieval, `${base}_qr`);
-        if (flashPast) {
-          // The branches read the parent's values, the masked one the past mask built
-          // for masked passes only (pastMaskForBranches).
-          const maskNew = masks.new();
-          const maskPastMasked = pastMaskForBranches(flashPast);
-          const [out] = g.ifOp(
-            useFlash(flashPast),
-            [{ base: name, elemType: DataType.FLOAT, dims: [retrieval, 'rows', D] }],
-            (b) => [attentionWithFlashPast(b, q, { keys: pastK, values: pastV, length: pastLength() }, [plainPart(b, kNew, vNew, maskNew)], retrieval, D, scale, `${base}_f`)],
-            (b) => [attention(b, q, [plainPart(b, pastK, pastV, maskPastMasked), plainPart(b, kNew, vNew, maskNew)], scale, `${base}_m`)],
-          );
-          parts.push(out);
-        } else {
-          parts.push(attention(g, q, [plainPart(g, pastK, pastV, masks.past()), fresh], scale, name));
-        }
+        // With the flash path, the past mask built for masked passes only (pastMaskForBranches).
+        const pastMask = flashPast ? pastMaskForBranches(flashPast) : masks.past();
+        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask) };
+        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, kNew, vNew, maskNew)]));
       }
     }
     if (retrieval < c.numKvHeads) {

@@ -12,6 +12,7 @@ import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTo
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
 import type { PromptParts } from '../../../server/worker/messages';
 import { randomWeights, referenceLogits, smallRandomConfig, tinyModelDir, writeCheckpoint } from './engineFixtures';
+import { seededRandom } from '../../../server/engine/sampling';
 
 const config: DecoderConfig = { ...smallRandomConfig, maxPositions: 512 };
 
@@ -79,8 +80,7 @@ test('lineScores with a small limit gives the head of the full ranking, ties inc
   // 3,000 positions on 600 lines over three parts, not in part order; masses drawn from a
   // few values, so that many lines tie and the order among them (earlier part, then earlier
   // line) decides.
-  let seed = 7;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(7);
   const positions = 3000;
   const part = new Int32Array(positions);
   const line = new Int32Array(positions);

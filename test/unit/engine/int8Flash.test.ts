@@ -8,18 +8,12 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '../../../server/engine/loadModel';
-import { seededRandom } from '../../../server/engine/sampling';
+import { argmax, seededRandom } from '../../../server/engine/sampling';
 import { maxAbsDiff } from './engineFixtures';
 
 const modelDir = join(resolve(__dirname, '../../../..'), 'models', 'heed-code-30m');
 const chunkTokens = 40; // blocks of 16: chunks end mid-block
 const flashForLongPasses = { minTokens: 2, minPast: 0 };
-
-function argmax(logits: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  return best;
-}
 
 for (const policy of ['dense', 'head-aware'] as const) {
   test(`${policy}+int8: the flash path over the dequantized past gives the block-wise path's logits`, async () => {

@@ -1,17 +1,20 @@
 // heed cases: make completion cases (EVAL.md's JSONL) from any folder of code.
 //   heed cases repo DIR --out FILE [--count 60] [--seed 1]
 //   heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]
+//                    [--languages python,typescript]
 // A needle's distance is counted in the model's tokens, so needle cases need --model.
+// --languages typescript makes every case a TypeScript one: for a model that copies in one
+// language only, the other language's cases measure nothing about the context.
 
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTokenizer } from '../engine/tokenizer';
-import { needleCases, readSourceFiles, repoCases } from '../eval/caseGen';
+import { needleCases, needleLanguages, readSourceFiles, repoCases, type NeedleLanguage } from '../eval/caseGen';
 import { parseNumber } from './cliArgs';
 
 export const casesUsage =
-  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]';
+  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1] [--languages python,typescript]';
 
 export async function casesCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,6 +27,7 @@ export async function casesCommand(args: string[]): Promise<number> {
       distances: { type: 'string', default: '2048,8192,16000' },
       'per-distance': { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
+      languages: { type: 'string', default: needleLanguages.join(',') },
     },
   });
   const [kind, dir] = positionals;
@@ -40,7 +44,10 @@ export async function casesCommand(args: string[]): Promise<number> {
     if (!values.model) throw new Error('needle cases count their distance in tokens: --model DIR is required');
     const tokenizer = loadTokenizer(resolve(values.model));
     const distances = values.distances!.split(',').map((d) => parseNumber('distances', d, true));
-    cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed);
+    const languages = values.languages!.split(',').map((l) => l.trim());
+    const unknown = languages.filter((l) => !(needleLanguages as readonly string[]).includes(l));
+    if (unknown.length > 0 || languages.length === 0) throw new Error(`--languages takes ${needleLanguages.join(', ')} (comma-separated), got "${values.languages}"`);
+    cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed, languages as NeedleLanguage[]);
   }
   writeFileSync(values.out, cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length > 0 ? '\n' : ''));
   const kinds = new Map<string, number>();

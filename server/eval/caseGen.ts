@@ -138,7 +138,7 @@ export function repoCases(repo: string, files: SourceFile[], count: number, seed
 
 const words = ['cache', 'retry', 'window', 'token', 'limit', 'batch', 'queue', 'delay', 'buffer', 'stream', 'socket', 'index', 'shard', 'lease', 'quota', 'frame', 'chunk', 'route', 'cursor', 'ledger', 'vault', 'beacon', 'harbor', 'pixel', 'signal', 'anchor', 'orbit', 'ember', 'glacier', 'meadow', 'falcon', 'copper', 'velvet', 'prism', 'tundra'];
 
-function needle(random: () => number, language: 'python' | 'typescript') {
+function needle(random: () => number, language: NeedleLanguage) {
   const [a, b, c] = sample(random, words, 3);
   const value = random() < 0.5 ? String(10000 + Math.floor(random() * 989999)) : `"${Array.from({ length: 6 }, () => 'abcdefghjkmnpqrstuvwxyz23456789'[Math.floor(random() * 31)]).join('')}"`;
   if (language === 'python') {
@@ -163,14 +163,31 @@ function needle(random: () => number, language: 'python' | 'typescript') {
   };
 }
 
-/** `perDistance` cases at each distance (tokens between the definition and its use, by `countTokens`). */
-export function needleCases(files: SourceFile[], countTokens: (text: string) => number, distances: number[], perDistance: number, seed: number): CompletionCase[] {
+export const needleLanguages = ['python', 'typescript'] as const;
+export type NeedleLanguage = (typeof needleLanguages)[number];
+
+/**
+ * `perDistance` cases at each distance (tokens between the definition and its use, by
+ * `countTokens`), the languages taken in turn. Case k of a distance draws from the same
+ * random stream whatever the languages, so a set of one language holds the same needle
+ * values and filler as that language's cases would with both, and more of them.
+ */
+export function needleCases(
+  files: SourceFile[],
+  countTokens: (text: string) => number,
+  distances: number[],
+  perDistance: number,
+  seed: number,
+  languages: readonly NeedleLanguage[] = needleLanguages,
+): CompletionCase[] {
   if (files.length === 0) throw new Error('no source files to use as filler');
+  if (languages.length === 0) throw new Error('needle cases need at least one language');
   const cases: CompletionCase[] = [];
   for (const distance of distances) {
     for (let k = 0; k < perDistance; k++) {
       const random = seededRandom(seed * 1_000_003 + distance * 101 + k);
-      const n = needle(random, k % 2 === 0 ? 'python' : 'typescript');
+      const language = languages[k % languages.length];
+      const n = needle(random, language);
       const workspace: Record<string, string> = { [n.settingsPath]: n.settings };
       let tokens = 0;
       for (let guard = 0; tokens < distance && guard < 10_000; guard++) {
@@ -187,7 +204,6 @@ export function needleCases(files: SourceFile[], countTokens: (text: string) => 
         workspace[path] = text;
         tokens += size + 8;
       }
-      const language = k % 2 === 0 ? 'python' : 'typescript';
       cases.push({ id: `needle-${distance}-${k}`, kind: 'needle', language, workspace, path: n.path, prefix: n.prefix, suffix: n.suffix, target: n.target, needle_distance_tokens: distance });
     }
   }

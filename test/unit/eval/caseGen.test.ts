@@ -49,3 +49,19 @@ test('needle cases put the definition first and about `distance` tokens of fille
   }
   assert.deepEqual(needleCases(files, countTokens, [200, 800], 2, 3), cases);
 });
+
+test('needle cases of one language are the cases that language gets in a mixed set, and more of them', () => {
+  const files = readSourceFiles(project());
+  const countTokens = (text: string) => Math.ceil(text.length / 4);
+  const mixed = needleCases(files, countTokens, [300], 6, 5);
+  assert.deepEqual(mixed.map((c) => c.language), ['python', 'typescript', 'python', 'typescript', 'python', 'typescript']);
+  const typescript = needleCases(files, countTokens, [300], 6, 5, ['typescript']);
+  assert.equal(typescript.length, 6);
+  for (const c of typescript) {
+    assert.equal(c.language, 'typescript');
+    assert.match(c.prefix, /expect\(\w+\)\.toBe\($/);
+  }
+  assert.deepEqual(typescript.filter((_, k) => k % 2 === 1), mixed.filter((c) => c.language === 'typescript'));
+  assert.equal(new Set(typescript.map((c) => c.target)).size, 6, 'each case its own value');
+  assert.throws(() => needleCases(files, countTokens, [300], 2, 5, []), /at least one language/);
+});

@@ -19,7 +19,7 @@ import { readCases, type CompletionCase } from '../eval/cases';
 import { casePrompt, type CaseBudget } from '../eval/casePrompt';
 import { scoreLine } from '../eval/metrics';
 import { lineKey } from '../eval/removeLines';
-import { crossFileHit, type CrossFileHit, type HitExclusion as DefinitionExclusion } from '../eval/definingLine';
+import { crossFileHit, needleHit, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
 import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
@@ -88,6 +88,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   let notAsGenerated = 0;
   const anyCrossFile: CaseFigures[] = [];
   const anyDeclaration: CaseFigures[] = [];
+  const needles: CaseFigures[] = [];
+  const needleExcluded: Record<'not_exact' | NeedleHitExclusion, number> = { not_exact: 0, no_value_line: 0, defined_outside_prompt: 0 };
   const headSources = new Set<string>();
   let interrupted = false;
   let kvInUse: KvPolicy | undefined;
@@ -126,6 +128,10 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         const anyHit = c.kind === 'cross_file' ? crossFileHit(c, prompt.parts, evidence, ks) : undefined;
         if (anyHit && 'hits' in anyHit) anyCrossFile.push({ drops: [], hits: anyHit.hits });
         if (hit && 'hits' in hit) anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
+        // Needles the model gets right: it can only have copied the value from one line.
+        const needle = c.kind === 'needle' ? (score.exactMatch ? needleHit(c, prompt.parts, evidence, ks) : { excluded: 'not_exact' as const }) : undefined;
+        if (needle && 'hits' in needle) needles.push({ drops: [], hits: needle.hits });
+        if (needle && 'excluded' in needle) needleExcluded[needle.excluded]++;
         // What is scored is the text of every generated token, the one that holds the line
         // break included: the line cut before its break ends in a token the model did not
         // pick (";" where it wrote ";\n"), which alone costs several nats. The score job takes
@@ -142,7 +148,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         }
         figures.push({ drops: faith?.drops ?? [], ...(hit && 'hits' in hit ? { hits: hit.hits } : {}) });
         const uncounted = anyHit && 'hits' in anyHit && !(hit && 'hits' in hit) ? { any_hit_at_k: anyHit.hits, defining_line: anyHit.defining } : {};
-        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...uncounted, scored_as_generated: asGenerated });
+        const needleFields = needle && 'hits' in needle ? { needle_hit_at_k: needle.hits, defining_line: needle.defining } : {};
+        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...uncounted, ...needleFields, scored_as_generated: asGenerated });
         progress.step(score.exactMatch);
       } catch (error) {
         if (error instanceof JobFailedError && error.cancelled) throw error;
@@ -192,6 +199,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
     hit_at_k: { ...hits, excluded: hitExcluded },
     hit_at_k_any_declaration: summarizeHits(anyDeclaration),
     hit_at_k_any_cross_file: summarizeHits(anyCrossFile),
+    hit_at_k_needle: { ...summarizeHits(needles), excluded: needleExcluded },
     scored_not_as_generated: notAsGenerated,
     wall_s: Math.round((Date.now() - started.ms) / 1000),
     load1_start: started.load1,
@@ -252,6 +260,7 @@ interface PrintedSummary {
   hit_at_k: ReturnType<typeof summarizeHits> & { excluded: Record<HitExclusion, number> };
   hit_at_k_any_declaration: ReturnType<typeof summarizeHits>;
   hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
+  hit_at_k_needle: ReturnType<typeof summarizeHits> & { excluded: Record<string, number> };
 }
 
 function formatSummary(drops: KSummary[], s: PrintedSummary): string {
@@ -275,5 +284,11 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
   for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
   lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
   for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
+  const n = s.hit_at_k_needle;
+  if (n.cases > 0 || Object.values(n.excluded).some((x) => x > 0)) {
+    const left = Object.entries(n.excluded).map(([why, k]) => `${k} ${why.replace(/_/g, ' ')}`).join(', ');
+    lines.push(`hit@k of the value's line on ${n.cases} right needle cases (left out: ${left})`);
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, n));
+  }
   return lines.join('\n');
 }

@@ -132,6 +132,15 @@ export function declaringPromptLines(c: CompletionCase, names: string[], files: 
   return lines;
 }
 
+type MethodHits = Record<EvidenceMethod, Record<string, boolean>>;
+
+/** Each method's candidate lines in evidence order, and whether `where` is among the top k of each. */
+function rankedHits(where: PartLine, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): { ranked: Record<EvidenceMethod, PartLine[]>; hits: MethodHits } {
+  const candidates = candidateLines(parts);
+  const ranked = { retrieval: rankedCandidates(evidence.retrieval, candidates), all: rankedCandidates(evidence.all, candidates) };
+  return { ranked, hits: { retrieval: hitsAtK(where, ranked.retrieval, ks), all: hitsAtK(where, ranked.all, ks) } };
+}
+
 /**
  * hit@k for a cross-file case: whether the defining line (among the workspace files in the
  * prompt) is in each method's top k. Evidence is ranked as the removals rank it, among the
@@ -142,10 +151,44 @@ export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Re
   const defining = definingLine(c, [...files.keys()]);
   if (defining === undefined) return { excluded: definingLine(c) === undefined ? 'no_foreign_identifier' : 'defined_outside_prompt' };
   const where = promptLineOf(defining, files)!;
-  const candidates = candidateLines(parts);
-  const ranked = { retrieval: rankedCandidates(evidence.retrieval, candidates), all: rankedCandidates(evidence.all, candidates) };
-  const hits = { retrieval: hitsAtK(where, ranked.retrieval, ks), all: hitsAtK(where, ranked.all, ks) };
+  const { ranked, hits } = rankedHits(where, parts, evidence, ks);
   const declaring = defining.declares ? declaringPromptLines(c, foreignIdentifiers(c, [...files.keys()]), files) : [where];
   const anyHitsAtK = (r: PartLine[]) => Object.fromEntries(ks.map((k) => [String(k), declaring.some((d) => hitsAtK(d, r, [k])[String(k)])]));
   return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining };
+}
+
+/** The value a needle case's target repeats: the target without the call's closing `);` (TypeScript needles end so). */
+function needleValue(target: string): string {
+  return target.trim().replace(/\);?$/, '');
+}
+
+/**
+ * A needle case's defining line: the first line of a workspace file (nearest first) that
+ * assigns the value the target repeats (`NAME = value`, `export const name = value;`).
+ * The value is random, so no filler line holds it by chance.
+ */
+export function needleDefiningLine(c: CompletionCase, paths: string[] = Object.keys(c.workspace)): DefiningLine | undefined {
+  const value = needleValue(c.target);
+  if (value === '') return undefined;
+  for (const path of nearestFirst(paths, c.path)) {
+    for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
+      const assigned = /([A-Za-z_$][\w$]*)\s*=\s*(.*?);?\s*$/.exec(text);
+      if (assigned && assigned[2] === value) return { identifier: assigned[1], path, line, declares: true };
+    }
+  }
+  return undefined;
+}
+
+export type NeedleHitExclusion = 'no_value_line' | 'defined_outside_prompt';
+
+/**
+ * hit@k for a needle case: whether the line that assigns the value (needleDefiningLine),
+ * in the prompt, is among each method's top k. A needle's answer can only be copied from
+ * that one line, so this asks the evidence the plainest question there is.
+ */
+export function needleHit(c: CompletionCase, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): { hits: MethodHits; defining: DefiningLine } | { excluded: NeedleHitExclusion } {
+  const files = workspaceParts(c, parts);
+  const defining = needleDefiningLine(c, [...files.keys()]);
+  if (defining === undefined) return { excluded: needleDefiningLine(c) === undefined ? 'no_value_line' : 'defined_outside_prompt' };
+  return { hits: rankedHits(promptLineOf(defining, files)!, parts, evidence, ks).hits, defining };
 }

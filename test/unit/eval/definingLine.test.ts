@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { crossFileHit, declarationPattern, definingLine, foreignIdentifiers, promptLineOf, workspaceParts } from '../../../server/eval/definingLine';
+import { crossFileHit, declarationPattern, definingLine, foreignIdentifiers, needleDefiningLine, needleHit, promptLineOf, workspaceParts } from '../../../server/eval/definingLine';
 import { casePrompt } from '../../../server/eval/casePrompt';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import type { CompletionCase } from '../../../server/eval/cases';
@@ -105,4 +105,39 @@ test('hit@k ranks evidence among candidate lines: the cursor line before the def
   assert.deepEqual(result.defining, { identifier: 'LIMIT', path: 'src/limits.ts', line: 1, declares: true });
   assert.deepEqual(result.hits, { retrieval: { 1: true, 3: true, 4: true }, all: { 1: false, 3: false, 4: true } });
   assert.deepEqual(result.anyDeclarationHits, { retrieval: { 1: true, 3: true, 4: true }, all: { 1: true, 3: true, 4: true } });
+});
+
+test("a needle's defining line assigns the value its target repeats; hit@k asks whether evidence ranks that line", () => {
+  const tokenizer = loadTokenizer(join(resolve(__dirname, '../../../..'), 'models', 'heed-code-30m'));
+  const workspace = {
+    'src/settings-alpha.ts': '// Settings of the beta service.\n\nexport const alphaBetaGamma = 604211;\n',
+    'lib/1/filler.ts': 'const other = 6042;\nexport const limit = 604211 + 1;\n',
+  };
+  const c: CompletionCase = {
+    id: 'n',
+    kind: 'needle',
+    workspace,
+    path: 'src/settings.test.ts',
+    prefix: "import { alphaBetaGamma } from './settings-alpha';\n\ntest('gamma setting', () => {\n  expect(alphaBetaGamma).toBe(",
+    suffix: '\n});\n',
+    target: '604211);',
+  };
+  assert.deepEqual(needleDefiningLine(c), { identifier: 'alphaBetaGamma', path: 'src/settings-alpha.ts', line: 2, declares: true });
+  const python = { ...c, workspace: { 'app/settings_alpha.py': '"""Settings."""\n\nALPHA_BETA = "k7f9q2"\n' }, path: 'app/test_settings.py', target: '"k7f9q2"' };
+  assert.deepEqual(needleDefiningLine(python), { identifier: 'ALPHA_BETA', path: 'app/settings_alpha.py', line: 2, declares: true });
+  assert.equal(needleDefiningLine({ ...c, target: '604212);' }), undefined);
+
+  const budget = { contextTokens: 600, prefixTokens: 200, suffixTokens: 50 };
+  const bare = casePrompt(c, tokenizer, 'spm', { ...budget, withContext: false }).parts;
+  assert.deepEqual(needleHit(c, bare, { retrieval: [], all: [] }, [1]), { excluded: 'defined_outside_prompt' });
+  assert.deepEqual(needleHit({ ...c, target: '1);' }, bare, { retrieval: [], all: [] }, [1]), { excluded: 'no_value_line' });
+  const parts = casePrompt(c, tokenizer, 'spm', { ...budget, withContext: true }).parts;
+  const settings = parts.findIndex((p) => 'text' in p && p.text.startsWith('src/settings-alpha.ts'));
+  const filler = parts.findIndex((p) => 'text' in p && p.text.startsWith('lib/1/filler.ts'));
+  assert.ok(settings >= 0 && filler >= 0);
+  const value = { part: settings, line: 3 }; // the file's line 2, after the path line
+  assert.equal((parts[settings] as { text: string }).text.split('\n')[value.line], 'export const alphaBetaGamma = 604211;');
+  const result = needleHit(c, parts, { retrieval: [{ part: filler, line: 2 }, value], all: [{ part: filler, line: 1 }, { part: filler, line: 2 }, { part: settings, line: 1 }, value] }, [1, 2, 3]);
+  assert.ok('hits' in result);
+  assert.deepEqual(result.hits, { retrieval: { 1: false, 2: true, 3: true }, all: { 1: false, 2: false, 3: false } });
 });

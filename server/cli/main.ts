@@ -36,7 +36,7 @@ const commands: Record<string, Command> = {
     run: evalCompareCommand,
   },
   'eval-evidence': {
-    summary: "Evidence faithfulness on EVAL.md's JSONL cases: the completion's log-probability drop when its top-k evidence lines (retrieval heads, all heads) are removed, beside k random lines and the leave-one-out oracle; hit@k of the defining line on cross-file cases.",
+    summary: "Evidence faithfulness on EVAL.md's JSONL cases: the completion's log-probability drop when its top-k evidence lines (retrieval heads, all heads) are removed, beside k random lines and the leave-one-out oracle; hit@k of the defining line on cross-file cases, and of the line holding the value on needle cases.",
     usage: evalEvidenceUsage,
     run: evalEvidenceCommand,
   },

@@ -266,28 +266,30 @@ interface PrintedSummary {
 function formatSummary(drops: KSummary[], s: PrintedSummary): string {
   const f = (x: number | null) => (x === null || Number.isNaN(x) ? '—' : x.toFixed(3));
   const lines = [
-    `${s.cases} of ${s.of} cases measured (${s.skipped_empty_completion} empty completions, ${s.errors} errors; ${s.scored_not_as_generated} scored as other tokens than generated); drops in nats (mean over cases)`,
-    'k  retrieval      all   random   oracle   retr/random  retr/oracle  all/random  all/oracle  (ratio of means; per-case medians in the summary)',
+    `${s.cases} of ${s.of} cases measured (${s.skipped_empty_completion} empty completions, ${s.errors} errors; ${s.scored_not_as_generated} scored as other tokens than generated)${drops.length > 0 ? '; drops in nats (mean over cases)' : ''}`,
   ];
+  if (drops.length > 0) lines.push('k  retrieval      all   random   oracle   retr/random  retr/oracle  all/random  all/oracle  (ratio of means; per-case medians in the summary)');
   for (const d of drops) {
     lines.push(
       `${String(d.k).padEnd(3)}${f(d.mean_drop.retrieval).padStart(9)}${f(d.mean_drop.all).padStart(9)}${f(d.mean_drop.random).padStart(9)}${f(d.mean_drop.oracle).padStart(9)}` +
         `${f(d.vs_random.retrieval.ratio_of_means).padStart(14)}${f(d.vs_oracle.retrieval.ratio_of_means).padStart(13)}${f(d.vs_random.all.ratio_of_means).padStart(12)}${f(d.vs_oracle.all.ratio_of_means).padStart(12)}`,
     );
   }
-  const h = s.hit_at_k;
-  const excluded = Object.entries(h.excluded).map(([why, n]) => `${n} ${why.replace(/_/g, ' ')}`).join(', ');
-  lines.push(`hit@k on ${h.cases} right cross-file cases (left out: ${excluded})`);
   const hitLine = (m: 'retrieval' | 'all', x: ReturnType<typeof summarizeHits>) => `  ${m.padEnd(10)}${Object.entries(x.hit_at_k[m]).map(([k, v]) => `@${k} ${(v * 100).toFixed(0)} %`).join('   ')}`;
-  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, h));
-  lines.push('the same, any line of the prompt that declares a needed identifier counting');
-  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
-  lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
-  for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
+  const leftOut = (excluded: Record<string, number>) => Object.entries(excluded).map(([why, n]) => `${n} ${why.replace(/_/g, ' ')}`).join(', ');
+  // Each hit@k block only where the run had cases of its kind.
+  const h = s.hit_at_k;
+  if (h.cases > 0 || s.hit_at_k_any_cross_file.cases > 0 || Object.values(h.excluded).some((n) => n > 0)) {
+    lines.push(`hit@k on ${h.cases} right cross-file cases (left out: ${leftOut(h.excluded)})`);
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, h));
+    lines.push('the same, any line of the prompt that declares a needed identifier counting');
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
+    lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
+  }
   const n = s.hit_at_k_needle;
-  if (n.cases > 0 || Object.values(n.excluded).some((x) => x > 0)) {
-    const left = Object.entries(n.excluded).map(([why, k]) => `${k} ${why.replace(/_/g, ' ')}`).join(', ');
-    lines.push(`hit@k of the value's line on ${n.cases} right needle cases (left out: ${left})`);
+  if (n.cases > 0 || Object.values(n.excluded).some((k) => k > 0)) {
+    lines.push(`hit@k of the value's line on ${n.cases} right needle cases (left out: ${leftOut(n.excluded)})`);
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, n));
   }
   return lines.join('\n');

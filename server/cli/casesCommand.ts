@@ -46,7 +46,7 @@ export async function casesCommand(args: string[]): Promise<number> {
     const distances = values.distances!.split(',').map((d) => parseNumber('distances', d, true));
     const languages = values.languages!.split(',').map((l) => l.trim());
     const unknown = languages.filter((l) => !(needleLanguages as readonly string[]).includes(l));
-    if (unknown.length > 0 || languages.length === 0) throw new Error(`--languages takes ${needleLanguages.join(', ')} (comma-separated), got "${values.languages}"`);
+    if (unknown.length > 0) throw new Error(`--languages takes ${needleLanguages.join(', ')} (comma-separated), got "${values.languages}"`);
     cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed, languages as NeedleLanguage[]);
   }
   writeFileSync(values.out, cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length > 0 ? '\n' : ''));

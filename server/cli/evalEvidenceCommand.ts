@@ -120,12 +120,11 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         }
         for (const r of [retrieval, all]) if (r.evidence) headSources.add(`${r.evidence.heads}: ${r.evidence.headSource}`);
         const evidence = { retrieval: evidenceLines(retrieval), all: evidenceLines(all) };
-        // hit@k: cross-file cases the model gets right (the defining line was what it needed).
-        let hit: CrossFileHit | { excluded: HitExclusion } | undefined;
-        if (c.kind === 'cross_file') hit = score.exactMatch ? crossFileHit(c, prompt.parts, evidence, ks) : { excluded: 'not_exact' };
-        if (hit && 'excluded' in hit) hitExcluded[hit.excluded]++;
-        // The same on every cross-file case, right or not: more cases, a weaker question.
+        // hit@k on every cross-file case, right or not: more cases, a weaker question.
         const anyHit = c.kind === 'cross_file' ? crossFileHit(c, prompt.parts, evidence, ks) : undefined;
+        // The same, counted: cross-file cases the model gets right (the defining line was what it needed).
+        const hit: CrossFileHit | { excluded: HitExclusion } | undefined = anyHit && !score.exactMatch ? { excluded: 'not_exact' } : anyHit;
+        if (hit && 'excluded' in hit) hitExcluded[hit.excluded]++;
         if (anyHit && 'hits' in anyHit) anyCrossFile.push({ drops: [], hits: anyHit.hits });
         if (hit && 'hits' in hit) anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
         // Needles the model gets right: it can only have copied the value from one line.

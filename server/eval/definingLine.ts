@@ -110,15 +110,18 @@ export function promptLineOf(d: DefiningLine, filesInPrompt: Map<string, number>
 
 export type HitExclusion = 'no_foreign_identifier' | 'defined_outside_prompt';
 
+/** method → k → whether a line is among the method's top k candidate lines. */
+type MethodHits = Record<EvidenceMethod, Record<string, boolean>>;
+
 export interface CrossFileHit {
-  /** method → k → whether the defining line is among the method's top k candidate lines. */
-  hits: Record<EvidenceMethod, Record<string, boolean>>;
+  /** Whether the defining line is among each method's top k candidate lines. */
+  hits: MethodHits;
   /**
    * The same for any line of the prompt's workspace files that declares a foreign
    * identifier: code often declares a name in several files alike (`on: (handler) => {` in
    * every feature file), and the model may copy from any of them.
    */
-  anyDeclarationHits: Record<EvidenceMethod, Record<string, boolean>>;
+  anyDeclarationHits: MethodHits;
   defining: DefiningLine;
 }
 
@@ -131,8 +134,6 @@ export function declaringPromptLines(c: CompletionCase, names: string[], files: 
   }
   return lines;
 }
-
-type MethodHits = Record<EvidenceMethod, Record<string, boolean>>;
 
 /** Each method's candidate lines in evidence order, and whether `where` is among the top k of each. */
 function rankedHits(where: PartLine, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): { ranked: Record<EvidenceMethod, PartLine[]>; hits: MethodHits } {
@@ -162,6 +163,9 @@ function needleValue(target: string): string {
   return target.trim().replace(/\);?$/, '');
 }
 
+/** `NAME = value` or `export const name = value;`: the name, then the value without the `;`. */
+const assignment = /([A-Za-z_$][\w$]*)\s*=\s*(.*?);?\s*$/;
+
 /**
  * A needle case's defining line: the first line of a workspace file (nearest first) that
  * assigns the value the target repeats (`NAME = value`, `export const name = value;`).
@@ -172,7 +176,7 @@ export function needleDefiningLine(c: CompletionCase, paths: string[] = Object.k
   if (value === '') return undefined;
   for (const path of nearestFirst(paths, c.path)) {
     for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
-      const assigned = /([A-Za-z_$][\w$]*)\s*=\s*(.*?);?\s*$/.exec(text);
+      const assigned = assignment.exec(text);
       if (assigned && assigned[2] === value) return { identifier: assigned[1], path, line, declares: true };
     }
   }

@@ -1,10 +1,12 @@
 // heed cases: make completion cases (EVAL.md's JSONL) from any folder of code.
 //   heed cases repo DIR --out FILE [--count 60] [--seed 1]
 //   heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]
-//                    [--languages python,typescript]
+//                    [--languages python,typescript] [--use-path PATH]
 // A needle's distance is counted in the model's tokens, so needle cases need --model.
 // --languages typescript makes every case a TypeScript one: for a model that copies in one
 // language only, the other language's cases measure nothing about the context.
+// --use-path names the file that repeats the value (one language only; the extension must
+// match it), to measure how much a model's copying depends on where it is asked to copy.
 
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -14,7 +16,7 @@ import { needleCases, needleLanguages, readSourceFiles, repoCases, type NeedleLa
 import { parseNumber } from './cliArgs';
 
 export const casesUsage =
-  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1] [--languages python,typescript]';
+  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1] [--languages python,typescript] [--use-path PATH]';
 
 export async function casesCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,6 +30,7 @@ export async function casesCommand(args: string[]): Promise<number> {
       'per-distance': { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
       languages: { type: 'string', default: needleLanguages.join(',') },
+      'use-path': { type: 'string' },
     },
   });
   const [kind, dir] = positionals;
@@ -47,7 +50,10 @@ export async function casesCommand(args: string[]): Promise<number> {
     const languages = values.languages!.split(',').map((l) => l.trim());
     const unknown = languages.filter((l) => !(needleLanguages as readonly string[]).includes(l));
     if (unknown.length > 0) throw new Error(`--languages takes ${needleLanguages.join(', ')} (comma-separated), got "${values.languages}"`);
-    cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed, languages as NeedleLanguage[]);
+    cases = needleCases(files, (text) => tokenizer.encode(text).length, distances, parseNumber('per-distance', values['per-distance']!, true), seed, {
+      languages: languages as NeedleLanguage[],
+      usePath: values['use-path'],
+    });
   }
   writeFileSync(values.out, cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length > 0 ? '\n' : ''));
   const kinds = new Map<string, number>();

@@ -145,7 +145,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   };
   if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
   if (values['records-out'] && kvInUse && done.length > 0) {
-    const common = { model: basename(modelPath), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, commit: currentCommit() };
+    const common = { model: basename(modelPath), case_set: basename(values.cases), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, commit: currentCommit() };
     for (const record of scoreRecords(done, budget.contextTokens)) appendRecord(values['records-out'], { ...record, ...common });
   }
   console.log(formatSummary(summary));

@@ -138,7 +138,7 @@ export function repoCases(repo: string, files: SourceFile[], count: number, seed
 
 const words = ['cache', 'retry', 'window', 'token', 'limit', 'batch', 'queue', 'delay', 'buffer', 'stream', 'socket', 'index', 'shard', 'lease', 'quota', 'frame', 'chunk', 'route', 'cursor', 'ledger', 'vault', 'beacon', 'harbor', 'pixel', 'signal', 'anchor', 'orbit', 'ember', 'glacier', 'meadow', 'falcon', 'copper', 'velvet', 'prism', 'tundra'];
 
-function needle(random: () => number, language: NeedleLanguage) {
+function needle(random: () => number, language: NeedleLanguage, usePath?: string) {
   const [a, b, c] = sample(random, words, 3);
   const value = random() < 0.5 ? String(10000 + Math.floor(random() * 989999)) : `"${Array.from({ length: 6 }, () => 'abcdefghjkmnpqrstuvwxyz23456789'[Math.floor(random() * 31)]).join('')}"`;
   if (language === 'python') {
@@ -146,7 +146,7 @@ function needle(random: () => number, language: NeedleLanguage) {
     return {
       settingsPath: `app/settings_${a}.py`,
       settings: `"""Settings of the ${b} service."""\n\n${name} = ${value}\n`,
-      path: 'app/test_settings.py',
+      path: usePath ?? 'app/test_settings.py',
       prefix: `from .settings_${a} import ${name}\n\n\ndef test_${c}_setting():\n    assert ${name} == `,
       target: value,
       suffix: '\n',
@@ -156,7 +156,7 @@ function needle(random: () => number, language: NeedleLanguage) {
   return {
     settingsPath: `src/settings-${a}.ts`,
     settings: `// Settings of the ${b} service.\n\nexport const ${name} = ${value};\n`,
-    path: 'src/settings.test.ts',
+    path: usePath ?? 'src/settings.test.ts',
     prefix: `import { ${name} } from './settings-${a}';\n\ntest('${c} setting', () => {\n  expect(${name}).toBe(`,
     target: `${value});`,
     suffix: '\n});\n',
@@ -166,11 +166,23 @@ function needle(random: () => number, language: NeedleLanguage) {
 export const needleLanguages = ['python', 'typescript'] as const;
 export type NeedleLanguage = (typeof needleLanguages)[number];
 
+export interface NeedleOptions {
+  /** Taken in turn, case k of a distance being languages[k % languages.length]. Default: both. */
+  languages?: readonly NeedleLanguage[];
+  /**
+   * The path of the file that repeats the value, instead of each language's default
+   * (`app/test_settings.py`, `src/settings.test.ts`). Its extension must be the language's:
+   * it needs a single language. Only the path changes (the import keeps its text), so
+   * two sets that differ in this alone measure how much a model's copying hangs on it.
+   */
+  usePath?: string;
+}
+
 /**
  * `perDistance` cases at each distance (tokens between the definition and its use, by
- * `countTokens`), the languages taken in turn. Case k of a distance draws from the same
- * random stream whatever the languages, so a set of one language holds the same needle
- * values and filler as that language's cases would with both, and more of them.
+ * `countTokens`). Case k of a distance draws from the same random stream whatever the
+ * options, so a set of one language holds the same needle values and filler as that
+ * language's cases would with both, and more of them.
  */
 export function needleCases(
   files: SourceFile[],
@@ -178,16 +190,21 @@ export function needleCases(
   distances: number[],
   perDistance: number,
   seed: number,
-  languages: readonly NeedleLanguage[] = needleLanguages,
+  { languages = needleLanguages, usePath }: NeedleOptions = {},
 ): CompletionCase[] {
   if (files.length === 0) throw new Error('no source files to use as filler');
   if (languages.length === 0) throw new Error('needle cases need at least one language');
+  if (usePath !== undefined) {
+    if (languages.length !== 1) throw new Error(`a needle's use path needs a single language, not ${languages.join(', ')}`);
+    const language = languageOf(usePath);
+    if (language !== languages[0]) throw new Error(`${usePath} is a ${language} path; these needles are ${languages[0]}`);
+  }
   const cases: CompletionCase[] = [];
   for (const distance of distances) {
     for (let k = 0; k < perDistance; k++) {
       const random = seededRandom(seed * 1_000_003 + distance * 101 + k);
       const language = languages[k % languages.length];
-      const n = needle(random, language);
+      const n = needle(random, language, usePath);
       const workspace: Record<string, string> = { [n.settingsPath]: n.settings };
       let tokens = 0;
       for (let guard = 0; tokens < distance && guard < 10_000; guard++) {

@@ -55,7 +55,7 @@ test('needle cases of one language are the cases that language gets in a mixed s
   const countTokens = (text: string) => Math.ceil(text.length / 4);
   const mixed = needleCases(files, countTokens, [300], 6, 5);
   assert.deepEqual(mixed.map((c) => c.language), ['python', 'typescript', 'python', 'typescript', 'python', 'typescript']);
-  const typescript = needleCases(files, countTokens, [300], 6, 5, ['typescript']);
+  const typescript = needleCases(files, countTokens, [300], 6, 5, { languages: ['typescript'] });
   assert.equal(typescript.length, 6);
   for (const c of typescript) {
     assert.equal(c.language, 'typescript');
@@ -63,5 +63,17 @@ test('needle cases of one language are the cases that language gets in a mixed s
   }
   assert.deepEqual(typescript.filter((_, k) => k % 2 === 1), mixed.filter((c) => c.language === 'typescript'));
   assert.equal(new Set(typescript.map((c) => c.target)).size, 6, 'each case its own value');
-  assert.throws(() => needleCases(files, countTokens, [300], 2, 5, []), /at least one language/);
+  assert.throws(() => needleCases(files, countTokens, [300], 2, 5, { languages: [] }), /at least one language/);
+});
+
+test('a needle use path moves the using file and changes nothing else', () => {
+  const files = readSourceFiles(project());
+  const countTokens = (text: string) => Math.ceil(text.length / 4);
+  const python = needleCases(files, countTokens, [300], 3, 5, { languages: ['python'] });
+  const moved = needleCases(files, countTokens, [300], 3, 5, { languages: ['python'], usePath: 'tests/test_settings.py' });
+  assert.deepEqual(python.map((c) => c.path), ['app/test_settings.py', 'app/test_settings.py', 'app/test_settings.py']);
+  assert.deepEqual(moved.map((c) => c.path), ['tests/test_settings.py', 'tests/test_settings.py', 'tests/test_settings.py']);
+  assert.deepEqual(moved.map((c) => ({ ...c, path: 'app/test_settings.py' })), python);
+  assert.throws(() => needleCases(files, countTokens, [300], 2, 5, { usePath: 'tests/test_settings.py' }), /single language/);
+  assert.throws(() => needleCases(files, countTokens, [300], 2, 5, { languages: ['typescript'], usePath: 'tests/test_settings.py' }), /python path; these needles are typescript/);
 });

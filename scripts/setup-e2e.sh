@@ -32,23 +32,7 @@ die() {
 say() { echo "setup-e2e: $*"; }
 
 # --- apt packages --------------------------------------------------------------------
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"
-  elif command -v sudo >/dev/null; then sudo "$@"
-  else die "need root (or sudo) to run: $*"
-  fi
-}
-
-missing_apt=()
-[ -x /usr/bin/chromium ] || missing_apt+=(chromium)
-dpkg -s libkrb5-dev >/dev/null 2>&1 || missing_apt+=(libkrb5-dev)
-if [ ${#missing_apt[@]} -gt 0 ]; then
-  say "installing with apt: ${missing_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq || die "apt-get update failed"
-  as_root apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null \
-    || die "apt-get install ${missing_apt[*]} failed"
-fi
+bash "$(dirname "$0")/apt-install.sh" chromium libkrb5-dev
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing after apt-get install chromium"
 
 mkdir -p "$CACHE"

@@ -14,6 +14,8 @@ if [ "${HEED_SKIP_E2E:-0}" != "1" ]; then
   echo "== end-to-end set-up"
   bash scripts/setup-e2e.sh
 fi
+echo "== python3 for the training recipe's checks"
+bash scripts/apt-install.sh python3
 echo "== llama.cpp for the GGUF test (cached outside the repo)"
 bash scripts/setup-peer.sh
 echo "== tests"

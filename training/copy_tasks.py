@@ -8,11 +8,18 @@ files of the train split fill the distance between them. Names are made of words
 from the corpus's own identifiers and share words with each other, and values are random,
 so only attention to the right definition predicts a value.
 
+Where the two files live varies as much as what they hold: test folders, tests beside the
+code, specs, and plain modules that check their settings. A model trained on one pair of
+paths (tests/test_*.py, src/*.test.ts) learned to copy there and nowhere else: the same
+needle got 12 of 16 right as tests/test_settings.py and 0 of 16 as app/test_settings.py.
+Folder names are words of the corpus, so an eval's own folders (app/, lib/) stay unseen.
+
 copy_pair() returns the two files as (path, text) and, for the using file, the character
 spans (start, end) of each repeated value up to the end of its line: the places where a
 cursor would ask for the value, used as fill-in-the-middle splits.
 """
 
+import posixpath
 import random
 import re
 from collections import Counter
@@ -68,9 +75,24 @@ def _append_check(text: str, spans: list, indent: str, check: str, value: str, t
     return text + line + '\n'
 
 
+def _python_paths(rng, words, module):
+    """(definitions path, using path, the using file's import prefix, whether the using file is a test)."""
+    package, other = snake(rng.sample(words, 1)), words[4]
+    stem = module.strip('_')
+    definitions = rng.choice([f'{package}/{module}.py', f'{package}/{module}.py', f'src/{package}/{module}.py', f'{module}.py'])
+    use = rng.choice([f'tests/test_{stem}.py', f'{package}/tests/test_{stem}.py', f'tests/{package}/test_{stem}.py',
+                      f'test_{stem}.py', f'{package}/test_{stem}.py', f'{package}/{stem}_test.py',
+                      f'{package}/{other}.py', f'{other}/{stem}_checks.py'])
+    dotted = definitions[:-3].removeprefix('src/').replace('/', '.')
+    same_folder = posixpath.dirname(use) == posixpath.dirname(definitions)
+    source = rng.choice([f'.{module}', dotted]) if same_folder and '/' in definitions else dotted
+    is_test = posixpath.basename(use).startswith('test_') or use.endswith('_test.py')
+    return definitions, use, f'from {source} import ', is_test
+
+
 def _python(rng, words, names, values, used):
     module = rng.choice(['settings', 'config', 'constants', 'defaults', f'{words[0]}_settings', f'_{words[1]}'])
-    package = snake(rng.sample(words, 1))
+    def_path, use_path, import_from, is_test = _python_paths(rng, words, module)
     style = rng.choice(['constants', 'constants', 'dict', 'class'])
     lines = [f'"""{rng.choice(["Settings", "Constants", "Defaults", "Configuration"])} of the {words[2]} {words[3]}."""', '']
     if style == 'constants':
@@ -79,32 +101,32 @@ def _python(rng, words, names, values, used):
             if rng.random() < 0.2:
                 lines.append(f'# {" ".join(rng.sample(words, 3))}')
             lines.append(f'{ref} = {value}')
-        imported = ', '.join(refs[i] for i in used)
-        header = rng.choice([f'from {package}.{module} import {imported}', f'from .{module} import {imported}'])
+        header = import_from + ', '.join(refs[i] for i in used)
     elif style == 'dict':
         holder = rng.choice(['DEFAULTS', 'SETTINGS', 'CONFIG', snake(rng.sample(words, 2)).upper()])
         lines.append(f'{holder} = {{')
         lines += [f'    "{snake(n)}": {v},' for n, v in zip(names, values)]
         lines.append('}')
         refs = [f'{holder}["{snake(n)}"]' for n in names]
-        header = f'from {package}.{module} import {holder}'
+        header = import_from + holder
     else:
         holder = rng.choice(['Settings', 'Config', 'Defaults', ''.join(w.capitalize() for w in rng.sample(words, 2))])
         lines.append(f'class {holder}:')
         lines += [f'    {snake(n)} = {v}' for n, v in zip(names, values)]
         refs = [f'{holder}.{snake(n)}' for n in names]
-        header = f'from .{module} import {holder}'
-    definitions = (f'{package}/{module}.py', '\n'.join(lines) + '\n')
+        header = import_from + holder
+    definitions = (def_path, '\n'.join(lines) + '\n')
 
     text = header + '\n\n\n'
     spans = []
-    test = f'def test_{snake(rng.sample(words, 2))}():\n'
-    unittest = rng.random() < 0.3
+    unittest = is_test and rng.random() < 0.3
     if unittest:
         text += f'class Test{"".join(w.capitalize() for w in rng.sample(words, 2))}(unittest.TestCase):\n    def test_{words[4]}(self):\n'
         text = 'import unittest\n' + text
+    elif is_test:
+        text += f'def test_{snake(rng.sample(words, 2))}():\n'
     else:
-        text += test
+        text += f'def {rng.choice(["check", "validate", "_check"])}_{snake(rng.sample(words, 2))}():\n'
     for i in used:
         indent = '        ' if unittest else '    '
         if unittest:
@@ -112,41 +134,58 @@ def _python(rng, words, names, values, used):
         else:
             check, tail = rng.choice([(f'assert {refs[i]} == ', ''), (f'assert_equal({refs[i]}, ', ')'), (f'check({refs[i]}, ', ')')])
         text = _append_check(text, spans, indent, check, values[i], tail)
-    return definitions, (f'tests/test_{module.strip("_")}.py', text), spans
+    return definitions, (use_path, text), spans
+
+
+def _typescript_paths(rng, words, module):
+    """(definitions path, using path, the module specifier that imports the definitions, whether the using file is a test)."""
+    folder, other = words[0], words[4]
+    definitions = rng.choice([f'src/{module}.ts', f'src/{module}.ts', f'lib/{module}.ts', f'src/{folder}/{module}.ts', f'{module}.ts'])
+    use = rng.choice([f'src/{module}.test.ts', f'test/{module}.spec.ts', f'tests/{module}.test.ts', f'src/__tests__/{module}.test.ts',
+                      f'src/{folder}/{module}.spec.ts', f'{module}.test.ts', f'src/{other}.ts', f'src/{folder}/{other}-checks.ts'])
+    specifier = posixpath.relpath(definitions[:-3], posixpath.dirname(use) or '.')
+    is_test = bool(re.search(r'\.(test|spec)\.ts$|__tests__/', use))
+    return definitions, use, specifier if specifier.startswith('.') else f'./{specifier}', is_test
 
 
 def _typescript(rng, words, names, values, used):
     module = rng.choice(['settings', 'config', 'constants', 'defaults', f'{words[0]}-settings', f'{words[1]}-config'])
+    def_path, use_path, specifier, is_test = _typescript_paths(rng, words, module)
     style = rng.choice(['const', 'const', 'object', 'class'])
     lines = [f'// {rng.choice(["Settings", "Constants", "Defaults", "Configuration"])} of the {words[2]} {words[3]}.', '']
     if style == 'const':
         upper = rng.random() < 0.3
         refs = [snake(n).upper() if upper else camel(n) for n in names]
         lines += [f'export const {r} = {v};' for r, v in zip(refs, values)]
-        header = f"import {{ {', '.join(refs[i] for i in used)} }} from './{module}';"
+        imported = ', '.join(refs[i] for i in used)
     elif style == 'object':
         holder = rng.choice(['config', 'settings', 'defaults', camel(rng.sample(words, 2))])
         lines.append(f'export const {holder} = {{')
         lines += [f'  {camel(n)}: {v},' for n, v in zip(names, values)]
         lines.append('};')
         refs = [f'{holder}.{camel(n)}' for n in names]
-        header = f"import {{ {holder} }} from './{module}';"
+        imported = holder
     else:
         holder = rng.choice(['Settings', 'Config', 'Defaults', ''.join(w.capitalize() for w in rng.sample(words, 2))])
         lines.append(f'export class {holder} {{')
         lines += [f'  static readonly {camel(n)} = {v};' for n, v in zip(names, values)]
         lines.append('}')
         refs = [f'{holder}.{camel(n)}' for n in names]
-        header = f"import {{ {holder} }} from './{module}';"
-    definitions = (f'src/{module}.ts', '\n'.join(lines) + '\n')
+        imported = holder
+    definitions = (def_path, '\n'.join(lines) + '\n')
 
-    text = header + '\n\n' + f"{rng.choice(['test', 'it'])}('{' '.join(rng.sample(words, 2))}', () => {{\n"
+    text = f"import {{ {imported} }} from '{specifier}';\n\n"
+    if is_test:
+        text += f"{rng.choice(['test', 'it'])}('{' '.join(rng.sample(words, 2))}', () => {{\n"
+    else:
+        text = "import assert from 'node:assert';\n" + text + f'export function check{"".join(w.capitalize() for w in rng.sample(words, 2))}(): void {{\n'
     spans = []
     for i in used:
-        check = rng.choice([f'expect({refs[i]}).toBe(', f'expect({refs[i]}).toEqual(', f'assert.strictEqual({refs[i]}, '])
+        forms = [f'expect({refs[i]}).toBe(', f'expect({refs[i]}).toEqual(', f'assert.strictEqual({refs[i]}, ']
+        check = rng.choice(forms if is_test else [f'assert.strictEqual({refs[i]}, ', f'assert.equal({refs[i]}, '])
         text = _append_check(text, spans, '  ', check, values[i], ');')
-    text += '});\n'
-    return definitions, (f'src/{module}.test.ts', text), spans
+    text += '});\n' if is_test else '}\n'
+    return definitions, (use_path, text), spans
 
 
 def copy_pair(rng: random.Random, words: list, language: str):

@@ -4,32 +4,52 @@
 # token streams, training, export to a Hugging Face folder, evaluation, loss plot.
 #
 #   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--eval-parts loss,repo,needle]
-#                        [--smoke] [--no-compile]
+#                        [--smoke] [--no-compile] [--continue-from MODEL_DIR] [--max-files-per-package N]
 #
 # Without --npm-archive the packages are fetched with fetch_npm_corpus.sh (needs the npm
 # registry). The model lands in WORK/export/heed-code-30m; logs and evals beside it.
+#
+# --continue-from models/heed-code-30m trains on from that checkpoint instead of from
+# scratch: its tokenizer is used as it is (none is trained), the copy windows are fewer,
+# the learning rate is lower and the default time budget is 300 s. For a device lease too
+# short for a run from scratch. --max-files-per-package makes the corpus (and its
+# preparation time) smaller.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work=/tmp/heed-train
 archive=""
 budget=1150
+budget_set=0
 eval_parts=loss,repo,needle
 smoke=0
 compile=--compile
+continue_from=""
+max_files=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --npm-archive) archive="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
-    --time-budget-s) budget="$2"; shift 2 ;;
+    --time-budget-s) budget="$2"; budget_set=1; shift 2 ;;
     --eval-parts) eval_parts="$2"; shift 2 ;;
     --smoke) smoke=1; shift ;;
     --no-compile) compile=""; shift ;;
+    --continue-from) continue_from="$(cd "$2" && pwd)"; shift 2 ;;
+    --max-files-per-package) max_files="$2"; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$work"
 shape=()
 copy=()
+continued=()
+if [ -n "$continue_from" ]; then
+  [ -f "$continue_from/tokenizer.json" ] || { echo "run.sh: $continue_from has no tokenizer.json" >&2; exit 2; }
+  # Fewer copy windows than from scratch (a few minutes of training see a fraction of them),
+  # a tenth of the peak learning rate, a short warm-up, and half the run at 16k.
+  copy=(--copy-samples 8000,1200)
+  continued=(--init-from "$continue_from" --lr 3e-4 --warmup 0.05 --long-fraction 0.5 --copy-rate-short 0.3 --copy-rate-long 0.5)
+  [ "$budget_set" = 1 ] || budget=300
+fi
 if [ "$smoke" = 1 ]; then
   shape=(--shape smoke --short-len 512 --long-len 1024 --batch-tokens 4096); preflight_tokens=2e4
   copy=(--copy-lengths 512,1024 --copy-samples 200,50)
@@ -74,11 +94,17 @@ fi
 
 limit=()
 tokenizer_mb=64
+if [ "$max_files" != 0 ]; then limit=(--max-files-per-package "$max_files"); fi
 if [ "$smoke" = 1 ]; then limit=(--max-files-per-package 20); tokenizer_mb=4; fi
 stage "corpus"
 py "$here/corpus.py" --npm-dir "$npm_dir" --out "$work/corpus" "${limit[@]}"
-stage "tokenizer"
-py "$here/tokenizer_train.py" --corpus "$work/corpus/corpus.jsonl" --sample-mb "$tokenizer_mb" --out "$work/tokenizer"
+if [ -n "$continue_from" ]; then
+  stage "tokenizer: $continue_from's, as it is"
+  mkdir -p "$work/tokenizer" && cp "$continue_from/tokenizer.json" "$continue_from/tokenizer_config.json" "$work/tokenizer/"
+else
+  stage "tokenizer"
+  py "$here/tokenizer_train.py" --corpus "$work/corpus/corpus.jsonl" --sample-mb "$tokenizer_mb" --out "$work/tokenizer"
+fi
 stage "token streams"
 py "$here/pack.py" --corpus "$work/corpus/corpus.jsonl" --tokenizer "$work/tokenizer" --out "$work/packed" "${copy[@]}"
 stage "training (waiting for the preflight)"
@@ -86,9 +112,9 @@ if ! wait "$preflight_pid"; then cat "$work/preflight.log"; echo "run.sh: the pr
 cat "$work/preflight.log"
 compile="$(cat "$work/preflight/compile")"
 if [ "$smoke" = 1 ]; then
-  py "$here/train.py" --data "$work/packed" --out "$work/train" "${shape[@]}" --target-tokens 1e5 --long-fraction 0.5 --log-every 10 --eval-every 20 $compile
+  py "$here/train.py" --data "$work/packed" --out "$work/train" "${shape[@]}" --target-tokens 1e5 --long-fraction 0.5 --log-every 10 --eval-every 20 $compile "${continued[@]}"
 else
-  py "$here/train.py" --data "$work/packed" --out "$work/train" --time-budget-s "$budget" $compile
+  py "$here/train.py" --data "$work/packed" --out "$work/train" --time-budget-s "$budget" $compile "${continued[@]}"
 fi
 stage "export"
 py "$here/export.py" --checkpoint "$work/train/model.pt" --tokenizer "$work/tokenizer" --out "$work/export/heed-code-30m"

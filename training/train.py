@@ -5,6 +5,11 @@ Progress is max(tokens / --target-tokens, elapsed / --time-budget-s): the learni
 windows (for the last --long-fraction of training) follow it, so a slower machine still
 finishes its schedule inside the time budget, and says how many tokens it saw.
 
+--init-from DIR continues from a Hugging Face Qwen2 folder (the shipped model, say) instead
+of random weights: its shape and RoPE base are kept, and pack.py must have used its
+tokenizer (the vocabulary size and special-token ids are checked). The schedule is the
+same, so give it a smaller --lr and its own --time-budget-s.
+
 Writes into --out: model.pt (fp32 state dict and config), train-log.jsonl (one line per
 --log-every steps, held-out loss every --eval-every steps), train-summary.json.
 """
@@ -35,6 +40,21 @@ def model_config(shape: str, vocab_size: int, special: dict, max_positions: int,
         rope_theta=rope_theta, rms_norm_eps=1e-6, tie_word_embeddings=True, use_sliding_window=False,
         hidden_act='silu', initializer_range=0.02, bos_token_id=special['endoftext'], eos_token_id=special['endoftext'],
         pad_token_id=special['fim_pad'])
+
+
+def continued_model(folder: str, vocab_size: int, special: dict, max_positions: int) -> Qwen2ForCausalLM:
+    """The model of a Hugging Face folder in fp32, checked against the packed streams' tokenizer."""
+    model = Qwen2ForCausalLM.from_pretrained(folder, attn_implementation='sdpa', dtype=torch.float32)
+    config = model.config
+    if config.vocab_size != vocab_size:
+        raise SystemExit(f'train: {folder} has a vocabulary of {config.vocab_size}, the token streams {vocab_size}: pack them with its tokenizer')
+    with open(os.path.join(folder, 'tokenizer.json'), encoding='utf-8') as f:
+        added = {t['content']: t['id'] for t in json.load(f)['added_tokens']}
+    differing = [name for name, i in special.items() if added.get(f'<|{name}|>') != i]
+    if differing:
+        raise SystemExit(f'train: special tokens {differing} have other ids in {folder}: pack the streams with its tokenizer')
+    config.max_position_embeddings = max(config.max_position_embeddings, max_positions)
+    return model
 
 
 class Windows:
@@ -114,6 +134,7 @@ def main():
     parser.add_argument('--data', required=True, help='folder from pack.py')
     parser.add_argument('--out', required=True)
     parser.add_argument('--shape', default='heed-code-30m', choices=sorted(MODEL_SHAPES))
+    parser.add_argument('--init-from', help='a Hugging Face Qwen2 folder to continue from (its shape replaces --shape)')
     parser.add_argument('--seed', type=int, default=1234)
     parser.add_argument('--target-tokens', type=float, default=5.3e8)
     parser.add_argument('--time-budget-s', type=float, default=1080)
@@ -141,8 +162,12 @@ def main():
         pack = json.load(f)
     special = pack['special_token_ids']
     vocab_size = pack['vocab_size']
-    config = model_config(args.shape, vocab_size, special, args.long_len, args.rope_theta)
-    model = Qwen2ForCausalLM._from_config(config, attn_implementation='sdpa', dtype=torch.float32).to(device)
+    if args.init_from:
+        model = continued_model(args.init_from, vocab_size, special, args.long_len).to(device)
+        config = model.config
+    else:
+        config = model_config(args.shape, vocab_size, special, args.long_len, args.rope_theta)
+        model = Qwen2ForCausalLM._from_config(config, attn_implementation='sdpa', dtype=torch.float32).to(device)
     params = sum(p.numel() for p in model.parameters())
     print(f'train: {params / 1e6:.1f}M parameters on {device}', flush=True)
     step_loss = torch.compile(loss_of, dynamic=False) if args.compile else loss_of

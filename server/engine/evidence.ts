@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { headPatternFileName, readHeadPattern } from './headPattern';
 import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMassGraph';
 import { maskedScore } from './graph/decoderGraph';
-import { createSession, type OrtSession } from './runtime/ortRuntime';
+import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRuntime';
 import type { PartTokens } from './promptTokens';
 import type { LoadedModel, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
@@ -204,14 +204,20 @@ function topLines(sums: Float64Array, before: (i: number, j: number) => boolean,
  */
 export const evidencePower = 2;
 
-/** One attention-mass session per loaded model, built on first use; one thread: a run is under a millisecond, and a second thread only adds waiting when the machine is busy. */
-const massSessions = new WeakMap<LoadedModel, OrtSession>();
+/**
+ * One attention-mass session per loaded model and number of heads, built on first use.
+ * Two threads: the generation is over, so the decoder's threads are idle, and one run
+ * over 8 heads' 13k keys takes milliseconds.
+ */
+const massSessions = new WeakMap<LoadedModel, Map<number, OrtSession>>();
 
-function massSession(model: LoadedModel): OrtSession {
-  let session = massSessions.get(model);
+function massSession(model: LoadedModel, heads: number): OrtSession {
+  let sessions = massSessions.get(model);
+  if (!sessions) massSessions.set(model, (sessions = new Map()));
+  let session = sessions.get(heads);
   if (!session) {
-    session = createSession(buildAttentionMassGraph(model.config.headDim, evidencePower), { threads: 1 });
-    massSessions.set(model, session);
+    session = createSession(buildAttentionMassGraph(model.config.headDim, heads, evidencePower), { threads: 2 });
+    sessions.set(heads, session);
   }
   return session;
 }
@@ -274,22 +280,24 @@ export class EvidenceCollector implements QueryRowsHook {
     const total = new Float32Array(length);
     const perHead: PromptEvidence['perHead'] = [];
     const sinks = this.heads.sinks;
-    if (rows > 0 && length <= sequence.length) {
-      const session = massSession(this.model);
+    if (rows > 0 && length <= sequence.length && this.heads.kvHeads.length > 0) {
+      const { kvHeads } = this.heads;
+      const session = massSession(this.model, kvHeads.length);
       const mask = new Float32Array(rows * length);
       for (let r = 0; r < rows; r++) mask.fill(maskedScore, r * length + firstPosition + r + 1, (r + 1) * length);
-      this.heads.kvHeads.forEach(({ layer, kvHead }, i) => {
+      const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [rows, length] } };
+      kvHeads.forEach(({ layer, kvHead }, i) => {
         const queries = new Float32Array(this.group * rows * headDim); // [group, rows, headDim]
         for (let r = 0; r < rows; r++) {
           const row = this.rows[i][r];
           for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * rows + r) * headDim);
         }
-        const keys = sequence.keys(layer, kvHead).subarray(0, length * headDim);
-        const { mass } = session.run({
-          [attentionMassNames.queries]: { type: 'float32', data: queries, dims: [this.group, rows, headDim] },
-          [attentionMassNames.keys]: { type: 'float32', data: keys, dims: [length, headDim] },
-          [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [rows, length] },
-        });
+        feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, rows, headDim] };
+        feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, length * headDim), dims: [length, headDim] };
+      });
+      const masses = session.run(feeds);
+      kvHeads.forEach(({ layer, kvHead }, i) => {
+        const mass = masses[attentionMassNames.mass(i)];
         for (let p = 0; p < length; p++) total[p] += mass[p];
         perHead.push({ layer, kvHead, lines: lineScores(mass, lines, sinks, perHeadLines) });
       });

@@ -206,8 +206,9 @@ export const evidencePower = 2;
 
 /**
  * One attention-mass session per loaded model and number of heads, built on first use.
- * Two threads: the generation is over, so the decoder's threads are idle, and one run
- * over 8 heads' 13k keys takes milliseconds.
+ * One thread: right after a generation the decoder session's own threads still hold the
+ * cores, and two threads here measured slower (29 and 26 ms against 23 and 24 at 16k
+ * head-aware, bench/results/README.md), where alone they were faster.
  */
 const massSessions = new WeakMap<LoadedModel, Map<number, OrtSession>>();
 
@@ -216,7 +217,7 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
   if (!sessions) massSessions.set(model, (sessions = new Map()));
   let session = sessions.get(heads);
   if (!session) {
-    session = createSession(buildAttentionMassGraph(model.config.headDim, heads, evidencePower), { threads: 2 });
+    session = createSession(buildAttentionMassGraph(model.config.headDim, heads, evidencePower), { threads: 1 });
     sessions.set(heads, session);
   }
   return session;

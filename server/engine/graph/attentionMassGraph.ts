@@ -3,8 +3,7 @@
 // it for a few heads after a generation; running it through onnxruntime (a matrix product
 // over each head's cached keys, fed in place) costs a small share of the generation, where
 // the same products in JS would cost more than the generation itself. Every head is in one
-// graph, so one run computes them all: at 16k tokens the per-run overhead of one run per
-// head, and one thread, made evidence cost more than the target share of a completion.
+// graph, so one run computes them all.
 
 import { DataType } from '../onnx/onnxProto';
 import { GraphBuilder, float } from '../onnx/graphBuilder';

@@ -13,7 +13,7 @@
 import { sameHeads, type KvSegment, type KvSegmentHeads } from './kvSegment';
 import { PrefixFileError, readPrefixFile, writePrefixFile, type PrefixKey } from './prefixStore';
 import { PrefixTree } from './prefixTree';
-import type { LoadedModel, Sequence } from './types';
+import type { LoadedModel, Sequence, StepMass } from './types';
 
 export class CancelledError extends Error {
   constructor() {
@@ -63,6 +63,8 @@ export class PrefixCache {
 export interface QueryRowsHook {
   readonly promptRows: number;
   add(queries: Float32Array[], n: number, fromRow: number): void;
+  /** A decode step's attention mass instead of its queries, where the sequence gives it (Sequence.appendWithMass). */
+  addMass?(mass: StepMass): void;
 }
 
 export interface PrefillResult {
@@ -167,7 +169,11 @@ export class CachedSequence {
   /** Runs one more token; `onQueries` (when given) hears its pass's queries. */
   appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
     let logits: Float32Array;
-    if (onQueries) {
+    if (onQueries?.addMass && this.sequence.appendWithMass) {
+      const out = this.sequence.appendWithMass(tokenId);
+      onQueries.addMass(out.mass);
+      logits = out.logits;
+    } else if (onQueries) {
       const out = this.sequence.appendWithQueries([tokenId]);
       onQueries.add(out.queries, 1, 0);
       logits = out.logits;

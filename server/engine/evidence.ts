@@ -11,7 +11,7 @@ import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMa
 import { maskedScore } from './graph/decoderGraph';
 import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRuntime';
 import type { PartTokens } from './promptTokens';
-import type { LoadedModel, Sequence } from './types';
+import type { LoadedModel, Sequence, StepMass } from './types';
 import type { QueryRowsHook } from './cachedSequence';
 
 /** What a generation is asked to report. */
@@ -227,7 +227,9 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * Gathers, during a generation, the query rows that picked its tokens (a QueryRowsHook for
  * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
  * that picked the first token; more: a question's own tokens too), then one per decoded
- * token. `finish` turns them into line scores.
+ * token. A head-aware fp32 sequence instead gives each decoded token's attention mass on
+ * the full heads (evidence's heads there) from its own pass (`addMass`), so only the
+ * prompt's rows are computed again. `finish` turns them into line scores.
  */
 export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
@@ -236,6 +238,8 @@ export class EvidenceCollector implements QueryRowsHook {
   /** Rows the prefill reported (its last pass: promptRows, or fewer for a shorter prompt). */
   private promptRowsSeen = 0;
   private passes = 0;
+  /** Decode steps' attention mass, when the sequence gives it (addMass); their rows are then not in `rows`. */
+  private readonly steps: StepMass[] = [];
 
   constructor(
     private readonly model: LoadedModel,
@@ -245,6 +249,15 @@ export class EvidenceCollector implements QueryRowsHook {
   ) {
     this.group = model.config.numHeads / model.config.numKvHeads;
     this.rows = heads.kvHeads.map(() => []);
+  }
+
+  addMass(mass: StepMass): void {
+    if (this.steps.length === 0) {
+      const given = new Set(mass.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
+      const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
+      if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
+    }
+    this.steps.push(mass);
   }
 
   add(queries: Float32Array[], n: number, fromRow: number): void {
@@ -274,31 +287,41 @@ export class EvidenceCollector implements QueryRowsHook {
     const started = performance.now();
     const { headDim } = this.model.config;
     const prompt = this.promptRowsSeen;
-    const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), this.rows[0]?.length ?? 0);
+    const byMass = this.steps.length > 0;
+    const decodeSteps = byMass ? this.steps.length : (this.rows[0]?.length ?? 0) - prompt;
+    const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), prompt + decodeSteps);
     const firstPosition = promptLength - prompt;
     const lines = positionLines(this.model.tokenizer, map, promptLength);
     const length = firstPosition + rows; // the last row sees [0, firstPosition + rows - 1]
     const total = new Float32Array(length);
     const perHead: PromptEvidence['perHead'] = [];
     const sinks = this.heads.sinks;
-    if (rows > 0 && length <= sequence.length && this.heads.kvHeads.length > 0) {
-      const { kvHeads } = this.heads;
-      const session = massSession(this.model, kvHeads.length);
-      const mask = new Float32Array(rows * length);
-      for (let r = 0; r < rows; r++) mask.fill(maskedScore, r * length + firstPosition + r + 1, (r + 1) * length);
-      const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [rows, length] } };
+    const { kvHeads } = this.heads;
+    if (rows > 0 && length <= sequence.length && kvHeads.length > 0) {
+      // Rows from queries: every row, or with the decode steps' mass given, the prompt's.
+      const queryRows = byMass ? prompt : rows;
+      const masses = kvHeads.map(() => new Float32Array(length));
+      if (queryRows > 0) {
+        const graphLength = firstPosition + queryRows;
+        const session = massSession(this.model, kvHeads.length);
+        const mask = new Float32Array(queryRows * graphLength);
+        for (let r = 0; r < queryRows; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
+        const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [queryRows, graphLength] } };
+        kvHeads.forEach(({ layer, kvHead }, i) => {
+          const queries = new Float32Array(this.group * queryRows * headDim); // [group, rows, headDim]
+          for (let r = 0; r < queryRows; r++) {
+            const row = this.rows[i][r];
+            for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * queryRows + r) * headDim);
+          }
+          feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, queryRows, headDim] };
+          feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
+        });
+        const out = session.run(feeds);
+        kvHeads.forEach((_, i) => masses[i].set(out[attentionMassNames.mass(i)]));
+      }
+      if (byMass) this.addStepMasses(masses, rows - prompt);
       kvHeads.forEach(({ layer, kvHead }, i) => {
-        const queries = new Float32Array(this.group * rows * headDim); // [group, rows, headDim]
-        for (let r = 0; r < rows; r++) {
-          const row = this.rows[i][r];
-          for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * rows + r) * headDim);
-        }
-        feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, rows, headDim] };
-        feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, length * headDim), dims: [length, headDim] };
-      });
-      const masses = session.run(feeds);
-      kvHeads.forEach(({ layer, kvHead }, i) => {
-        const mass = masses[attentionMassNames.mass(i)];
+        const mass = masses[i];
         for (let p = 0; p < length; p++) total[p] += mass[p];
         perHead.push({ layer, kvHead, lines: lineScores(mass, lines, sinks, perHeadLines) });
       });
@@ -312,5 +335,22 @@ export class EvidenceCollector implements QueryRowsHook {
       queries: rows,
       ms: performance.now() - started,
     };
+  }
+
+  /** Adds the first `count` decode steps' mass to each chosen head's (masses[i], positions [0, length)). */
+  private addStepMasses(masses: Float32Array[], count: number): void {
+    const index = new Map(this.heads.kvHeads.map(({ layer, kvHead }, i) => [`${layer}:${kvHead}`, i]));
+    for (const { position, layers } of this.steps.slice(0, count)) {
+      for (const { layer, kvHeads, capacity, past, own } of layers) {
+        kvHeads.forEach((kvHead, j) => {
+          const i = index.get(`${layer}:${kvHead}`);
+          if (i === undefined) return;
+          const mass = masses[i];
+          const from = j * capacity;
+          for (let p = 0; p < position; p++) mass[p] += past[from + p];
+          mass[position] += own[j];
+        });
+      }
+    }
   }
 }

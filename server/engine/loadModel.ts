@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { KvSegment, KvSegmentHeads } from './kvSegment';
-import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, Tokenizer } from './types';
+import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, type StepMass, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
@@ -162,7 +162,7 @@ class OrtModel implements LoadedModel {
       this.kv.policy === 'head-aware' && this.layout
         ? new HeadAwareKvStore(shape, this.layout, { sinks: this.kv.sinks, window: this.kv.window }, int8Block)
         : new DenseKvStore(shape, int8Block);
-    return new OrtSequence(this.config, this.chunkTokens, this.session, store);
+    return new OrtSequence(this.config, this.chunkTokens, this.session, store, this.layout);
   }
 
   async dispose(): Promise<void> {
@@ -176,12 +176,25 @@ class OrtSequence implements Sequence {
     private readonly chunkTokens: number,
     private readonly session: OrtSession,
     private readonly cache: KvStore,
+    layout: HeadLayout | undefined,
   ) {
     this.feedsPastLength = session.inputNames.includes(graphNames.pastLength);
+    this.feedsMassSlots = session.inputNames.includes(graphNames.massSlots);
+    if (this.feedsMassSlots && layout) {
+      for (let l = 0; l < config.numLayers; l++) {
+        if (session.outputNames.includes(graphNames.massPast(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
+      }
+    } else {
+      // Only head-aware fp32 graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
+      this.appendWithMass = undefined;
+    }
   }
 
   /** Graphs with the flash path (decoderGraph.ts) take the past's filled length. */
   private readonly feedsPastLength: boolean;
+  /** Head-aware fp32 graphs take mass_slots, and give the full heads' attention mass of the layers listed. */
+  private readonly feedsMassSlots: boolean;
+  private readonly massLayers: Array<{ layer: number; kvHeads: number[] }> = [];
 
   get length(): number {
     return this.cache.length;
@@ -225,6 +238,18 @@ class OrtSequence implements Sequence {
     return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
+  appendWithMass?(tokenId: number): { logits: Float32Array; mass: StepMass } {
+    this.checkAppend([tokenId]);
+    const position = this.cache.length;
+    const names = this.massLayers.flatMap(({ layer }) => [graphNames.massPast(layer), graphNames.massNew(layer)]);
+    const out = this.forward([tokenId], 0, 1, names, true);
+    const layers = this.massLayers.map(({ layer, kvHeads }) => {
+      const past = out[graphNames.massPast(layer)]; // [heads, capacity]
+      return { layer, kvHeads, capacity: past.length / kvHeads.length, past, own: out[graphNames.massNew(layer)] };
+    });
+    return { logits: out[graphNames.logits], mass: { position, layers } };
+  }
+
   keys(layer: number, kvHead: number): Float32Array {
     return this.cache.keys(layer, kvHead);
   }
@@ -259,7 +284,7 @@ class OrtSequence implements Sequence {
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
-  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = []): Record<string, Float32Array> {
+  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], withMass = false): Record<string, Float32Array> {
     const { headDim } = this.config;
     const pastLen = this.cache.length;
     const feeds: Record<string, FeedTensor> = {};
@@ -272,6 +297,7 @@ class OrtSequence implements Sequence {
     feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
     feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(buffered, capacity, count), dims: [count, capacity + count] };
     if (this.feedsPastLength) feeds[graphNames.pastLength] = { type: 'int64', data: BigInt64Array.of(BigInt(buffered)), dims: [1] };
+    if (this.feedsMassSlots) feeds[graphNames.massSlots] = { type: 'int64', data: BigInt64Array.of(BigInt(withMass ? capacity : 0)), dims: [1] };
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     this.cache.append(out, count);
     return out;

@@ -58,6 +58,18 @@ export interface Tokenizer {
   readonly chatTemplate?: string;
 }
 
+/** One decode step's attention mass on the full heads (Sequence.appendWithMass). */
+export interface StepMass {
+  /** The step token's position: the mass covers positions [0, position]. */
+  position: number;
+  /**
+   * Per layer that has full heads: their original KV head numbers, and per head its mass on
+   * the past, past[i * capacity + p] for positions p < position (the rest of the capacity
+   * is 0), and on the step's own position, own[i].
+   */
+  layers: Array<{ layer: number; kvHeads: number[]; capacity: number; past: Float32Array; own: Float32Array }>;
+}
+
 /**
  * One sequence's state over a loaded model: its tokens and its KV cache, owned by JS.
  * Not thread-safe; one caller at a time.
@@ -77,6 +89,13 @@ export interface Sequence {
    * With keys(), this is what attention over the context is computed from.
    */
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
+  /**
+   * Head-aware fp32 sequences only (absent otherwise): append() for one token that also
+   * returns its pass's attention mass on the full heads, the probabilities squared and
+   * summed over each KV head's query heads (evidence.ts), from the scores the pass
+   * computes anyway.
+   */
+  appendWithMass?(tokenId: number): { logits: Float32Array; mass: StepMass };
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
   keys(layer: number, kvHead: number): Float32Array;
   /** Zero-copy view of one KV head's cached values: [length, headDim]. Read-only; valid until the next append. */

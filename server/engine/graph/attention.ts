@@ -104,8 +104,8 @@ export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, hea
   return { keys: flat(keys, `${base}_k`), values: flat(values, `${base}_v`) };
 }
 
-/** The parts' shared softmax, unnormalized: row maximum and sum [heads, rows, 1], weighted values [heads, rows, D]. */
-function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): { rowMax: string; rowSum: string; weighted: string } {
+/** The parts' shared softmax, unnormalized: row maximum and sum [heads, rows, 1], weighted values [heads, rows, D], each part's exp in its layout. */
+function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): { rowMax: string; rowSum: string; weighted: string; exps: string[] } {
   const scored = parts.map((part, i) => part.scores(q, scale, `${base}_s${i}`));
   const rowMax = scored.length === 1 ? scored[0].rowMax : g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, rows, 1]
   const exps = scored.map((s, i) => parts[i].exp(s.scores, rowMax, `${base}_e${i}`));
@@ -118,13 +118,38 @@ function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale:
     exps.map((e, i) => parts[i].weighted(e.exp, `${base}_w${i}`)),
     `${base}_wsum`,
   ); // [heads, rows, D]
-  return { rowMax, rowSum, weighted };
+  return { rowMax, rowSum, weighted, exps: exps.map((e) => e.exp) };
 }
 
 /** Softmax attention of grouped queries [heads, rows, D] over the parts: [heads, rows, D]. */
 export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): string {
   const { rowSum, weighted } = softmaxParts(g, q, parts, scale, base);
   return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
+}
+
+/**
+ * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
+ * each probability squared, summed over the rows, on the slots of the first part (the
+ * past, [heads, massSlots]) and of the last (the pass's own keys, [heads, ≤ massSlots]).
+ * Both parts must be plain ones ([heads, rows, slots] scores). `massSlots` (int64 [1]) cuts
+ * the slots first: 0 computes nothing and returns [heads, 0], so graphs that carry the
+ * mass cost a few empty nodes in passes that do not ask for it.
+ */
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massSlots: string, names: { past: string; new: string }): { attended: string; massPast: string; massNew: string } {
+  const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);
+  const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
+  const mass = (exp: string, name: string): string => {
+    const kept = g.op('Slice', [exp, g.constInt64([0]), massSlots, g.constInt64([2])], {}, `${name}_kept`); // [heads, rows, ≤ massSlots]
+    const probs = g.op('Div', [kept, rowSum], {}, `${name}_p`);
+    return g.op('ReduceSum', [g.op('Mul', [probs, probs], {}, `${name}_sq`), g.constInt64([1])], { keepdims: 0 }, name); // [heads, ≤ massSlots]
+  };
+  return { attended, massPast: mass(exps[0], names.past), massNew: mass(exps[exps.length - 1], names.new) };
+}
+
+/** No attention mass: [heads, 0], for a pass that computes none (a flash pass). */
+export function noMass(g: GraphBuilder, q: string, name: string): string {
+  const none = g.op('Slice', [q, g.constInt64([0]), g.constInt64([0]), g.constInt64([2])], {}, `${name}_none`); // [heads, rows, 0]
+  return g.op('ReduceSum', [none, g.constInt64([1])], { keepdims: 0 }, name); // [heads, 0]
 }
 
 /** A fully visible fp32 past: the first `length` [1] (int64) positions of keys and values [heads, capacity, D]. */

@@ -45,6 +45,15 @@
 //   recent_key.{l}, recent_value.{l}  float [fullHeads, B, headDim]   the exact rows of the
 //                             block still filling, masked by recent_mask [1, B]
 //
+// Head-aware fp32 graphs also give evidence (evidence.ts) the full heads' attention mass
+// of a pass, the probabilities squared and summed over its rows, without a second product
+// over the past:
+//   mass_slots                int64 [1]   0 (nothing computed) or the past's capacity
+//   mass_past.{l}             float [retrievalCount[l], mass_slots]   on the past's slots
+//   mass_new.{l}              float [retrievalCount[l], ≤ mass_slots]  on the pass's own keys
+// A flash pass gives [retrievalCount[l], 0]. onnxruntime runs every node whatever is
+// fetched, so the slots count, not the fetch, is what switches the work off.
+//
 // Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
 // and the window or the recent rows, never concatenated.
 //
@@ -60,7 +69,7 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionWithFlashPast, dequantizedInt8Past, int8Part, plainPart, type AttentionPart } from './attention';
+import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -97,6 +106,9 @@ export const graphNames = {
   recentMask: 'recent_mask',
   int8Mask: 'int8_mask',
   pastLength: 'past_length',
+  massSlots: 'mass_slots',
+  massPast: (layer: number) => `mass_past.${layer}`,
+  massNew: (layer: number) => `mass_new.${layer}`,
 };
 
 /**
@@ -225,11 +237,15 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return branchPastMask;
   };
 
+  let massSlotsInput: string | undefined;
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
-   * (the branches read the parent's values and build their own nodes).
+   * (the branches read the parent's values and build their own nodes). With `massLayer`
+   * (an fp32 past), also the attention mass of the past's slots and of the pass's own keys
+   * (graphNames.massPast / massNew of that layer); a flash pass has none. Returns the
+   * attention [heads, rows, D], then the two masses when asked for.
    */
   const fullHeadsAttention = (
     q: string,
@@ -238,14 +254,28 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     name: string,
     past: { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart },
     after: (b: GraphBuilder) => AttentionPart[],
-  ): string => {
-    if (!flashPast) return attention(g, q, [past.masked(g), ...after(g)], scale, name);
+    massLayer?: number,
+  ): string[] => {
+    const withMass = massLayer !== undefined;
+    const slots = withMass ? (massSlotsInput ??= g.input(graphNames.massSlots, DataType.INT64, [1])) : '';
+    const names = withMass ? { past: graphNames.massPast(massLayer), new: graphNames.massNew(massLayer) } : { past: '', new: '' };
+    const masked = (b: GraphBuilder, at: string, massNames: typeof names): string[] => {
+      const parts = [past.masked(b), ...after(b)];
+      if (!withMass) return [attention(b, q, parts, scale, at)];
+      const { attended, massPast, massNew } = attentionAndMass(b, q, parts, scale, at, slots, massNames);
+      return [attended, massPast, massNew];
+    };
+    if (!flashPast) return masked(g, name, names);
+    const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      [{ base: name, elemType: DataType.FLOAT, dims: [heads, 'rows', D] }],
-      (b) => [attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`)],
-      (b) => [attention(b, q, [past.masked(b), ...after(b)], scale, `${base}_m`)],
-    )[0];
+      withMass ? [output(name, [heads, 'rows', D]), output(names.past, [heads, 'massSlots']), output(names.new, [heads, 'massNew'])] : [output(name, [heads, 'rows', D])],
+      (b) => {
+        const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
+        return withMass ? [attended, noMass(b, q, `${base}_f_mp`), noMass(b, q, `${base}_f_mn`)] : [attended];
+      },
+      (b) => masked(b, `${base}_m`, { past: `${base}_m_mp`, new: `${base}_m_mn` }),
+    );
   };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
@@ -345,14 +375,23 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`),
           masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, int8Block, D, `${base}_q8`),
         };
-        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)]));
+        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)])[0]);
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         // With the flash path, the past mask built for masked passes only (pastMaskForBranches).
         const pastMask = flashPast ? pastMaskForBranches(flashPast) : masks.past();
         const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask) };
-        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, kNew, vNew, maskNew)]));
+        const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
+        if (layout) {
+          // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
+          const [attended, massPast, massNew] = fullHeadsAttention(q, retrieval, base, name, past, after, l);
+          parts.push(attended);
+          g.output(massPast, graphNames.massPast(l), DataType.FLOAT, [retrieval, 'massSlots']);
+          g.output(massNew, graphNames.massNew(l), DataType.FLOAT, [retrieval, 'massNew']);
+        } else {
+          parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
+        }
       }
     }
     if (retrieval < c.numKvHeads) {

@@ -1,0 +1,84 @@
+// Evidence under the head-aware cache: the decode steps give their full heads' attention
+// mass from their own passes (Sequence.appendWithMass), where the dense cache's evidence
+// computes it again from the steps' queries and the cached keys. Both ways must give the
+// same evidence, and asking for the mass must not change what the model computes: on the
+// shipped model, with a prompt long enough that a prefill chunk takes the flash path.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { loadModel } from '../../../server/engine/loadModel';
+import { modelSha256 } from '../../../server/engine/checkpoint/modelHash';
+import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
+import { chooseEvidenceHeads, EvidenceCollector, type PromptEvidence } from '../../../server/engine/evidence';
+import type { QueryRowsHook } from '../../../server/engine/cachedSequence';
+import type { PartTokens } from '../../../server/engine/promptTokens';
+import { maxAbsDiff, tempDir, writePattern } from './engineFixtures';
+
+const root = resolve(__dirname, '../../../..');
+const modelDir = join(root, 'models', 'heed-code-30m');
+
+test('head-aware evidence from the decode steps\' own attention mass equals evidence from their queries', async () => {
+  const dir = tempDir('heed-head-aware-evidence-');
+  const patternFile = writePattern(dir, modelSha256(modelDir), 4, 60);
+  const model = await loadModel(modelDir, { chunkTokens: 128, kv: { policy: 'head-aware', patternFile } });
+  try {
+    assert.equal(model.kv.policy, 'head-aware');
+    const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8');
+    // 1,300 tokens in chunks of 128: the chunks after the first 1,024 take the flash path.
+    const promptIds = model.tokenizer.encode(text).slice(0, 1300);
+    const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
+    const heads = chooseEvidenceHeads(model, 'retrieval', () => undefined);
+    assert.equal(heads.kvHeads.length, 8);
+
+    const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
+      const cached = new CachedSequence(model);
+      const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
+      const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
+      return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
+    };
+    // The collector itself takes the mass; the wrapper offers only queries.
+    const byMass = run((collector) => collector);
+    const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
+    assert.deepEqual(byMass.tokens, byQueries.tokens, 'the mass outputs change nothing the model computes');
+    assert.equal(byMass.evidence.queries, byMass.tokens.length);
+
+    const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));
+    const expect = (got: PromptEvidence['lines'], want: PromptEvidence['lines'], what: string) => {
+      assert.equal(got.length, want.length, what);
+      const wanted = scores(want);
+      const worst = Math.max(...got.map((l) => Math.abs(l.score - (wanted.get(`${l.part}:${l.line}`) ?? Infinity))));
+      assert.ok(worst < 1e-5, `${what}: max |Δscore| ${worst}`);
+    };
+    expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
+    byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
+
+    // The logits of a step that asks for the mass are the logits of one that does not.
+    const a = model.newSequence();
+    const b = model.newSequence();
+    a.append(promptIds);
+    b.append(promptIds);
+    assert.ok(a.appendWithMass, 'a head-aware fp32 sequence gives the mass');
+    const withMass = a.appendWithMass!(promptIds[5]);
+    const plain = b.append([promptIds[5]]);
+    assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
+    assert.equal(withMass.mass.position, promptIds.length);
+    const total = withMass.mass.layers.reduce((sum, { own, past }) => sum + past.reduce((s, v) => s + v, 0) + own.reduce((s, v) => s + v, 0), 0);
+    assert.ok(total > 0, 'the step has mass');
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('sequences without full-head mass outputs do not offer it: dense and int8 caches', async () => {
+  const dir = tempDir('heed-head-aware-evidence-');
+  const patternFile = writePattern(dir, modelSha256(modelDir), 4, 60);
+  for (const kv of [undefined, { policy: 'head-aware' as const, patternFile, int8: true }]) {
+    const model = await loadModel(modelDir, { chunkTokens: 128, kv });
+    try {
+      assert.equal(model.newSequence().appendWithMass, undefined, kv ? 'head-aware+int8' : 'dense');
+    } finally {
+      await model.dispose();
+    }
+  }
+});

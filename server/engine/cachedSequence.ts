@@ -13,7 +13,7 @@
 import { sameHeads, type KvSegment, type KvSegmentHeads } from './kvSegment';
 import { PrefixFileError, readPrefixFile, writePrefixFile, type PrefixKey } from './prefixStore';
 import { PrefixTree } from './prefixTree';
-import type { LoadedModel, Sequence, StepMass } from './types';
+import type { LoadedModel, MassSums, Sequence } from './types';
 
 export class CancelledError extends Error {
   constructor() {
@@ -63,8 +63,13 @@ export class PrefixCache {
 export interface QueryRowsHook {
   readonly promptRows: number;
   add(queries: Float32Array[], n: number, fromRow: number): void;
-  /** A decode step's attention mass instead of its queries, where the sequence gives it (Sequence.appendWithMass). */
-  addMass?(mass: StepMass): void;
+  /**
+   * Decode steps' attention mass instead of their queries, where the sequence gives it
+   * (Sequence.appendWithMass): each step continues `massSums()` and hands the new sums to
+   * `addMass`.
+   */
+  massSums?(): MassSums | undefined;
+  addMass?(sums: MassSums): void;
 }
 
 export interface PrefillResult {
@@ -170,7 +175,7 @@ export class CachedSequence {
   appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
     let logits: Float32Array;
     if (onQueries?.addMass && this.sequence.appendWithMass) {
-      const out = this.sequence.appendWithMass(tokenId);
+      const out = this.sequence.appendWithMass(tokenId, onQueries.massSums?.());
       onQueries.addMass(out.mass);
       logits = out.logits;
     } else if (onQueries) {

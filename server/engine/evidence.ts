@@ -11,7 +11,7 @@ import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMa
 import { maskedScore } from './graph/decoderGraph';
 import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRuntime';
 import type { PartTokens } from './promptTokens';
-import type { LoadedModel, Sequence, StepMass } from './types';
+import type { LoadedModel, MassSums, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
 
 /** What a generation is asked to report. */
@@ -238,8 +238,12 @@ export class EvidenceCollector implements QueryRowsHook {
   /** Rows the prefill reported (its last pass: promptRows, or fewer for a shorter prompt). */
   private promptRowsSeen = 0;
   private passes = 0;
-  /** Decode steps' attention mass, when the sequence gives it (addMass); their rows are then not in `rows`. */
-  private readonly steps: StepMass[] = [];
+  /**
+   * Decode steps' attention mass summed, when the sequence gives it (addMass; their rows are
+   * then not in `rows`): after every step so far, and after all but the last.
+   */
+  private latestSums?: MassSums;
+  private previousSums?: MassSums;
 
   constructor(
     private readonly model: LoadedModel,
@@ -251,13 +255,18 @@ export class EvidenceCollector implements QueryRowsHook {
     this.rows = heads.kvHeads.map(() => []);
   }
 
-  addMass(mass: StepMass): void {
-    if (this.steps.length === 0) {
-      const given = new Set(mass.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
+  massSums(): MassSums | undefined {
+    return this.latestSums;
+  }
+
+  addMass(sums: MassSums): void {
+    if (!this.latestSums) {
+      const given = new Set(sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
       const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
       if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
     }
-    this.steps.push(mass);
+    this.previousSums = this.latestSums;
+    this.latestSums = sums;
   }
 
   add(queries: Float32Array[], n: number, fromRow: number): void {
@@ -287,8 +296,8 @@ export class EvidenceCollector implements QueryRowsHook {
     const started = performance.now();
     const { headDim } = this.model.config;
     const prompt = this.promptRowsSeen;
-    const byMass = this.steps.length > 0;
-    const decodeSteps = byMass ? this.steps.length : (this.rows[0]?.length ?? 0) - prompt;
+    const byMass = this.latestSums !== undefined;
+    const decodeSteps = byMass ? this.latestSums!.steps : (this.rows[0]?.length ?? 0) - prompt;
     const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), prompt + decodeSteps);
     const firstPosition = promptLength - prompt;
     const lines = positionLines(this.model.tokenizer, map, promptLength);
@@ -319,7 +328,7 @@ export class EvidenceCollector implements QueryRowsHook {
         const out = session.run(feeds);
         kvHeads.forEach((_, i) => masses[i].set(out[attentionMassNames.mass(i)]));
       }
-      if (byMass) this.addStepMasses(masses, rows - prompt);
+      if (byMass) this.addMassSums(masses, rows - prompt);
       kvHeads.forEach(({ layer, kvHead }, i) => {
         const mass = masses[i];
         for (let p = 0; p < length; p++) total[p] += mass[p];
@@ -337,20 +346,20 @@ export class EvidenceCollector implements QueryRowsHook {
     };
   }
 
-  /** Adds the first `count` decode steps' mass to each chosen head's (masses[i], positions [0, length)). */
-  private addStepMasses(masses: Float32Array[], count: number): void {
+  /** Adds the first `count` decode steps' summed mass to each chosen head's (masses[i], positions [0, length)). */
+  private addMassSums(masses: Float32Array[], count: number): void {
+    if (count === 0) return;
+    const sums = count === this.latestSums?.steps ? this.latestSums : count === this.previousSums?.steps ? this.previousSums : undefined;
+    if (!sums) throw new Error(`evidence over ${count} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
     const index = new Map(this.heads.kvHeads.map(({ layer, kvHead }, i) => [`${layer}:${kvHead}`, i]));
-    for (const { position, layers } of this.steps.slice(0, count)) {
-      for (const { layer, kvHeads, capacity, past, own } of layers) {
-        kvHeads.forEach((kvHead, j) => {
-          const i = index.get(`${layer}:${kvHead}`);
-          if (i === undefined) return;
-          const mass = masses[i];
-          const from = j * capacity;
-          for (let p = 0; p < position; p++) mass[p] += past[from + p];
-          mass[position] += own[j];
-        });
-      }
+    for (const { layer, kvHeads, capacity, sums: summed } of sums.layers) {
+      kvHeads.forEach((kvHead, j) => {
+        const i = index.get(`${layer}:${kvHead}`);
+        if (i === undefined) return;
+        const mass = masses[i];
+        const end = Math.min(mass.length, capacity);
+        for (let p = 0; p < end; p++) mass[p] += summed[j * capacity + p];
+      });
     }
   }
 }

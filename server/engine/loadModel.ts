@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { KvSegment, KvSegmentHeads } from './kvSegment';
-import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, type StepMass, Tokenizer } from './types';
+import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, type MassSums, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
@@ -170,6 +170,18 @@ class OrtModel implements LoadedModel {
   }
 }
 
+const noFloats = new Float32Array(0);
+
+/** Mass sums [heads, capacity] from ones held at another capacity (zeros where none were). */
+function resized(held: MassSums['layers'][number] | undefined, heads: number, capacity: number): Float32Array {
+  const out = new Float32Array(heads * capacity);
+  if (held) {
+    const keep = Math.min(held.capacity, capacity);
+    for (let i = 0; i < heads; i++) out.set(held.sums.subarray(i * held.capacity, i * held.capacity + keep), i * capacity);
+  }
+  return out;
+}
+
 class OrtSequence implements Sequence {
   constructor(
     private readonly config: DecoderConfig,
@@ -182,7 +194,7 @@ class OrtSequence implements Sequence {
     this.feedsMassSlots = session.inputNames.includes(graphNames.massSlots);
     if (this.feedsMassSlots && layout) {
       for (let l = 0; l < config.numLayers; l++) {
-        if (session.outputNames.includes(graphNames.massPast(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
+        if (session.outputNames.includes(graphNames.massSum(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
       }
     } else {
       // Only head-aware fp32 graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
@@ -238,16 +250,27 @@ class OrtSequence implements Sequence {
     return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
-  appendWithMass?(tokenId: number): { logits: Float32Array; mass: StepMass } {
+  appendWithMass?(tokenId: number, sums?: MassSums): { logits: Float32Array; mass: MassSums } {
     this.checkAppend([tokenId]);
-    const position = this.cache.length;
-    const names = this.massLayers.flatMap(({ layer }) => [graphNames.massPast(layer), graphNames.massNew(layer)]);
-    const out = this.forward([tokenId], 0, 1, names, true);
+    const out = this.forward([tokenId], 0, 1, this.massLayers.map(({ layer }) => graphNames.massSum(layer)), sums ?? null);
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
-      const past = out[graphNames.massPast(layer)]; // [heads, capacity]
-      return { layer, kvHeads, capacity: past.length / kvHeads.length, past, own: out[graphNames.massNew(layer)] };
+      const summed = out[graphNames.massSum(layer)]; // [heads, capacity]
+      return { layer, kvHeads, capacity: summed.length / kvHeads.length, sums: summed };
     });
-    return { logits: out[graphNames.logits], mass: { position, layers } };
+    return { logits: out[graphNames.logits], mass: { steps: (sums?.steps ?? 0) + 1, layers } };
+  }
+
+  /** The mass_slots and mass_sum_in.{l} feeds: nothing asked (0 slots), or `sums` (zeros when none) at the past's capacity. */
+  private feedMass(feeds: Record<string, FeedTensor>, capacity: number, sums: MassSums | null | undefined): void {
+    const slots = sums === undefined ? 0 : capacity;
+    feeds[graphNames.massSlots] = { type: 'int64', data: BigInt64Array.of(BigInt(slots)), dims: [1] };
+    this.massLayers.forEach(({ layer, kvHeads }, k) => {
+      const heads = kvHeads.length;
+      const held = sums?.layers[k];
+      let data: Float32Array = noFloats;
+      if (slots > 0) data = held && held.capacity === capacity ? held.sums : resized(held, heads, capacity);
+      feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, slots] };
+    });
   }
 
   keys(layer: number, kvHead: number): Float32Array {
@@ -284,7 +307,8 @@ class OrtSequence implements Sequence {
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
-  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], withMass = false): Record<string, Float32Array> {
+  /** `massSums`: absent, no attention mass; null, a mass from zeros; else continuing those sums (appendWithMass). */
+  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], massSums?: MassSums | null): Record<string, Float32Array> {
     const { headDim } = this.config;
     const pastLen = this.cache.length;
     const feeds: Record<string, FeedTensor> = {};
@@ -297,7 +321,7 @@ class OrtSequence implements Sequence {
     feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
     feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(buffered, capacity, count), dims: [count, capacity + count] };
     if (this.feedsPastLength) feeds[graphNames.pastLength] = { type: 'int64', data: BigInt64Array.of(BigInt(buffered)), dims: [1] };
-    if (this.feedsMassSlots) feeds[graphNames.massSlots] = { type: 'int64', data: BigInt64Array.of(BigInt(withMass ? capacity : 0)), dims: [1] };
+    if (this.feedsMassSlots) this.feedMass(feeds, capacity, massSums);
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     this.cache.append(out, count);
     return out;

@@ -58,16 +58,16 @@ export interface Tokenizer {
   readonly chatTemplate?: string;
 }
 
-/** One decode step's attention mass on the full heads (Sequence.appendWithMass). */
-export interface StepMass {
-  /** The step token's position: the mass covers positions [0, position]. */
-  position: number;
+/** The full heads' attention mass summed over decode steps (Sequence.appendWithMass). */
+export interface MassSums {
+  /** How many steps the sums hold. */
+  steps: number;
   /**
-   * Per layer that has full heads: their original KV head numbers, and per head its mass on
-   * the past, past[i * capacity + p] for positions p < position (the rest of the capacity
-   * is 0), and on the step's own position, own[i].
+   * Per layer that has full heads: their original KV head numbers, and per head the summed
+   * mass on each cached position, sums[i * capacity + p] (a step adds to the positions
+   * before its own).
    */
-  layers: Array<{ layer: number; kvHeads: number[]; capacity: number; past: Float32Array; own: Float32Array }>;
+  layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
 }
 
 /**
@@ -91,11 +91,11 @@ export interface Sequence {
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
   /**
    * Head-aware fp32 sequences only (absent otherwise): append() for one token that also
-   * returns its pass's attention mass on the full heads, the probabilities squared and
-   * summed over each KV head's query heads (evidence.ts), from the scores the pass
-   * computes anyway.
+   * adds its pass's attention mass on the full heads (the probabilities squared and summed
+   * over each KV head's query heads, evidence.ts), from the scores the pass computes
+   * anyway, to `sums` (the previous step's result; none: zeros), and returns the new sums.
    */
-  appendWithMass?(tokenId: number): { logits: Float32Array; mass: StepMass };
+  appendWithMass?(tokenId: number, sums?: MassSums): { logits: Float32Array; mass: MassSums };
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
   keys(layer: number, kvHead: number): Float32Array;
   /** Zero-copy view of one KV head's cached values: [length, headDim]. Read-only; valid until the next append. */

@@ -129,21 +129,18 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], sc
 
 /**
  * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
- * each probability squared, summed over the rows, on the slots of the first part (the
- * past, [heads, massSlots]) and of the last (the pass's own keys, [heads, ≤ massSlots]).
- * Both parts must be plain ones ([heads, rows, slots] scores). `massSlots` (int64 [1]) cuts
- * the slots first: 0 computes nothing and returns [heads, 0], so graphs that carry the
- * mass cost a few empty nodes in passes that do not ask for it.
+ * each probability on the first part's slots (the past, a plain part: [heads, rows,
+ * slots] scores) squared and summed over the rows, [heads, massSlots]. `massSlots`
+ * (int64 [1]) cuts the slots first: 0 computes nothing and gives [heads, 0], so graphs
+ * that carry the mass cost a few empty nodes in passes that do not ask for it.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massSlots: string, names: { past: string; new: string }): { attended: string; massPast: string; massNew: string } {
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massSlots: string): { attended: string; mass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
-  const mass = (exp: string, name: string): string => {
-    const kept = g.op('Slice', [exp, g.constInt64([0]), massSlots, g.constInt64([2])], {}, `${name}_kept`); // [heads, rows, ≤ massSlots]
-    const probs = g.op('Div', [kept, rowSum], {}, `${name}_p`);
-    return g.op('ReduceSum', [g.op('Mul', [probs, probs], {}, `${name}_sq`), g.constInt64([1])], { keepdims: 0 }, name); // [heads, ≤ massSlots]
-  };
-  return { attended, massPast: mass(exps[0], names.past), massNew: mass(exps[exps.length - 1], names.new) };
+  const kept = g.op('Slice', [exps[0], g.constInt64([0]), massSlots, g.constInt64([2])], {}, `${base}_mass_kept`); // [heads, rows, massSlots]
+  const probs = g.op('Div', [kept, rowSum], {}, `${base}_mass_p`);
+  const mass = g.op('ReduceSum', [g.op('Mul', [probs, probs], {}, `${base}_mass_sq`), g.constInt64([1])], { keepdims: 0 }, `${base}_mass`); // [heads, massSlots]
+  return { attended, mass };
 }
 
 /** No attention mass: [heads, 0], for a pass that computes none (a flash pass). */

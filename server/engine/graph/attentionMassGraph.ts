@@ -29,7 +29,13 @@ export function buildAttentionMassGraph(headDim: number, heads: number, power = 
   for (let head = 0; head < heads; head++) {
     const queries = g.input(n.queries(head), DataType.FLOAT, ['group', 'rows', headDim]);
     const keys = g.input(n.keys(head), DataType.FLOAT, ['length', headDim]);
-    const scores = g.msOp('FusedMatMul', [queries, keys], { transB: 1, alpha: float(1 / Math.sqrt(headDim)) }, `scores_${head}`); // [group, rows, length]
+    // keys · queriesᵀ, then a transpose: the product's large operand is its left one, used
+    // in place, where queries · keysᵀ packs all the keys again in every run (most of a
+    // run's time at a few rows: 8 heads of 13k keys, one row, 5.3 ms against 3.4).
+    const rows = g.op('Reshape', [queries, g.constInt64([-1, headDim])], {}, `rows_${head}`); // [group*rows, headDim]
+    const byKey = g.msOp('FusedMatMul', [keys, rows], { transB: 1, alpha: float(1 / Math.sqrt(headDim)) }, `scores_t_${head}`); // [length, group*rows]
+    const shape = g.op('Concat', [g.op('Shape', [queries], { start: 0, end: 2 }), g.op('Shape', [keys], { start: 0, end: 1 })], { axis: 0 }, `scores_shape_${head}`); // [group, rows, length]
+    const scores = g.op('Reshape', [g.op('Transpose', [byKey], { perm: [1, 0] }, `scores_tt_${head}`), shape], {}, `scores_${head}`); // [group, rows, length]
     const probs = g.op('Softmax', [g.op('Add', [scores, mask])], { axis: -1 }, `probs_${head}`); // [group, rows, length]
     const weighted = power === 1 ? probs : power === 2 ? g.op('Mul', [probs, probs], {}, `probs_sq_${head}`) : g.op('Pow', [probs, g.constFloat(power)], {}, `probs_pow_${head}`);
     const mass = g.op('ReduceSum', [weighted, axes], { keepdims: 0 }, `mass_sum_${head}`); // [length]

@@ -46,13 +46,14 @@
 //                             block still filling, masked by recent_mask [1, B]
 //
 // Head-aware fp32 graphs also give evidence (evidence.ts) the full heads' attention mass
-// of a pass, the probabilities squared and summed over its rows, without a second product
-// over the past:
+// on the past, the probabilities squared and summed over the pass's rows, added to a
+// running sum, without a second product over the past:
 //   mass_slots                int64 [1]   0 (nothing computed) or the past's capacity
-//   mass_past.{l}             float [retrievalCount[l], mass_slots]   on the past's slots
-//   mass_new.{l}              float [retrievalCount[l], ≤ mass_slots]  on the pass's own keys
-// A flash pass gives [retrievalCount[l], 0]. onnxruntime runs every node whatever is
-// fetched, so the slots count, not the fetch, is what switches the work off.
+//   mass_sum_in.{l}           float [retrievalCount[l], mass_slots]   the sum so far
+//   mass_sum.{l}              float [retrievalCount[l], mass_slots]   with this pass's added
+// Only a masked pass (a decode step) computes it; a flash pass must ask for none.
+// onnxruntime runs every node whatever is fetched, so the slots count, not the fetch, is
+// what switches the work off.
 //
 // Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
 // and the window or the recent rows, never concatenated.
@@ -107,8 +108,8 @@ export const graphNames = {
   int8Mask: 'int8_mask',
   pastLength: 'past_length',
   massSlots: 'mass_slots',
-  massPast: (layer: number) => `mass_past.${layer}`,
-  massNew: (layer: number) => `mass_new.${layer}`,
+  massSumIn: (layer: number) => `mass_sum_in.${layer}`,
+  massSum: (layer: number) => `mass_sum.${layer}`,
 };
 
 /**
@@ -242,10 +243,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
-   * (the branches read the parent's values and build their own nodes). With `massLayer`
-   * (an fp32 past), also the attention mass of the past's slots and of the pass's own keys
-   * (graphNames.massPast / massNew of that layer); a flash pass has none. Returns the
-   * attention [heads, rows, D], then the two masses when asked for.
+   * (the branches read the parent's values and build their own nodes). With `withMass` (an
+   * fp32 past), also the pass's attention mass on the past's slots ([heads, mass_slots];
+   * a flash pass has none). Returns the attention [heads, rows, D], then the mass if asked.
    */
   const fullHeadsAttention = (
     q: string,
@@ -254,27 +254,25 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     name: string,
     past: { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart },
     after: (b: GraphBuilder) => AttentionPart[],
-    massLayer?: number,
+    withMass = false,
   ): string[] => {
-    const withMass = massLayer !== undefined;
     const slots = withMass ? (massSlotsInput ??= g.input(graphNames.massSlots, DataType.INT64, [1])) : '';
-    const names = withMass ? { past: graphNames.massPast(massLayer), new: graphNames.massNew(massLayer) } : { past: '', new: '' };
-    const masked = (b: GraphBuilder, at: string, massNames: typeof names): string[] => {
+    const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
       if (!withMass) return [attention(b, q, parts, scale, at)];
-      const { attended, massPast, massNew } = attentionAndMass(b, q, parts, scale, at, slots, massNames);
-      return [attended, massPast, massNew];
+      const { attended, mass } = attentionAndMass(b, q, parts, scale, at, slots);
+      return [attended, mass];
     };
-    if (!flashPast) return masked(g, name, names);
+    if (!flashPast) return masked(g, name);
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'rows', D]), output(names.past, [heads, 'massSlots']), output(names.new, [heads, 'massNew'])] : [output(name, [heads, 'rows', D])],
+      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 'massSlots'])] : [output(name, [heads, 'rows', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
-        return withMass ? [attended, noMass(b, q, `${base}_f_mp`), noMass(b, q, `${base}_f_mn`)] : [attended];
+        return withMass ? [attended, noMass(b, q, `${base}_f_mass`)] : [attended];
       },
-      (b) => masked(b, `${base}_m`, { past: `${base}_m_mp`, new: `${base}_m_mn` }),
+      (b) => masked(b, `${base}_m`),
     );
   };
 
@@ -385,10 +383,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
         if (layout) {
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
-          const [attended, massPast, massNew] = fullHeadsAttention(q, retrieval, base, name, past, after, l);
+          const [attended, mass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
           parts.push(attended);
-          g.output(massPast, graphNames.massPast(l), DataType.FLOAT, [retrieval, 'massSlots']);
-          g.output(massNew, graphNames.massNew(l), DataType.FLOAT, [retrieval, 'massNew']);
+          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [retrieval, 'massSlots']);
+          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [retrieval, 'massSlots']);
         } else {
           parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
         }

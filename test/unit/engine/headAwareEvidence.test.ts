@@ -62,9 +62,17 @@ test('head-aware evidence from the decode steps\' own attention mass equals evid
     const withMass = a.appendWithMass!(promptIds[5]);
     const plain = b.append([promptIds[5]]);
     assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
-    assert.equal(withMass.mass.position, promptIds.length);
-    const total = withMass.mass.layers.reduce((sum, { own, past }) => sum + past.reduce((s, v) => s + v, 0) + own.reduce((s, v) => s + v, 0), 0);
-    assert.ok(total > 0, 'the step has mass');
+    assert.equal(withMass.mass.steps, 1);
+    // Each query head's probabilities sum to 1, so its squares sum to at most 1, and the
+    // step's own position (never evidence) is left out: per KV head, at most `group`.
+    for (const { sums, capacity, kvHeads } of withMass.mass.layers) {
+      kvHeads.forEach((_, j) => {
+        const head = sums.subarray(j * capacity, (j + 1) * capacity);
+        const total = head.reduce((sum, v) => sum + v, 0);
+        assert.ok(total > 0 && total <= 2 + 1e-5, `a step's mass per KV head: ${total}`);
+        assert.ok(head.subarray(promptIds.length).every((v) => v === 0), 'no mass on unfilled slots');
+      });
+    }
   } finally {
     await model.dispose();
   }

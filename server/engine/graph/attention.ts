@@ -130,16 +130,25 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], sc
 /**
  * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
  * each probability on the first part's slots (the past, a plain part: [heads, rows,
- * slots] scores) squared and summed over the rows, [heads, massSlots]. `massSlots`
- * (int64 [1]) cuts the slots first: 0 computes nothing and gives [heads, 0], so graphs
- * that carry the mass cost a few empty nodes in passes that do not ask for it.
+ * slots] scores) squared and summed over the rows, [heads, slots]. Only when `massOn`
+ * (bool [1]) holds: otherwise an If's other branch gives [heads, 0], so that passes that
+ * do not ask for the mass pay one If node, not a pass over the scores. The sum is
+ * Σ_rows (exp / rowSum)² = (1 / rowSum²)ᵀ · exp², one product over the squared exps.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massSlots: string): { attended: string; mass: string } {
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massOn: string, heads: number): { attended: string; mass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
-  const kept = g.op('Slice', [exps[0], g.constInt64([0]), massSlots, g.constInt64([2])], {}, `${base}_mass_kept`); // [heads, rows, massSlots]
-  const probs = g.op('Div', [kept, rowSum], {}, `${base}_mass_p`);
-  const mass = g.op('ReduceSum', [g.op('Mul', [probs, probs], {}, `${base}_mass_sq`), g.constInt64([1])], { keepdims: 0 }, `${base}_mass`); // [heads, massSlots]
+  const [mass] = g.ifOp(
+    massOn,
+    [{ base: `${base}_mass`, elemType: DataType.FLOAT, dims: [heads, 'massSlots'] }],
+    (b) => {
+      const inverseSquare = b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)], {}, `${base}_mass_w`); // [heads, rows, 1]
+      const weights = b.op('Transpose', [inverseSquare], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
+      const squared = b.op('Mul', [exps[0], exps[0]], {}, `${base}_mass_sq`); // [heads, rows, slots]
+      return [b.op('Squeeze', [b.op('MatMul', [weights, squared], {}, `${base}_mass_rows`), b.constInt64([1])], {}, `${base}_mass_on`)]; // [heads, slots]
+    },
+    (b) => [noMass(b, q, `${base}_mass_off`)],
+  );
   return { attended, mass };
 }
 

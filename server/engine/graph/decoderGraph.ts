@@ -238,7 +238,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return branchPastMask;
   };
 
-  let massSlotsInput: string | undefined;
+  let massOn: string | undefined;
+  /** bool [1]: mass_slots (int64 [1], 0 or the past's capacity) is not 0, built once. */
+  const massWanted = (): string => (massOn ??= g.op('Greater', [g.input(graphNames.massSlots, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_on'));
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
@@ -256,11 +258,11 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     after: (b: GraphBuilder) => AttentionPart[],
     withMass = false,
   ): string[] => {
-    const slots = withMass ? (massSlotsInput ??= g.input(graphNames.massSlots, DataType.INT64, [1])) : '';
+    const on = withMass ? massWanted() : '';
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
       if (!withMass) return [attention(b, q, parts, scale, at)];
-      const { attended, mass } = attentionAndMass(b, q, parts, scale, at, slots);
+      const { attended, mass } = attentionAndMass(b, q, parts, scale, at, on, heads);
       return [attended, mass];
     };
     if (!flashPast) return masked(g, name);

@@ -1,7 +1,10 @@
 // What evidence costs a completion: the same warm completion (workspace prompt cached, one
 // keystroke's worth of new tokens) with and without the retrieval heads' evidence, in one
 // run, alternating, at several context lengths. The evidence run pays for fetching each
-// pass's queries, the attention-mass graph, and the mapping to lines.
+// pass's queries (or, under the head-aware cache, each step's attention mass), the
+// attention-mass graph, and the mapping to lines. Besides the two kinds' medians, the
+// record gives the median over pairs of neighbouring runs on the same keystroke, which a
+// slow phase of the machine shifts less.
 
 import { kvLabel } from '../engine/kvPolicy';
 import { CachedSequence, generate, type GenerateOptions } from '../engine/generate';
@@ -12,7 +15,7 @@ import type { SourceFile } from '../eval/caseGen';
 import { contextParts } from '../context/assemble';
 import { completionPrompt } from '../features/completion/prompt';
 import type { PromptParts } from '../worker/messages';
-import { appendRecord, currentCommit, measured } from './engineBench';
+import { appendRecord, currentCommit, measured, median } from './engineBench';
 
 /** Characters per token when filling a context by estimate; the exact count is the tokenizer's. */
 const charsPerTokenEstimate = 3;
@@ -31,6 +34,24 @@ export function evidenceBenchPrompt(model: LoadedModel, files: SourceFile[], con
   const { special, fimOrder } = model.tokenizer;
   const prefix = active.text.slice(Math.max(0, cursor - 1500), cursor) + typed;
   return completionPrompt(special, fimOrder, 'workspace', active.path, { prefix, suffix: active.text.slice(cursor, cursor + 600), truncated: true }, { workspace: contextParts(context) });
+}
+
+/**
+ * The with/without pairs of a run: in each block of four runs (4b+1 … 4b+4), run 4b+1 (with
+ * evidence) and 4b+3 (without) see the same keystroke, and so do 4b+4 (with) and 4b+2
+ * (without). `msByRun` holds each run's time by its index; pairs missing a run are left out.
+ * Per pair, what evidence added in ms and as a share of the run without it.
+ */
+export function pairedOverheads(msByRun: ReadonlyMap<number, number>): Array<{ ms: number; share: number }> {
+  const pairs: Array<{ ms: number; share: number }> = [];
+  for (let block = 0; msByRun.has(4 * block + 1); block++) {
+    for (const [withRun, plainRun] of [[4 * block + 1, 4 * block + 3], [4 * block + 4, 4 * block + 2]]) {
+      const withMs = msByRun.get(withRun);
+      const plainMs = msByRun.get(plainRun);
+      if (withMs !== undefined && plainMs !== undefined) pairs.push({ ms: withMs - plainMs, share: (withMs - plainMs) / plainMs });
+    }
+  }
+  return pairs;
 }
 
 export interface EvidenceBenchOptions {
@@ -57,6 +78,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const withMs: number[] = [];
     const evidenceMs: number[] = [];
     const collectingMs: number[] = [];
+    const msByRun = new Map<number, number>();
     let generated = 0;
     let promptTokens = 0;
     for (let run = 0; run < options.runs * 2 + 1; run++) {
@@ -80,9 +102,14 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
         generate(cached, ids, generateOptions, () => false);
       }
       // The first run fills the cache (a cold prefill): not a warm completion.
-      if (run > 0) (withEvidence ? withMs : plainMs).push(performance.now() - started);
+      if (run > 0) {
+        const ms = performance.now() - started;
+        (withEvidence ? withMs : plainMs).push(ms);
+        msByRun.set(run, ms);
+      }
     }
     const plain = measured(plainMs);
+    const pairs = pairedOverheads(msByRun);
     const withEvidence = measured(withMs);
     const record = {
       metric: 'evidence_overhead',
@@ -98,6 +125,10 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       generation_with_queries_ms_median: Number(measured(collectingMs).median.toFixed(2)),
       median: Number(((withEvidence.median - plain.median) / plain.median).toFixed(4)),
       unit: 'share of the completion time',
+      // Per pair of runs on the same keystroke, one with evidence and one without, next to each other.
+      paired_overhead_ms_median: Number(median(pairs.map((p) => p.ms)).toFixed(2)),
+      paired_median: Number(median(pairs.map((p) => p.share)).toFixed(4)),
+      pairs: pairs.length,
       runs: options.runs,
       commit,
       threads: options.threads,

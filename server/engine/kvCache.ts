@@ -66,6 +66,16 @@ const shrinkDivisor = 2; // truncating to half the capacity or less shrinks it
 const shrinkAboveTokens = 1024; // small caches never shrink
 
 /** The capacity to grow to for `tokens` positions: at least an eighth more, in steps of 256, at most maxPositions; `current` when it fits. */
+/**
+ * A per-head buffer [heads, oldRows, width] moved to [heads, newRows, width], keeping each
+ * head's first `kept` rows (the rest zeros); a new one of zeros where there was none.
+ */
+export function regrowHeads<T extends Int8Array | Float32Array>(old: T | undefined, heads: number, oldRows: number, newRows: number, kept: number, width: number, type: new (length: number) => T): T {
+  const grown = new type(heads * newRows * width);
+  if (old) for (let h = 0; h < heads; h++) grown.set(old.subarray(h * oldRows * width, (h * oldRows + kept) * width), h * newRows * width);
+  return grown;
+}
+
 export function grownCapacity(current: number, tokens: number, maxPositions: number): number {
   if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
   if (tokens <= current) return current;
@@ -218,23 +228,13 @@ export class KvCache implements FullHeadsCache {
 
   /** New buffers of `capacity` tokens holding the filled rows (capacity >= length). */
   private resize(capacity: number): void {
+    const { headDim } = this.shape;
     for (let l = 0; l < this.shape.numLayers; l++) {
-      this.keys[l] = this.regrow(this.keys[l], capacity, this.headsOf(l));
-      this.values[l] = this.regrow(this.values[l], capacity, this.headsOf(l));
+      const heads = this.headsOf(l);
+      this.keys[l] = regrowHeads(this.keys[l], heads, this.capacityTokens, capacity, this.lengthTokens, headDim, Float32Array);
+      this.values[l] = regrowHeads(this.values[l], heads, this.capacityTokens, capacity, this.lengthTokens, headDim, Float32Array);
     }
     this.capacityTokens = capacity;
   }
 
-  private regrow(old: Float32Array | undefined, capacity: number, numKvHeads: number): Float32Array {
-    const { headDim } = this.shape;
-    const grown = new Float32Array(numKvHeads * capacity * headDim); // [numKvHeads, capacity, headDim]
-    if (old) {
-      const filled = this.lengthTokens * headDim;
-      for (let h = 0; h < numKvHeads; h++) {
-        const from = h * this.capacityTokens * headDim;
-        grown.set(old.subarray(from, from + filled), h * capacity * headDim);
-      }
-    }
-    return grown;
-  }
 }

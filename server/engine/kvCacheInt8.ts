@@ -22,7 +22,7 @@
 // 127, the same scales and integers come out (up to float rounding).
 
 import { graphNames, maskedScore } from './graph/decoderGraph';
-import { grownCapacity, headsIn, shrunkCapacity, type FullHeadsCache, type KvShape } from './kvCache';
+import { grownCapacity, headsIn, regrowHeads, shrunkCapacity, type FullHeadsCache, type KvShape } from './kvCache';
 import { blocksOf, sliceRows, type KvSegment, type LayerRows, type QuantizedLayerRows, type QuantizedPart } from './kvSegment';
 import type { FeedTensor } from './runtime/ortRuntime';
 
@@ -324,20 +324,13 @@ export class QuantizedKvCache implements FullHeadsCache {
     const rows = this.quantizedLength; // int8 rows worth keeping
     for (let l = 0; l < this.shape.numLayers; l++) {
       const heads = this.headsOf(l);
-      this.keys[l] = regrow(this.keys[l], heads, old, capacity, rows, headDim, Int8Array);
-      this.values[l] = regrow(this.values[l], heads, old, capacity, rows, headDim, Int8Array);
-      this.valueScales[l] = regrow(this.valueScales[l], heads, old, capacity, rows, 1, Float32Array);
-      this.keyScales[l] = regrow(this.keyScales[l], heads, old / B, capacity / B, rows / B, headDim, Float32Array);
+      this.keys[l] = regrowHeads(this.keys[l], heads, old, capacity, rows, headDim, Int8Array);
+      this.values[l] = regrowHeads(this.values[l], heads, old, capacity, rows, headDim, Int8Array);
+      this.valueScales[l] = regrowHeads(this.valueScales[l], heads, old, capacity, rows, 1, Float32Array);
+      this.keyScales[l] = regrowHeads(this.keyScales[l], heads, old / B, capacity / B, rows / B, headDim, Float32Array);
     }
     this.capacityTokens = capacity;
   }
-}
-
-/** A [heads, oldRows, width] buffer as a new [heads, newRows, width] one holding its first `kept` rows per head. */
-function regrow<T extends Int8Array | Float32Array>(old: T | undefined, heads: number, oldRows: number, newRows: number, kept: number, width: number, type: new (length: number) => T): T {
-  const grown = new type(heads * newRows * width);
-  if (old) for (let h = 0; h < heads; h++) grown.set(old.subarray(h * oldRows * width, (h * oldRows + kept) * width), h * newRows * width);
-  return grown;
 }
 
 /** Row `row` of head `head` of a segment's int8 layer rows, dequantized into keys/values at `at`. */

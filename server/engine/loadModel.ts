@@ -13,6 +13,7 @@ import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type F
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
+import { regrowHeads } from './kvCache';
 import { DenseKvStore, HeadAwareKvStore, type KvStore } from './kvStore';
 import { headLayout, permuteHeadWeights, type HeadLayout } from './graph/headLayout';
 import { resolveKvPolicy } from './kvPolicy';
@@ -171,16 +172,8 @@ class OrtModel implements LoadedModel {
 }
 
 const noFloats = new Float32Array(0);
-
-/** Mass sums [heads, capacity] from ones held at another capacity (zeros where none were). */
-function resized(held: MassSums['layers'][number] | undefined, heads: number, capacity: number): Float32Array {
-  const out = new Float32Array(heads * capacity);
-  if (held) {
-    const keep = Math.min(held.capacity, capacity);
-    for (let i = 0; i < heads; i++) out.set(held.sums.subarray(i * held.capacity, i * held.capacity + keep), i * capacity);
-  }
-  return out;
-}
+/** mass_slots of a pass that asks for no attention mass: every pass but evidence's decode steps. */
+const noMassSlots = BigInt64Array.of(0n);
 
 class OrtSequence implements Sequence {
   constructor(
@@ -263,12 +256,13 @@ class OrtSequence implements Sequence {
   /** The mass_slots and mass_sum_in.{l} feeds: nothing asked (0 slots), or `sums` (zeros when none) at the past's capacity. */
   private feedMass(feeds: Record<string, FeedTensor>, capacity: number, sums: MassSums | null | undefined): void {
     const slots = sums === undefined ? 0 : capacity;
-    feeds[graphNames.massSlots] = { type: 'int64', data: BigInt64Array.of(BigInt(slots)), dims: [1] };
+    feeds[graphNames.massSlots] = { type: 'int64', data: slots === 0 ? noMassSlots : BigInt64Array.of(BigInt(slots)), dims: [1] };
     this.massLayers.forEach(({ layer, kvHeads }, k) => {
       const heads = kvHeads.length;
       const held = sums?.layers[k];
       let data: Float32Array = noFloats;
-      if (slots > 0) data = held && held.capacity === capacity ? held.sums : resized(held, heads, capacity);
+      // Sums from zeros, or moved to a capacity the past grew to in the last step.
+      if (slots > 0) data = held && held.capacity === capacity ? held.sums : regrowHeads(held?.sums, heads, held?.capacity ?? 0, capacity, Math.min(held?.capacity ?? 0, capacity), 1, Float32Array);
       feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, slots] };
     });
   }

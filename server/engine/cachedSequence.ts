@@ -64,13 +64,21 @@ export interface QueryRowsHook {
   readonly promptRows: number;
   add(queries: Float32Array[], n: number, fromRow: number): void;
   /**
-   * Decode steps' attention mass instead of their queries, where the sequence gives it
-   * (Sequence.appendWithMass): each step continues `massSums()` and hands the new sums to
-   * `addMass`.
+   * Attention mass instead of queries, where the sequence gives it (Sequence.appendWithMass):
+   * each decode step continues `massSums()` and hands the new sums to `addMass` (0 prompt
+   * rows); a last prefill pass of at most `maxMassPassTokens` tokens starts the sums with
+   * its `promptRows` rows' mass (its tokens counted, at most promptRows).
    */
   massSums?(): MassSums | undefined;
-  addMass?(sums: MassSums): void;
+  addMass?(sums: MassSums, promptRows: number): void;
 }
+
+/**
+ * The longest last prefill pass that computes its rows' attention mass in the pass: every
+ * row's scores are squared there, a cost that grows with the pass where the attention-mass
+ * graph afterwards computes the counted rows only (evidence.ts).
+ */
+export const maxMassPassTokens = 8;
 
 export interface PrefillResult {
   logits: Float32Array;
@@ -132,9 +140,17 @@ export class CachedSequence {
         const end = start < tailStart ? Math.min(start + chunk, tailStart) : promptIds.length;
         const piece = promptIds.slice(start, end);
         if (onLastQueries && end === promptIds.length) {
-          const out = this.sequence.appendWithQueries(piece);
-          onLastQueries.add(out.queries, piece.length, piece.length - Math.min(tailTokens, piece.length));
-          logits = out.logits;
+          const counted = Math.min(tailTokens, piece.length);
+          if (onLastQueries.addMass && this.sequence.appendWithMass && piece.length <= Math.min(maxMassPassTokens, this.sequence.maxMassTokens)) {
+            // A short last pass adds its counted rows' mass itself (fewer squared scores than the graph afterwards costs).
+            const out = this.sequence.appendWithMass(piece, undefined, counted);
+            onLastQueries.addMass(out.mass, counted);
+            logits = out.logits;
+          } else {
+            const out = this.sequence.appendWithQueries(piece);
+            onLastQueries.add(out.queries, piece.length, piece.length - counted);
+            logits = out.logits;
+          }
         } else {
           logits = this.sequence.append(piece);
         }
@@ -175,8 +191,8 @@ export class CachedSequence {
   appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
     let logits: Float32Array;
     if (onQueries?.addMass && this.sequence.appendWithMass) {
-      const out = this.sequence.appendWithMass(tokenId, onQueries.massSums?.());
-      onQueries.addMass(out.mass);
+      const out = this.sequence.appendWithMass([tokenId], onQueries.massSums?.());
+      onQueries.addMass(out.mass, 0);
       logits = out.logits;
     } else if (onQueries) {
       const out = this.sequence.appendWithQueries([tokenId]);

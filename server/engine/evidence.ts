@@ -154,17 +154,26 @@ export function positionLines(tokenizer: { decode(ids: number[]): string }, map:
   return { part, line, index, lines };
 }
 
+/** Adds `mass[from + p]` to its line's sum, sums[index[p]], for positions p in [sinks, promptLength) that are on a line. */
+export function addLineSums(sums: Float64Array, mass: Float32Array, from: number, lines: PositionLines, sinks: number): void {
+  const end = Math.min(lines.index.length, mass.length - from);
+  for (let p = sinks; p < end; p++) {
+    const i = lines.index[p];
+    if (i >= 0) sums[i] += mass[from + p];
+  }
+}
+
 /** Sums `mass` per (part, line) over positions [sinks, promptLength) and normalizes to 1; positive scores only, highest first, at most `limit`. */
 export function lineScores(mass: Float32Array, lines: PositionLines, sinks: number, limit = Infinity): PartLineScore[] {
   const sums = new Float64Array(lines.lines.length);
+  addLineSums(sums, mass, 0, lines, sinks);
+  return rankedLines(sums, lines, limit);
+}
+
+/** Lines by their summed mass (`sums`, one per entry of lines.lines), normalized to 1: positive scores only, highest first, at most `limit`. */
+export function rankedLines(sums: Float64Array, lines: PositionLines, limit = Infinity): PartLineScore[] {
   let total = 0;
-  const end = Math.min(lines.index.length, mass.length);
-  for (let p = sinks; p < end; p++) {
-    const i = lines.index[p];
-    if (i < 0) continue;
-    sums[i] += mass[p];
-    total += mass[p];
-  }
+  for (let i = 0; i < sums.length; i++) total += sums[i];
   // Larger sum first, then earlier part, then earlier line.
   const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines.lines[i].part - lines.lines[j].part || lines.lines[i].line - lines.lines[j].line) < 0);
   let ranked: number[];
@@ -228,8 +237,9 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
  * that picked the first token; more: a question's own tokens too), then one per decoded
  * token. A head-aware fp32 sequence instead gives each decoded token's attention mass on
- * the full heads (evidence's heads there) from its own pass (`addMass`), so only the
- * prompt's rows are computed again. `finish` turns them into line scores.
+ * the full heads (evidence's heads there) from its own pass (`addMass`), and so does a
+ * short last prefill pass for the prompt's rows (cachedSequence.ts, maxMassPassTokens);
+ * only rows that came as queries are computed again. `finish` turns them into line scores.
  */
 export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
@@ -239,11 +249,13 @@ export class EvidenceCollector implements QueryRowsHook {
   private promptRowsSeen = 0;
   private passes = 0;
   /**
-   * Decode steps' attention mass summed, when the sequence gives it (addMass; their rows are
-   * then not in `rows`): after every step so far, and after all but the last.
+   * Passes' attention mass summed, when the sequence gives it (addMass; their rows are then
+   * not in `rows`): after every pass so far, and after all but the last. The first pass
+   * may be the prompt's last (`promptPassesInSums` 1), the others are decode steps.
    */
   private latestSums?: MassSums;
   private previousSums?: MassSums;
+  private promptPassesInSums = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -259,11 +271,17 @@ export class EvidenceCollector implements QueryRowsHook {
     return this.latestSums;
   }
 
-  addMass(sums: MassSums): void {
+  addMass(sums: MassSums, promptRows: number): void {
     if (!this.latestSums) {
       const given = new Set(sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
       const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
       if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
+    }
+    if (promptRows > 0) {
+      // The prefill's last pass: the prompt's rows, before any decode step.
+      if (this.passes++ > 0 || this.latestSums) throw new Error("the prompt's rows come before every decode step");
+      this.promptRowsSeen = promptRows;
+      this.promptPassesInSums = 1;
     }
     this.previousSums = this.latestSums;
     this.latestSums = sums;
@@ -297,19 +315,20 @@ export class EvidenceCollector implements QueryRowsHook {
     const { headDim } = this.model.config;
     const prompt = this.promptRowsSeen;
     const byMass = this.latestSums !== undefined;
-    const decodeSteps = byMass ? this.latestSums!.steps : (this.rows[0]?.length ?? 0) - prompt;
+    const decodeSteps = byMass ? this.latestSums!.steps - this.promptPassesInSums : (this.rows[0]?.length ?? 0) - prompt;
     const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), prompt + decodeSteps);
     const firstPosition = promptLength - prompt;
     const lines = positionLines(this.model.tokenizer, map, promptLength);
     const length = firstPosition + rows; // the last row sees [0, firstPosition + rows - 1]
-    const total = new Float32Array(length);
+    // Each chosen head's mass summed per line, and all heads' together.
+    const headSums = this.heads.kvHeads.map(() => new Float64Array(lines.lines.length));
+    const total = new Float64Array(lines.lines.length);
     const perHead: PromptEvidence['perHead'] = [];
     const sinks = this.heads.sinks;
     const { kvHeads } = this.heads;
     if (rows > 0 && length <= sequence.length && kvHeads.length > 0) {
-      // Rows from queries: every row, or with the decode steps' mass given, the prompt's.
-      const queryRows = byMass ? prompt : rows;
-      const masses = kvHeads.map(() => new Float32Array(length));
+      // Rows from queries: every row, or with the passes' mass given, the prompt's unless its pass gave them too.
+      const queryRows = byMass ? (this.promptPassesInSums > 0 ? 0 : prompt) : rows;
       if (queryRows > 0) {
         const graphLength = firstPosition + queryRows;
         const session = massSession(this.model, kvHeads.length);
@@ -326,39 +345,35 @@ export class EvidenceCollector implements QueryRowsHook {
           feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
         });
         const out = session.run(feeds);
-        kvHeads.forEach((_, i) => masses[i].set(out[attentionMassNames.mass(i)]));
+        kvHeads.forEach((_, i) => addLineSums(headSums[i], out[attentionMassNames.mass(i)], 0, lines, sinks));
       }
-      if (byMass) this.addMassSums(masses, rows - prompt);
+      if (byMass) this.addMassSums(headSums, this.promptPassesInSums + rows - prompt, lines, sinks);
       kvHeads.forEach(({ layer, kvHead }, i) => {
-        const mass = masses[i];
-        for (let p = 0; p < length; p++) total[p] += mass[p];
-        perHead.push({ layer, kvHead, lines: lineScores(mass, lines, sinks, perHeadLines) });
+        for (let j = 0; j < total.length; j++) total[j] += headSums[i][j];
+        perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) });
       });
     }
     return {
       heads: this.request.heads,
       kvHeads: this.heads.kvHeads,
       headSource: this.heads.source,
-      lines: lineScores(total, lines, sinks),
+      lines: rankedLines(total, lines),
       perHead,
       queries: rows,
       ms: performance.now() - started,
     };
   }
 
-  /** Adds the first `count` decode steps' summed mass to each chosen head's (masses[i], positions [0, length)). */
-  private addMassSums(masses: Float32Array[], count: number): void {
+  /** Adds the first `count` passes' summed mass to each chosen head's line sums (headSums[i]). */
+  private addMassSums(headSums: Float64Array[], count: number, lines: PositionLines, sinks: number): void {
     if (count === 0) return;
     const sums = count === this.latestSums?.steps ? this.latestSums : count === this.previousSums?.steps ? this.previousSums : undefined;
-    if (!sums) throw new Error(`evidence over ${count} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
+    if (!sums) throw new Error(`evidence over ${count} passes, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
     const index = new Map(this.heads.kvHeads.map(({ layer, kvHead }, i) => [`${layer}:${kvHead}`, i]));
     for (const { layer, kvHeads, capacity, sums: summed } of sums.layers) {
       kvHeads.forEach((kvHead, j) => {
         const i = index.get(`${layer}:${kvHead}`);
-        if (i === undefined) return;
-        const mass = masses[i];
-        const end = Math.min(mass.length, capacity);
-        for (let p = 0; p < end; p++) mass[p] += summed[j * capacity + p];
+        if (i !== undefined) addLineSums(headSums[i], summed.subarray(0, (j + 1) * capacity), j * capacity, lines, sinks);
       });
     }
   }

@@ -9,7 +9,7 @@ import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
 import { modelSha256 } from './checkpoint/modelHash';
-import { buildDecoderGraph, causalMask, expectedWeightShapes, graphNames, type FlashPastThresholds, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
+import { buildDecoderGraph, causalMask, defaultFlashPast, expectedWeightShapes, graphNames, type FlashPastThresholds, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -63,7 +63,10 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const chunkTokens = options.chunkTokens ?? defaultChunkTokens(options.flashPast);
   const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout, int8Block: kv.int8Block, flashPast: options.flashPast };
   const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, checkpointSha256()) : builtSession(folder, graph, options);
-  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout, checkpointSha256);
+  // A pass computes the attention mass only on its masked path: shorter than the flash path's passes.
+  const flash = options.flashPast === undefined ? defaultFlashPast : options.flashPast;
+  const maxMassTokens = flash === false ? chunkTokens : Math.min(chunkTokens, flash.minTokens - 1);
+  return new OrtModel(basename(folder), config, tokenizer, chunkTokens, session, kv, layout, checkpointSha256, maxMassTokens);
 }
 
 /** What the graph is built from besides the weights. */
@@ -153,6 +156,7 @@ class OrtModel implements LoadedModel {
     readonly kv: KvPolicy,
     private readonly layout: HeadLayout | undefined,
     readonly checkpointSha256: () => string,
+    private readonly maxMassTokens: number,
   ) {}
 
   newSequence(): Sequence {
@@ -163,7 +167,7 @@ class OrtModel implements LoadedModel {
       this.kv.policy === 'head-aware' && this.layout
         ? new HeadAwareKvStore(shape, this.layout, { sinks: this.kv.sinks, window: this.kv.window }, int8Block)
         : new DenseKvStore(shape, int8Block);
-    return new OrtSequence(this.config, this.chunkTokens, this.session, store, this.layout);
+    return new OrtSequence(this.config, this.chunkTokens, this.session, store, this.layout, this.maxMassTokens);
   }
 
   async dispose(): Promise<void> {
@@ -172,8 +176,21 @@ class OrtModel implements LoadedModel {
 }
 
 const noFloats = new Float32Array(0);
-/** mass_slots of a pass that asks for no attention mass: every pass but evidence's decode steps. */
-const noMassSlots = BigInt64Array.of(0n);
+
+/** What a pass asked for attention mass counts: its last `countedTokens` tokens' rows, added to `sums` (null: zeros). */
+interface PassMass {
+  sums: MassSums | null;
+  countedTokens: number;
+}
+
+/** mass_rows of a pass of `count` tokens: the full heads' query rows, [group, count], 1 for the last `countedTokens` tokens. */
+export function massRowWeights(group: number, count: number, countedTokens: number): Float32Array {
+  const weights = new Float32Array(group * count);
+  for (let g = 0; g < group; g++) weights.fill(1, g * count + count - countedTokens, (g + 1) * count);
+  return weights;
+}
+/** mass_rows of a pass that asks for no attention mass: every pass but evidence's. */
+const noMassRows: Float32Array = new Float32Array(0);
 
 class OrtSequence implements Sequence {
   constructor(
@@ -182,10 +199,12 @@ class OrtSequence implements Sequence {
     private readonly session: OrtSession,
     private readonly cache: KvStore,
     layout: HeadLayout | undefined,
+    maxMassTokens: number,
   ) {
     this.feedsPastLength = session.inputNames.includes(graphNames.pastLength);
-    this.feedsMassSlots = session.inputNames.includes(graphNames.massSlots);
-    if (this.feedsMassSlots && layout) {
+    this.feedsMassRows = session.inputNames.includes(graphNames.massRows);
+    this.maxMassTokens = this.feedsMassRows && layout ? maxMassTokens : 0;
+    if (this.feedsMassRows && layout) {
       for (let l = 0; l < config.numLayers; l++) {
         if (session.outputNames.includes(graphNames.massSum(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
       }
@@ -197,9 +216,13 @@ class OrtSequence implements Sequence {
 
   /** Graphs with the flash path (decoderGraph.ts) take the past's filled length. */
   private readonly feedsPastLength: boolean;
-  /** Head-aware fp32 graphs take mass_slots, and give the full heads' attention mass of the layers listed. */
-  private readonly feedsMassSlots: boolean;
+  /** Head-aware fp32 graphs take mass_rows, and give the full heads' attention mass of the layers listed. */
+  private readonly feedsMassRows: boolean;
+  readonly maxMassTokens: number;
   private readonly massLayers: Array<{ layer: number; kvHeads: number[] }> = [];
+  private massFetch?: string[];
+  /** mass_rows of a decode step: every query head's one row. */
+  private stepMassRows?: Float32Array;
 
   get length(): number {
     return this.cache.length;
@@ -243,25 +266,36 @@ class OrtSequence implements Sequence {
     return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
-  appendWithMass?(tokenId: number, sums?: MassSums): { logits: Float32Array; mass: MassSums } {
-    this.checkAppend([tokenId]);
-    const out = this.forward([tokenId], 0, 1, this.massLayers.map(({ layer }) => graphNames.massSum(layer)), sums ?? null);
+  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens = 1): { logits: Float32Array; mass: MassSums } {
+    const n = tokenIds.length;
+    if (n === 0 || n > this.maxMassTokens) throw new RangeError(`appendWithMass() takes 1 to ${this.maxMassTokens} tokens, got ${n}`);
+    if (!Number.isInteger(countedTokens) || countedTokens < 1 || countedTokens > n) throw new RangeError(`appendWithMass() counts 1 to ${n} tokens' rows, got ${countedTokens}`);
+    this.checkAppend(tokenIds);
+    const first = this.cache.length; // the pass's own positions: [first, first + n), within the past's capacity
+    this.massFetch ??= this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
+    const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens });
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
       const summed = out[graphNames.massSum(layer)]; // [heads, capacity]
-      return { layer, kvHeads, capacity: summed.length / kvHeads.length, sums: summed };
+      const own = out[graphNames.ownMass(layer)]; // [heads, n]
+      const capacity = summed.length / kvHeads.length;
+      for (let h = 0; h < kvHeads.length; h++) for (let j = 0; j < n; j++) summed[h * capacity + first + j] += own[h * n + j];
+      return { layer, kvHeads, capacity, sums: summed };
     });
     return { logits: out[graphNames.logits], mass: { steps: (sums?.steps ?? 0) + 1, layers } };
   }
 
-  /** The mass_slots and mass_sum_in.{l} feeds: nothing asked (0 slots), or `sums` (zeros when none) at the past's capacity. */
-  private feedMass(feeds: Record<string, FeedTensor>, capacity: number, sums: MassSums | null | undefined): void {
-    const slots = sums === undefined ? 0 : capacity;
-    feeds[graphNames.massSlots] = { type: 'int64', data: slots === 0 ? noMassSlots : BigInt64Array.of(BigInt(slots)), dims: [1] };
+  /** The mass_rows and mass_sum_in.{l} feeds: nothing asked (no rows, empty sums), or the counted tokens' rows and `sums` (zeros when none) at the past's capacity. */
+  private feedMass(feeds: Record<string, FeedTensor>, capacity: number, count: number, mass: PassMass | undefined): void {
+    const group = this.config.numHeads / this.config.numKvHeads;
+    let rows: Float32Array = noMassRows;
+    if (mass) rows = count === 1 ? (this.stepMassRows ??= massRowWeights(group, 1, 1)) : massRowWeights(group, count, mass.countedTokens);
+    feeds[graphNames.massRows] = { type: 'float32', data: rows, dims: [rows.length, 1] };
+    const slots = mass ? capacity : 0;
     this.massLayers.forEach(({ layer, kvHeads }, k) => {
       const heads = kvHeads.length;
-      const held = sums?.layers[k];
+      const held = mass?.sums?.layers[k];
       let data: Float32Array = noFloats;
-      // Sums from zeros, or moved to a capacity the past grew to in the last step.
+      // Sums from zeros, or moved to a capacity the past grew to in the last pass.
       if (slots > 0) data = held && held.capacity === capacity ? held.sums : regrowHeads(held?.sums, heads, held?.capacity ?? 0, capacity, Math.min(held?.capacity ?? 0, capacity), 1, Float32Array);
       feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, slots] };
     });
@@ -301,8 +335,8 @@ class OrtSequence implements Sequence {
   }
 
   /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
-  /** `massSums`: absent, no attention mass; null, a mass from zeros; else continuing those sums (appendWithMass). */
-  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], massSums?: MassSums | null): Record<string, Float32Array> {
+  /** `mass`: absent, no attention mass; else the counted tokens and the sums to continue (null: from zeros; appendWithMass). */
+  private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], mass?: PassMass): Record<string, Float32Array> {
     const { headDim } = this.config;
     const pastLen = this.cache.length;
     const feeds: Record<string, FeedTensor> = {};
@@ -315,7 +349,7 @@ class OrtSequence implements Sequence {
     feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
     feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(buffered, capacity, count), dims: [count, capacity + count] };
     if (this.feedsPastLength) feeds[graphNames.pastLength] = { type: 'int64', data: BigInt64Array.of(BigInt(buffered)), dims: [1] };
-    if (this.feedsMassSlots) this.feedMass(feeds, capacity, massSums);
+    if (this.feedsMassRows) this.feedMass(feeds, capacity, count, mass);
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);
     this.cache.append(out, count);
     return out;

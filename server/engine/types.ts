@@ -58,13 +58,13 @@ export interface Tokenizer {
   readonly chatTemplate?: string;
 }
 
-/** The full heads' attention mass summed over decode steps (Sequence.appendWithMass). */
+/** The full heads' attention mass summed over passes (Sequence.appendWithMass). */
 export interface MassSums {
-  /** How many steps the sums hold. */
+  /** How many passes the sums hold. */
   steps: number;
   /**
    * Per layer that has full heads: their original KV head numbers, and per head the summed
-   * mass on each cached position, sums[i * capacity + p] (a step adds to the positions
+   * mass on each cached position, sums[i * capacity + p] (a pass adds to the positions
    * before its own).
    */
   layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
@@ -90,12 +90,15 @@ export interface Sequence {
    */
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
   /**
-   * Head-aware fp32 sequences only (absent otherwise): append() for one token that also
-   * adds its pass's attention mass on the full heads (the probabilities squared and summed
-   * over each KV head's query heads, evidence.ts), from the scores the pass computes
-   * anyway, to `sums` (the previous step's result; none: zeros), and returns the new sums.
+   * Head-aware fp32 sequences only (absent otherwise): append() for one pass of at most
+   * `maxMassTokens` tokens that also adds the attention mass on the full heads of its last
+   * `countedTokens` tokens' queries (the probabilities squared and summed over each KV
+   * head's query heads, evidence.ts), from the scores the pass computes anyway, to `sums`
+   * (the previous pass's result; none: zeros), and returns the new sums.
    */
-  appendWithMass?(tokenId: number, sums?: MassSums): { logits: Float32Array; mass: MassSums };
+  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens?: number): { logits: Float32Array; mass: MassSums };
+  /** The most tokens appendWithMass takes in one pass (longer passes attend through the flash kernel, which gives no mass); 0 without appendWithMass. */
+  readonly maxMassTokens: number;
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
   keys(layer: number, kvHead: number): Float32Array;
   /** Zero-copy view of one KV head's cached values: [length, headDim]. Read-only; valid until the next append. */

@@ -129,27 +129,31 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], sc
 
 /**
  * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
- * each probability on the first part's slots (the past, a plain part: [heads, rows,
- * slots] scores) squared and summed over the rows, [heads, slots]. Only when `massOn`
- * (bool [1]) holds: otherwise an If's other branch gives [heads, 0], so that passes that
- * do not ask for the mass pay one If node, not a pass over the scores. The sum is
- * Σ_rows (exp / rowSum)² = (1 / rowSum²)ᵀ · exp², one product over the squared exps.
+ * each probability squared, weighted by its row's `mass.weights` ([rows, 1]: 1 for the
+ * rows counted, 0 for the others) and summed over the rows, on the first part's slots (the
+ * past, a plain part: [heads, rows, slots] scores) as `mass` [heads, slots], and on the
+ * second part's (the pass's own keys: [heads, rows, seqLen]) as `ownMass` [heads, seqLen].
+ * Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives [heads, 0]
+ * for both, so that passes that do not ask for the mass pay one If node, not a pass over
+ * the scores. With weights 0 or 1, a sum is Σ_rows (exp · w / rowSum)²: one scaling of
+ * the exps and one ReduceSumSquare.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, massOn: string, heads: number): { attended: string; mass: string } {
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, mass: { weights: string; on: string }, heads: number): { attended: string; mass: string; ownMass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
-  const [mass] = g.ifOp(
-    massOn,
-    [{ base: `${base}_mass`, elemType: DataType.FLOAT, dims: [heads, 'massSlots'] }],
+  const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [heads, slots] });
+  const [past, own] = g.ifOp(
+    mass.on,
+    [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
     (b) => {
-      const inverseSquare = b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)], {}, `${base}_mass_w`); // [heads, rows, 1]
-      const weights = b.op('Transpose', [inverseSquare], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
-      const squared = b.op('Mul', [exps[0], exps[0]], {}, `${base}_mass_sq`); // [heads, rows, slots]
-      return [b.op('Squeeze', [b.op('MatMul', [weights, squared], {}, `${base}_mass_rows`), b.constInt64([1])], {}, `${base}_mass_on`)]; // [heads, slots]
+      // Each row's probabilities times its weight's square root (0 or 1), squared and summed over the rows.
+      const rowScale = b.op('Div', [mass.weights, rowSum], {}, `${base}_mass_w`); // [heads, rows, 1]
+      const summed = (exp: string, name: string): string => b.op('ReduceSumSquare', [b.op('Mul', [exp, rowScale], {}, `${name}_p`)], { axes: [1], keepdims: 0 }, `${name}_on`); // [heads, slots]
+      return [summed(exps[0], `${base}_mass`), summed(exps[1], `${base}_own_mass`)];
     },
-    (b) => [noMass(b, q, `${base}_mass_off`)],
+    (b) => [noMass(b, q, `${base}_mass_off`), noMass(b, q, `${base}_own_mass_off`)],
   );
-  return { attended, mass };
+  return { attended, mass: past, ownMass: own };
 }
 
 /** No attention mass: [heads, 0], for a pass that computes none (a flash pass). */

@@ -46,14 +46,20 @@
 //                             block still filling, masked by recent_mask [1, B]
 //
 // Head-aware fp32 graphs also give evidence (evidence.ts) the full heads' attention mass
-// on the past, the probabilities squared and summed over the pass's rows, added to a
-// running sum, without a second product over the past:
-//   mass_slots                int64 [1]   0 (nothing computed) or the past's capacity
-//   mass_sum_in.{l}           float [retrievalCount[l], mass_slots]   the sum so far
-//   mass_sum.{l}              float [retrievalCount[l], mass_slots]   with this pass's added
-// Only a masked pass (a decode step) computes it; a flash pass must ask for none.
-// onnxruntime runs every node whatever is fetched, so the slots count, not the fetch, is
-// what switches the work off.
+// on the past, the probabilities squared and summed over the pass's counted rows, added to
+// a running sum, without a second product over the past:
+//   mass_rows                 float [group * seqLen, 1] or [0, 1]   each query row's weight in the
+//                             mass (rows as the full heads' queries are laid out, [group,
+//                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
+//                             nothing computed
+//   mass_sum_in.{l}           float [retrievalCount[l], slots]   the sum so far: slots is the
+//                             past's capacity, or 0 with mass_rows empty
+//   mass_sum.{l}              float [retrievalCount[l], slots]   with this pass's added
+//   own_mass.{l}              float [retrievalCount[l], seqLen or 0]   this pass's mass on its
+//                             own tokens (positions past_length…), which the sums leave out
+// Only a masked pass (a decode step, a short last prefill pass) computes it; a flash pass
+// must ask for none. onnxruntime runs every node whatever is fetched, so the rows' weights,
+// not the fetch, are what switch the work off.
 //
 // Attention is one softmax over parts (graph/attention.ts): the past, the pass's own keys,
 // and the window or the recent rows, never concatenated.
@@ -107,9 +113,10 @@ export const graphNames = {
   recentMask: 'recent_mask',
   int8Mask: 'int8_mask',
   pastLength: 'past_length',
-  massSlots: 'mass_slots',
+  massRows: 'mass_rows',
   massSumIn: (layer: number) => `mass_sum_in.${layer}`,
   massSum: (layer: number) => `mass_sum.${layer}`,
+  ownMass: (layer: number) => `own_mass.${layer}`,
 };
 
 /**
@@ -238,9 +245,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return branchPastMask;
   };
 
-  let massOn: string | undefined;
-  /** bool [1]: mass_slots (int64 [1], 0 or the past's capacity) is not 0, built once. */
-  const massWanted = (): string => (massOn ??= g.op('Greater', [g.input(graphNames.massSlots, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_on'));
+  let massRows: { weights: string; on: string } | undefined;
+  /** mass_rows (float [group * seqLen, 1] or [0, 1]) and whether it is not empty (bool [1]), built once. */
+  const massWanted = (): { weights: string; on: string } => {
+    if (massRows) return massRows;
+    const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);
+    return (massRows = { weights, on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on') });
+  };
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
@@ -258,21 +269,21 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     after: (b: GraphBuilder) => AttentionPart[],
     withMass = false,
   ): string[] => {
-    const on = withMass ? massWanted() : '';
+    const rows = withMass ? massWanted() : undefined;
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
-      if (!withMass) return [attention(b, q, parts, scale, at)];
-      const { attended, mass } = attentionAndMass(b, q, parts, scale, at, on, heads);
-      return [attended, mass];
+      if (!rows) return [attention(b, q, parts, scale, at)];
+      const { attended, mass, ownMass } = attentionAndMass(b, q, parts, scale, at, rows, heads);
+      return [attended, mass, ownMass];
     };
     if (!flashPast) return masked(g, name);
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 'massSlots'])] : [output(name, [heads, 'rows', D])],
+      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 'massSlots']), output(`${base}_own_mass`, [heads, 'ownSlots'])] : [output(name, [heads, 'rows', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
-        return withMass ? [attended, noMass(b, q, `${base}_f_mass`)] : [attended];
+        return withMass ? [attended, noMass(b, q, `${base}_f_mass`), noMass(b, q, `${base}_f_own_mass`)] : [attended];
       },
       (b) => masked(b, `${base}_m`),
     );
@@ -385,10 +396,11 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
         if (layout) {
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
-          const [attended, mass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
+          const [attended, mass, ownMass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
           parts.push(attended);
           const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [retrieval, 'massSlots']);
           g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [retrieval, 'massSlots']);
+          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [retrieval, 'ownSlots']);
         } else {
           parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
         }

@@ -1,13 +1,14 @@
-// Evidence under the head-aware cache: the decode steps give their full heads' attention
-// mass from their own passes (Sequence.appendWithMass), where the dense cache's evidence
-// computes it again from the steps' queries and the cached keys. Both ways must give the
-// same evidence, and asking for the mass must not change what the model computes: on the
-// shipped model, with a prompt long enough that a prefill chunk takes the flash path.
+// Evidence under the head-aware cache: the decode steps, and a short last prefill pass,
+// give their full heads' attention mass from their own passes (Sequence.appendWithMass),
+// where the dense cache's evidence computes it again from the passes' queries and the
+// cached keys. Both ways must give the same evidence, and asking for the mass must not
+// change what the model computes: on the shipped model, with a prompt long enough that a
+// prefill chunk takes the flash path.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { loadModel } from '../../../server/engine/loadModel';
+import { loadModel, massRowWeights } from '../../../server/engine/loadModel';
 import { modelSha256 } from '../../../server/engine/checkpoint/modelHash';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
 import { chooseEvidenceHeads, EvidenceCollector, type PromptEvidence } from '../../../server/engine/evidence';
@@ -25,54 +26,66 @@ test('head-aware evidence from the decode steps\' own attention mass equals evid
   try {
     assert.equal(model.kv.policy, 'head-aware');
     const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8');
-    // 1,300 tokens in chunks of 128: the chunks after the first 1,024 take the flash path.
-    const promptIds = model.tokenizer.encode(text).slice(0, 1300);
-    const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
     const heads = chooseEvidenceHeads(model, 'retrieval', () => undefined);
     assert.equal(heads.kvHeads.length, 8);
+    // Chunks of 128: those after the first 1,024 tokens take the flash path. The last pass
+    // has 5 tokens (within maxMassPassTokens: the prompt's rows come as mass too) or 20
+    // (they come as queries); a question counts its prompt's last 3 rows.
+    for (const { tokens, promptRows } of [
+      { tokens: 1285, promptRows: 1 },
+      { tokens: 1300, promptRows: 1 },
+      { tokens: 1285, promptRows: 3 },
+    ]) {
+      const promptIds = model.tokenizer.encode(text).slice(0, tokens);
+      const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
+      const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
+        const cached = new CachedSequence(model);
+        const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
+        const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
+        return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
+      };
+      // The collector itself takes the mass; the wrapper offers only queries.
+      const byMass = run((collector) => collector);
+      const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
+      const what = `${tokens} tokens, ${promptRows} prompt rows`;
+      assert.deepEqual(byMass.tokens, byQueries.tokens, `${what}: the mass outputs change nothing the model computes`);
+      assert.equal(byMass.evidence.queries, byMass.tokens.length - 1 + promptRows, what);
 
-    const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
-      const cached = new CachedSequence(model);
-      const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
-      const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
-      return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
-    };
-    // The collector itself takes the mass; the wrapper offers only queries.
-    const byMass = run((collector) => collector);
-    const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
-    assert.deepEqual(byMass.tokens, byQueries.tokens, 'the mass outputs change nothing the model computes');
-    assert.equal(byMass.evidence.queries, byMass.tokens.length);
-
-    const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));
-    const expect = (got: PromptEvidence['lines'], want: PromptEvidence['lines'], what: string) => {
-      assert.equal(got.length, want.length, what);
-      const wanted = scores(want);
-      const worst = Math.max(...got.map((l) => Math.abs(l.score - (wanted.get(`${l.part}:${l.line}`) ?? Infinity))));
-      assert.ok(worst < 1e-5, `${what}: max |Δscore| ${worst}`);
-    };
-    expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
-    byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
+      const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));
+      const expect = (got: PromptEvidence['lines'], want: PromptEvidence['lines'], part: string) => {
+        assert.equal(got.length, want.length, `${what}, ${part}`);
+        const wanted = scores(want);
+        const worst = Math.max(...got.map((l) => Math.abs(l.score - (wanted.get(`${l.part}:${l.line}`) ?? Infinity))));
+        assert.ok(worst < 1e-5, `${what}, ${part}: max |Δscore| ${worst}`);
+      };
+      expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
+      byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
+    }
 
     // The logits of a step that asks for the mass are the logits of one that does not.
+    const promptIds = model.tokenizer.encode(text).slice(0, 1300);
     const a = model.newSequence();
     const b = model.newSequence();
     a.append(promptIds);
     b.append(promptIds);
     assert.ok(a.appendWithMass, 'a head-aware fp32 sequence gives the mass');
-    const withMass = a.appendWithMass!(promptIds[5]);
+    const withMass = a.appendWithMass!([promptIds[5]]);
     const plain = b.append([promptIds[5]]);
     assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
     assert.equal(withMass.mass.steps, 1);
-    // Each query head's probabilities sum to 1, so its squares sum to at most 1, and the
-    // step's own position (never evidence) is left out: per KV head, at most `group`.
+    // Each query head's probabilities sum to 1, so its squares sum to at most 1: per KV
+    // head, at most `group`. The step's own position has its share; later slots none.
     for (const { sums, capacity, kvHeads } of withMass.mass.layers) {
       kvHeads.forEach((_, j) => {
         const head = sums.subarray(j * capacity, (j + 1) * capacity);
         const total = head.reduce((sum, v) => sum + v, 0);
         assert.ok(total > 0 && total <= 2 + 1e-5, `a step's mass per KV head: ${total}`);
-        assert.ok(head.subarray(promptIds.length).every((v) => v === 0), 'no mass on unfilled slots');
+        assert.ok(head[promptIds.length] > 0, 'mass on the step\'s own position');
+        assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
       });
     }
+    assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
+    assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), undefined, 3), /counts 1 to 2/);
   } finally {
     await model.dispose();
   }
@@ -85,8 +98,16 @@ test('sequences without full-head mass outputs do not offer it: dense and int8 c
     const model = await loadModel(modelDir, { chunkTokens: 128, kv });
     try {
       assert.equal(model.newSequence().appendWithMass, undefined, kv ? 'head-aware+int8' : 'dense');
+      assert.equal(model.newSequence().maxMassTokens, 0);
     } finally {
       await model.dispose();
     }
   }
+});
+
+test('mass_rows counts the last tokens of each query head group', () => {
+  // Rows [group, count]: group 2, 4 tokens, the last 3 counted.
+  assert.deepEqual(Array.from(massRowWeights(2, 4, 3)), [0, 1, 1, 1, 0, 1, 1, 1]);
+  assert.deepEqual(Array.from(massRowWeights(2, 1, 1)), [1, 1]);
+  assert.deepEqual(Array.from(massRowWeights(1, 3, 1)), [0, 0, 1]);
 });

@@ -275,8 +275,8 @@ class OrtSequence implements Sequence {
     this.massFetch ??= this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
     const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens });
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
-      const summed = out[graphNames.massSum(layer)]; // [heads, capacity]
-      const own = out[graphNames.ownMass(layer)]; // [heads, n]
+      const summed = out[graphNames.massSum(layer)]; // [heads, 1, capacity]
+      const own = out[graphNames.ownMass(layer)]; // [heads, 1, n]
       const capacity = summed.length / kvHeads.length;
       for (let h = 0; h < kvHeads.length; h++) for (let j = 0; j < n; j++) summed[h * capacity + first + j] += own[h * n + j];
       return { layer, kvHeads, capacity, sums: summed };
@@ -297,7 +297,7 @@ class OrtSequence implements Sequence {
       let data: Float32Array = noFloats;
       // Sums from zeros, or moved to a capacity the past grew to in the last pass.
       if (slots > 0) data = held && held.capacity === capacity ? held.sums : regrowHeads(held?.sums, heads, held?.capacity ?? 0, capacity, Math.min(held?.capacity ?? 0, capacity), 1, Float32Array);
-      feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, slots] };
+      feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, 1, slots] };
     });
   }
 

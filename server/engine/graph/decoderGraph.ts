@@ -52,10 +52,10 @@
 //                             mass (rows as the full heads' queries are laid out, [group,
 //                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
 //                             nothing computed
-//   mass_sum_in.{l}           float [retrievalCount[l], slots]   the sum so far: slots is the
+//   mass_sum_in.{l}           float [retrievalCount[l], 1, slots]   the sum so far: slots is the
 //                             past's capacity, or 0 with mass_rows empty
-//   mass_sum.{l}              float [retrievalCount[l], slots]   with this pass's added
-//   own_mass.{l}              float [retrievalCount[l], seqLen or 0]   this pass's mass on its
+//   mass_sum.{l}              float [retrievalCount[l], 1, slots]   with this pass's added
+//   own_mass.{l}              float [retrievalCount[l], 1, seqLen or 0]   this pass's mass on its
 //                             own tokens (positions past_length…), which the sums leave out
 // Only a masked pass (a decode step, a short last prefill pass) computes it; a flash pass
 // must ask for none. onnxruntime runs every node whatever is fetched, so the rows' weights,
@@ -280,7 +280,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 'massSlots']), output(`${base}_own_mass`, [heads, 'ownSlots'])] : [output(name, [heads, 'rows', D])],
+      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, 'rows', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
         return withMass ? [attended, noMass(b, q, `${base}_f_mass`), noMass(b, q, `${base}_f_own_mass`)] : [attended];
@@ -398,9 +398,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
           const [attended, mass, ownMass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
           parts.push(attended);
-          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [retrieval, 'massSlots']);
-          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [retrieval, 'massSlots']);
-          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [retrieval, 'ownSlots']);
+          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [retrieval, 1, 'massSlots']);
+          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [retrieval, 1, 'massSlots']);
+          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [retrieval, 1, 'ownSlots']);
         } else {
           parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
         }

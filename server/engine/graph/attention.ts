@@ -137,7 +137,8 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], sc
  * [heads, 1, 0] for both, so that passes that do not ask for the mass pay one If node, not
  * a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
- * profiled 2-4x slower), left [heads, 1, slots]: a Squeeze would copy it once more.
+ * profiled about 4x slower than this product at 16k), left [heads, 1, slots]: a Squeeze
+ * would copy it once more.
  */
 export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, mass: { weights: string; on: string }, heads: number): { attended: string; mass: string; ownMass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);

@@ -257,8 +257,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
    * (the branches read the parent's values and build their own nodes). With `withMass` (an
-   * fp32 past), also the pass's attention mass on the past's slots ([heads, mass_slots];
-   * a flash pass has none). Returns the attention [heads, rows, D], then the mass if asked.
+   * fp32 past), also the pass's attention mass on the past's slots and on its own tokens
+   * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
+   * Returns the attention [heads, rows, D], then the two masses if asked.
    */
   const fullHeadsAttention = (
     q: string,

@@ -153,15 +153,14 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
       const summed = (exp: string, name: string): string => b.op('MatMul', [weights, b.op('Mul', [exp, exp], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
       return [summed(exps[0], `${base}_mass`), summed(exps[1], `${base}_own_mass`)];
     },
-    (b) => [noMass(b, q, `${base}_mass_off`), noMass(b, q, `${base}_own_mass_off`)],
+    (b) => [noMass(b, heads, `${base}_mass_off`), noMass(b, heads, `${base}_own_mass_off`)],
   );
   return { attended, mass: past, ownMass: own };
 }
 
-/** No attention mass: [heads, 1, 0], for a pass that computes none (a flash pass). */
-export function noMass(g: GraphBuilder, q: string, name: string): string {
-  const none = g.op('Slice', [q, g.constInt64([0]), g.constInt64([0]), g.constInt64([2])], {}, `${name}_none`); // [heads, rows, 0]
-  return g.op('ReduceSum', [none, g.constInt64([1])], { keepdims: 1 }, name); // [heads, 1, 0]
+/** No attention mass: [heads, 1, 0], for a pass that computes none; an empty constant, so that a branch giving it runs no more than an Identity. */
+export function noMass(g: GraphBuilder, heads: number, name: string): string {
+  return g.initializerFloat(name, new Float32Array(0), [heads, 1, 0]);
 }
 
 /** A fully visible fp32 past: the first `length` [1] (int64) positions of keys and values [heads, capacity, D]. */

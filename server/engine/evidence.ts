@@ -154,19 +154,19 @@ export function positionLines(tokenizer: { decode(ids: number[]): string }, map:
   return { part, line, index, lines };
 }
 
-/** Adds `mass[from + p]` to its line's sum, sums[index[p]], for positions p in [sinks, promptLength) that are on a line. */
-export function addLineSums(sums: Float64Array, mass: Float32Array, from: number, lines: PositionLines, sinks: number): void {
-  const end = Math.min(lines.index.length, mass.length - from);
+/** Adds `mass[p]` to its line's sum, sums[index[p]], for positions p in [sinks, promptLength) that are on a line. */
+export function addLineSums(sums: Float64Array, mass: Float32Array, lines: PositionLines, sinks: number): void {
+  const end = Math.min(lines.index.length, mass.length);
   for (let p = sinks; p < end; p++) {
     const i = lines.index[p];
-    if (i >= 0) sums[i] += mass[from + p];
+    if (i >= 0) sums[i] += mass[p];
   }
 }
 
 /** Sums `mass` per (part, line) over positions [sinks, promptLength) and normalizes to 1; positive scores only, highest first, at most `limit`. */
 export function lineScores(mass: Float32Array, lines: PositionLines, sinks: number, limit = Infinity): PartLineScore[] {
   const sums = new Float64Array(lines.lines.length);
-  addLineSums(sums, mass, 0, lines, sinks);
+  addLineSums(sums, mass, lines, sinks);
   return rankedLines(sums, lines, limit);
 }
 
@@ -345,7 +345,7 @@ export class EvidenceCollector implements QueryRowsHook {
           feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
         });
         const out = session.run(feeds);
-        kvHeads.forEach((_, i) => addLineSums(headSums[i], out[attentionMassNames.mass(i)], 0, lines, sinks));
+        kvHeads.forEach((_, i) => addLineSums(headSums[i], out[attentionMassNames.mass(i)], lines, sinks));
       }
       if (byMass) this.addMassSums(headSums, this.promptPassesInSums + rows - prompt, lines, sinks);
       kvHeads.forEach(({ layer, kvHead }, i) => {
@@ -373,7 +373,7 @@ export class EvidenceCollector implements QueryRowsHook {
     for (const { layer, kvHeads, capacity, sums: summed } of sums.layers) {
       kvHeads.forEach((kvHead, j) => {
         const i = index.get(`${layer}:${kvHead}`);
-        if (i !== undefined) addLineSums(headSums[i], summed.subarray(0, (j + 1) * capacity), j * capacity, lines, sinks);
+        if (i !== undefined) addLineSums(headSums[i], summed.subarray(j * capacity, (j + 1) * capacity), lines, sinks);
       });
     }
   }

@@ -65,7 +65,6 @@ const growthDivisor = 8; // grow by at least capacity / 8
 const shrinkDivisor = 2; // truncating to half the capacity or less shrinks it
 const shrinkAboveTokens = 1024; // small caches never shrink
 
-/** The capacity to grow to for `tokens` positions: at least an eighth more, in steps of 256, at most maxPositions; `current` when it fits. */
 /**
  * A per-head buffer [heads, oldRows, width] moved to [heads, newRows, width], keeping each
  * head's first `kept` rows (the rest zeros); a new one of zeros where there was none.
@@ -76,6 +75,7 @@ export function regrowHeads<T extends Int8Array | Float32Array>(old: T | undefin
   return grown;
 }
 
+/** The capacity to grow to for `tokens` positions: at least an eighth more, in steps of 256, at most maxPositions; `current` when it fits. */
 export function grownCapacity(current: number, tokens: number, maxPositions: number): number {
   if (tokens > maxPositions) throw new RangeError(`KV cache: ${tokens} tokens exceed the model's ${maxPositions} positions`);
   if (tokens <= current) return current;

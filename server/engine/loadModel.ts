@@ -203,11 +203,14 @@ class OrtSequence implements Sequence {
   ) {
     this.feedsPastLength = session.inputNames.includes(graphNames.pastLength);
     this.feedsMassRows = session.inputNames.includes(graphNames.massRows);
+    this.group = config.numHeads / config.numKvHeads;
+    this.stepMassRows = massRowWeights(this.group, 1, 1);
     this.maxMassTokens = this.feedsMassRows && layout ? maxMassTokens : 0;
     if (this.feedsMassRows && layout) {
       for (let l = 0; l < config.numLayers; l++) {
         if (session.outputNames.includes(graphNames.massSum(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
       }
+      this.massFetch = this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
     } else {
       // Only head-aware fp32 graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
       this.appendWithMass = undefined;
@@ -220,9 +223,11 @@ class OrtSequence implements Sequence {
   private readonly feedsMassRows: boolean;
   readonly maxMassTokens: number;
   private readonly massLayers: Array<{ layer: number; kvHeads: number[] }> = [];
-  private massFetch?: string[];
-  /** mass_rows of a decode step: every query head's one row. */
-  private stepMassRows?: Float32Array;
+  /** What appendWithMass fetches besides the default: each mass layer's sums and own-token mass. */
+  private readonly massFetch: string[] = [];
+  /** Query heads per KV head; a decode step's mass_rows: each of them one row, counted. */
+  private readonly group: number;
+  private readonly stepMassRows: Float32Array;
 
   get length(): number {
     return this.cache.length;
@@ -272,7 +277,6 @@ class OrtSequence implements Sequence {
     if (!Number.isInteger(countedTokens) || countedTokens < 1 || countedTokens > n) throw new RangeError(`appendWithMass() counts 1 to ${n} tokens' rows, got ${countedTokens}`);
     this.checkAppend(tokenIds);
     const first = this.cache.length; // the pass's own positions: [first, first + n), within the past's capacity
-    this.massFetch ??= this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
     const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens });
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
       const summed = out[graphNames.massSum(layer)]; // [heads, 1, capacity]
@@ -286,9 +290,8 @@ class OrtSequence implements Sequence {
 
   /** The mass_rows and mass_sum_in.{l} feeds: nothing asked (no rows, empty sums), or the counted tokens' rows and `sums` (zeros when none) at the past's capacity. */
   private feedMass(feeds: Record<string, FeedTensor>, capacity: number, count: number, mass: PassMass | undefined): void {
-    const group = this.config.numHeads / this.config.numKvHeads;
     let rows: Float32Array = noMassRows;
-    if (mass) rows = count === 1 ? (this.stepMassRows ??= massRowWeights(group, 1, 1)) : massRowWeights(group, count, mass.countedTokens);
+    if (mass) rows = count === 1 ? this.stepMassRows : massRowWeights(this.group, count, mass.countedTokens);
     feeds[graphNames.massRows] = { type: 'float32', data: rows, dims: [rows.length, 1] };
     const slots = mass ? capacity : 0;
     this.massLayers.forEach(({ layer, kvHeads }, k) => {

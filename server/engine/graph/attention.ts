@@ -153,7 +153,10 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
       const summed = (exp: string, name: string): string => b.op('MatMul', [weights, b.op('Mul', [exp, exp], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
       return [summed(exps[0], `${base}_mass`), summed(exps[1], `${base}_own_mass`)];
     },
-    (b) => [noMass(b, heads, `${base}_mass_off`), noMass(b, heads, `${base}_own_mass_off`)],
+    (b) => {
+      const none = noMass(b, heads, `${base}_mass_off`);
+      return [none, none];
+    },
   );
   return { attended, mass: past, ownMass: own };
 }

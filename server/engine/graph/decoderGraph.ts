@@ -284,7 +284,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, 'rows', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
-        return withMass ? [attended, noMass(b, heads, `${base}_f_mass`), noMass(b, heads, `${base}_f_own_mass`)] : [attended];
+        if (!withMass) return [attended];
+        const none = noMass(b, heads, `${base}_f_mass`);
+        return [attended, none, none];
       },
       (b) => masked(b, `${base}_m`),
     );

@@ -1,7 +1,10 @@
 // The `heed` command line: the engine without the editor, for scripts, benchmarks and
 // evals. Usage: heed <command> [options]; heed --help lists the commands.
 
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
+import { relaunchArgs } from '../engine/runtime/v8Heap';
 import { generateCommand } from './generateCommand';
 import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
@@ -17,6 +20,8 @@ interface Command {
   summary: string;
   usage: string;
   run(args: string[]): Promise<number>;
+  /** Runs the model on this thread (the others run it in the model worker, ModelHost): it needs the worker's heap settings (v8Heap.ts). */
+  modelOnThisThread?: boolean;
 }
 
 const commands: Record<string, Command> = {
@@ -59,6 +64,7 @@ const commands: Record<string, Command> = {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out. heed bench cache measures time to first token cold and warm over a workspace prompt (with --peer, llama.cpp keeping its longest common prefix); heed bench peer runs llama.cpp on the same model and ids in the same run; heed bench plot draws results (SVG per metric).',
     usage: `heed bench engine --model DIR ${kvUsage} [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--flash-past off|TOKENS,PAST[/…]] [--graph-cache DIR | --no-graph-cache] | heed bench cache --model DIR [--contexts 2048,8192,16384] [--runs 5] [--kv …] [--workspace DIR] [--memory-limit-mb 2048] [--scenarios cold,warm_keystroke,…] [--peer] [--out FILE] | heed bench peer --model DIR [--kv …] [--prefill 512,2048,8192] [--decode 1024,4096] [--runs 3] [--threads 2] [--out FILE] | heed bench plot --in FILE.jsonl [--out-dir DIR] [--title T]`,
     run: benchCommand,
+    modelOnThisThread: true,
   },
   'make-random-model': {
     summary: 'Write a random-weight checkpoint of a named shape (heed-30m, qwen2.5-coder-0.5b) for benchmarks.',
@@ -100,7 +106,33 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${command.summary}\n\nUsage: ${command.usage}`);
     return 0;
   }
+  if (command.modelOnThisThread) {
+    const relaunch = relaunchArgs(process.execArgv, process.argv);
+    if (relaunch) return runAgain(relaunch);
+  }
   return command.run(rest);
+}
+
+/**
+ * This command again in a second node process with `args` (the heap settings V8 takes only
+ * at start), its exit code passed on; SIGINT and SIGTERM sent to this process go on to it.
+ */
+function runAgain(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    const forwarded = ['SIGINT', 'SIGTERM'] as const;
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const signal of forwarded) process.on(signal, forward);
+    const done = (code: number) => {
+      for (const signal of forwarded) process.removeListener(signal, forward);
+      resolve(code);
+    };
+    child.on('error', (error) => {
+      console.error(`heed: could not start ${process.execPath}: ${error.message}`);
+      done(1);
+    });
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
 }
 
 main(process.argv.slice(2)).then(

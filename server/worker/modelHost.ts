@@ -2,6 +2,7 @@
 // cancellation through shared memory, and a restart when the worker dies.
 
 import { Worker } from 'node:worker_threads';
+import { applyToNewThreads } from '../engine/runtime/v8Heap';
 import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PartialUpdate, PersistResult, PromptParts, WarmProgress, WarmResult, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
@@ -96,6 +97,7 @@ export class ModelHost {
 
   private spawn(): void {
     const init: WorkerInit = { cancelBuffer: this.cancelBuffer };
+    applyToNewThreads(); // the worker's heap settings (v8Heap.ts)
     this.worker = new Worker(this.workerPath, { workerData: init });
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     // An 'error' event (an uncaught exception in the worker) is followed by 'exit'.

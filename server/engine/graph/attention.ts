@@ -4,28 +4,36 @@
 // values would copy the whole past for every layer and token, and joining the scores costs
 // two more passes over the largest tensor of a prefill (measured 10-17% slower at 8k-16k).
 //
-// Shapes: queries [heads, rows, D] with rows = group * seqLen (a KV head's query heads one
-// after another); every part answers with a row maximum and sum [heads, rows, 1] and a
-// weighted sum of its values [heads, rows, D].
+// Shapes: queries [heads, group, seqLen, D] (a KV head's query heads, each with its
+// seqLen rows), already scaled by 1/√D; every part answers with a row
+// maximum and sum [heads, group, seqLen, 1] and a weighted sum of its values [heads,
+// group, seqLen, D]. Keys and values [heads, slots, D] meet the queries as [heads, 1,
+// slots, D], one product per query head: a decode step's is then a matrix-vector product,
+// which MLAS runs straight from the keys and values (its M = 1 kernels, which also want
+// alpha 1, hence queries scaled beforehand; and not by a Mul right before the product,
+// which onnxruntime fuses back into alpha), where a group's rows at once (M = group) had it
+// copy every key and value into its packed layout first. Measured on 3 heads of 13k
+// positions, both products of a decode step: 1.58 ms against 2.65.
 import { float, type GraphBuilder } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 
 /** One part's share of an attention: built by `attention` in three steps over its own scores. */
 export interface AttentionPart {
-  /** Scaled, masked scores of the queries against the part's keys, in the part's own layout; and their row maximum [heads, rows, 1]. */
-  scores(q: string, scale: number, base: string): { scores: string; rowMax: string };
-  /** exp(scores - rowMax) in the part's layout, and its row sum [heads, rows, 1]. */
+  /** Masked scores of the (scaled) queries against the part's keys, in the part's own layout; and their row maximum [heads, group, seqLen, 1]. */
+  scores(q: string, base: string): { scores: string; rowMax: string };
+  /** exp(scores - rowMax) in the part's layout, and its row sum [heads, group, seqLen, 1]. */
   exp(scores: string, rowMax: string, base: string): { exp: string; rowSum: string };
-  /** The probabilities' (unnormalized) weighted sum of the part's values: [heads, rows, D]. */
+  /** The probabilities' (unnormalized) weighted sum of the part's values: [heads, group, seqLen, D]. */
   weighted(exp: string, base: string): string;
 }
 
-/** Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [rows, slots]. */
+/** Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [seqLen, slots]; scores [heads, group, seqLen, slots]. */
 export function plainPart(g: GraphBuilder, keys: string, values: string, mask: string): AttentionPart {
   const lastAxis = (): string => g.constInt64([-1]);
+  const perQueryHead = (t: string, name: string): string => g.op('Unsqueeze', [t, g.constInt64([1])], {}, name); // [heads, 1, slots, D]
   return {
-    scores(q, scale, base) {
-      const raw = g.msOp('FusedMatMul', [q, keys], { transB: 1, alpha: float(scale) }, `${base}_raw`); // [heads, rows, slots]
+    scores(q, base) {
+      const raw = g.msOp('FusedMatMul', [q, perQueryHead(keys, `${base}_k`)], { transB: 1 }, `${base}_raw`); // [heads, group, seqLen, slots]
       const scores = g.op('Add', [raw, mask], {}, base);
       return { scores, rowMax: g.op('ReduceMax', [scores], { axes: [-1], keepdims: 1 }, `${base}_max`) };
     },
@@ -33,8 +41,16 @@ export function plainPart(g: GraphBuilder, keys: string, values: string, mask: s
       const exp = g.op('Exp', [g.op('Sub', [scores, rowMax])], {}, base);
       return { exp, rowSum: g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }, `${base}_sum`) };
     },
-    weighted: (exp, base) => g.op('MatMul', [exp, values], {}, base),
+    weighted: (exp, base) => g.op('MatMul', [exp, perQueryHead(values, `${base}_v`)], {}, base), // [heads, group, seqLen, D]
   };
+}
+
+/** [heads, group, seqLen, n] as [heads, group * seqLen, n] and back: the same memory, the layout int8's blocks and the flash kernel take. */
+function byRows(g: GraphBuilder, t: string, n: number, name: string): string {
+  return g.op('Reshape', [t, g.constInt64([0, -1, n])], {}, name);
+}
+function byQueryHead(g: GraphBuilder, t: string, group: number, n: number, name: string): string {
+  return g.op('Reshape', [t, g.constInt64([0, group, -1, n])], {}, name);
 }
 
 /** int8 rows [heads, capacity, D] as floats by block: [heads, capacity / B, B, D] (not yet scaled). */
@@ -62,29 +78,32 @@ export interface Int8PastInputs {
  * step's few rows make them small; a prefill chunk's rows make them about the size of the
  * score matrix, one more pass over it.
  */
-export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, block: number, D: number, base: string): AttentionPart {
+export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, group: number, block: number, D: number, base: string): AttentionPart {
   const one = g.constInt64([1]);
   const keys = int8Blocks(g, inputs.keys, heads, block, D, `${base}_k`);
   const values = int8Blocks(g, inputs.values, heads, block, D, `${base}_v`);
+  // Blocks lay the rows out [heads, blocks, rows, ·], rows = group * seqLen; the results go back to [heads, group, seqLen, ·].
   const overBlocks = (t: string, op: 'ReduceMax' | 'ReduceSum', name: string): string => {
-    // Over blocks and positions [heads, blocks, rows, B] → [heads, rows, 1].
+    // Over blocks and positions [heads, blocks, rows, B] → [heads, group, seqLen, 1].
     const reduced = op === 'ReduceMax' ? g.op(op, [t], { axes: [1, 3], keepdims: 1 }) : g.op(op, [t, g.constInt64([1, 3])], { keepdims: 1 }); // [heads, 1, rows, 1]
-    return g.op('Squeeze', [reduced, one], {}, name);
+    return byQueryHead(g, reduced, group, 1, name);
   };
   return {
-    scores(q, scale, name) {
-      const scaled = g.op('Mul', [g.op('Unsqueeze', [q, one]), inputs.keyScales], {}, `${name}_q`); // [heads, blocks, rows, D]
-      const raw = g.msOp('FusedMatMul', [scaled, keys], { transB: 1, alpha: float(scale) }, `${name}_raw`); // [heads, blocks, rows, B]
+    scores(q, name) {
+      const rows = g.op('Unsqueeze', [byRows(g, q, D, `${name}_rows`), one]); // [heads, 1, rows, D]
+      const scaled = g.op('Mul', [rows, inputs.keyScales], {}, `${name}_q`); // [heads, blocks, rows, D]
+      const raw = g.msOp('FusedMatMul', [scaled, keys], { transB: 1 }, `${name}_raw`); // [heads, blocks, rows, B]
       const scores = g.op('Add', [raw, inputs.mask], {}, name);
       return { scores, rowMax: overBlocks(scores, 'ReduceMax', `${name}_max`) };
     },
     exp(scores, rowMax, name) {
-      const exp = g.op('Exp', [g.op('Sub', [scores, g.op('Unsqueeze', [rowMax, one])])], {}, name); // [heads, blocks, rows, B]
+      const rowMaxByBlock = g.op('Unsqueeze', [byRows(g, rowMax, 1, `${name}_max_rows`), one]); // [heads, 1, rows, 1]
+      const exp = g.op('Exp', [g.op('Sub', [scores, rowMaxByBlock])], {}, name); // [heads, blocks, rows, B]
       return { exp, rowSum: overBlocks(exp, 'ReduceSum', `${name}_sum`) };
     },
     weighted(exp, name) {
       const byBlock = g.op('MatMul', [g.op('Mul', [exp, inputs.valueScales]), values], {}, `${name}_blocks`); // [heads, blocks, rows, D]
-      return g.op('Squeeze', [g.op('ReduceSum', [byBlock, one], { keepdims: 1 }), one], {}, name); // [heads, rows, D]
+      return byQueryHead(g, g.op('ReduceSum', [byBlock, one], { keepdims: 1 }), group, D, name); // [heads, group, seqLen, D]
     },
   };
 }
@@ -104,9 +123,13 @@ export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, hea
   return { keys: flat(keys, `${base}_k`), values: flat(values, `${base}_v`) };
 }
 
-/** The parts' shared softmax, unnormalized: row maximum and sum [heads, rows, 1], weighted values [heads, rows, D], each part's exp in its layout. */
-function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): { rowMax: string; rowSum: string; weighted: string; exps: string[] } {
-  const scored = parts.map((part, i) => part.scores(q, scale, `${base}_s${i}`));
+/**
+ * The parts' shared softmax, unnormalized, of scaled queries [heads, group, seqLen, D]: row
+ * maximum and sum [heads, group, seqLen, 1], weighted values [heads, group, seqLen, D], each
+ * part's exp in its layout.
+ */
+function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], base: string): { rowMax: string; rowSum: string; weighted: string; exps: string[] } {
+  const scored = parts.map((part, i) => part.scores(q, `${base}_s${i}`));
   const rowMax = scored.length === 1 ? scored[0].rowMax : g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, rows, 1]
   const exps = scored.map((s, i) => parts[i].exp(s.scores, rowMax, `${base}_e${i}`));
   const total = (terms: string[], name: string): string => (terms.length === 1 ? terms[0] : g.op(terms.length === 2 ? 'Add' : 'Sum', terms, {}, name));
@@ -117,40 +140,45 @@ function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], scale:
   const weighted = total(
     exps.map((e, i) => parts[i].weighted(e.exp, `${base}_w${i}`)),
     `${base}_wsum`,
-  ); // [heads, rows, D]
+  ); // [heads, group, seqLen, D]
   return { rowMax, rowSum, weighted, exps: exps.map((e) => e.exp) };
 }
 
-/** Softmax attention of grouped queries [heads, rows, D] over the parts: [heads, rows, D]. */
-export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string): string {
-  const { rowSum, weighted } = softmaxParts(g, q, parts, scale, base);
+/** Softmax attention of scaled queries [heads, group, seqLen, D] over the parts: [heads, group, seqLen, D]. */
+export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], base: string): string {
+  const { rowSum, weighted } = softmaxParts(g, q, parts, base);
   return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
 }
 
 /**
  * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
  * each probability squared, weighted by its row's `mass.weights` ([rows, 1]: 1 for the
- * rows counted, 0 for the others) and summed over the rows, on the first part's slots (the
- * past, a plain part: [heads, rows, slots] scores) as `mass` [heads, 1, slots], and on the
- * second part's (the pass's own keys: [heads, rows, seqLen]) as `ownMass` [heads, 1,
- * seqLen]. Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives
+ * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
+ * the rows, on the first part's slots (the past, a plain part: [heads, group, seqLen,
+ * slots] scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own
+ * keys: [heads, group, seqLen, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives
  * [heads, 1, 0] for both, so that passes that do not ask for the mass pay one If node, not
  * a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
  * profiled about 4x slower than this product at 16k), left [heads, 1, slots]: a Squeeze
  * would copy it once more.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], scale: number, base: string, mass: { weights: string; on: string }, heads: number): { attended: string; mass: string; ownMass: string } {
-  const { rowSum, weighted, exps } = softmaxParts(g, q, parts, scale, base);
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: { weights: string; on: string }, heads: number): { attended: string; mass: string; ownMass: string } {
+  const { rowSum, weighted, exps } = softmaxParts(g, q, parts, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
   const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [heads, 1, slots] });
   const [past, own] = g.ifOp(
     mass.on,
     [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
     (b) => {
-      const inverseSquare = b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)], {}, `${base}_mass_w`); // [heads, rows, 1]
+      const inverseSquare = byRows(b, b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)]), 1, `${base}_mass_w`); // [heads, rows, 1]
       const weights = b.op('Transpose', [b.op('Mul', [inverseSquare, mass.weights], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
-      const summed = (exp: string, name: string): string => b.op('MatMul', [weights, b.op('Mul', [exp, exp], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
+      const keep = b.constInt64([heads, -1]);
+      const summed = (exp: string, name: string): string => {
+        // [heads, group, seqLen, slots] as [heads, rows, slots]: the same memory.
+        const rows = b.op('Reshape', [exp, b.op('Concat', [keep, b.op('Shape', [exp], { start: 3 })], { axis: 0 })], {}, `${name}_rows`);
+        return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
+      };
       return [summed(exps[0], `${base}_mass`), summed(exps[1], `${base}_own_mass`)];
     },
     (b) => {
@@ -184,7 +212,7 @@ export interface FlashPast {
  * The kernel returns a normalized output and no softmax sum, so the other parts cannot be
  * merged with it directly. A sentinel recovers the sum: one more key scored exactly c per
  * row, whose value is 1 in one extra channel that every real value has 0 in. With keys
- * [k, 0] and the sentinel [0, 1], queries [q, c / scale]:
+ * [k, 0] and the sentinel [0, 1], queries [q / √D, c] (the kernel's own scale 1):
  *   x = e^c / (Z + e^c)   (the extra channel),   y = W / (Z + e^c)   (the others),
  * where W and Z are the past's weighted sum and sum. Taking c = the other parts' row
  * maximum m, whose sums are W' and Z' relative to e^m, the whole attention is
@@ -194,9 +222,12 @@ export interface FlashPast {
  * ScatterND, which copies its input on CPU): about 12 % of a 16k prefill in a profile,
  * which longer passes amortize.
  */
-export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, D: number, scale: number, base: string): string {
-  const { rowMax, rowSum, weighted } = softmaxParts(g, q, parts, scale, base);
-  const queries = g.op('Concat', [q, g.op('Mul', [rowMax, g.constFloat(1 / scale)])], { axis: -1 }, `${base}_fq`); // [heads, rows, D+1]
+export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, group: number, D: number, base: string): string {
+  const softmax = softmaxParts(g, q, parts, base);
+  // The kernel takes rows [heads, rows = group * seqLen, ·].
+  const [rowMax, rowSum] = [softmax.rowMax, softmax.rowSum].map((t, i) => byRows(g, t, 1, `${base}_${i === 0 ? 'max' : 'sum'}_rows`));
+  const weighted = byRows(g, softmax.weighted, D, `${base}_w_rows`);
+  const queries = g.op('Concat', [byRows(g, q, D, `${base}_q_rows`), rowMax], { axis: -1 }, `${base}_fq`); // [heads, rows, D+1]
   // Pads [heads, capacity, D] to [heads, 1 + length, D+1]: a zero sentinel row in front,
   // a zero channel after, the unfilled capacity cut (a negative end pad).
   const capacity = g.op('Shape', [past.keys], { start: 1, end: 2 }, `${base}_cap`); // [1]
@@ -208,9 +239,9 @@ export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPa
   const extended = (t: string, name: string): string => g.op('ScatterND', [g.op('Pad', [t, pads], { mode: 'constant' }, `${name}_pad`), sentinelAt, ones], {}, name);
   const keys = extended(past.keys, `${base}_fk`); // [heads, 1 + length, D+1]
   const values = extended(past.values, `${base}_fv`); // [heads, 1 + length, D+1]
-  const flash = g.msOp('MultiHeadAttention', [queries, keys, values], { num_heads: 1, scale: float(scale) }, `${base}_flash`); // [heads, rows, D+1]
+  const flash = g.msOp('MultiHeadAttention', [queries, keys, values], { num_heads: 1, scale: float(1) }, `${base}_flash`); // [heads, rows, D+1]
   const [y, x] = g.opMulti('Split', [flash, g.constInt64([D, 1])], 2, { axis: -1 }, `${base}_flash_yx`); // [heads, rows, D], [heads, rows, 1]
   const numerator = g.op('Add', [y, g.op('Mul', [x, weighted])], {}, `${base}_num`);
   const denominator = g.op('Add', [g.op('Sub', [g.constFloat(1), x]), g.op('Mul', [x, rowSum])], {}, `${base}_den`);
-  return g.op('Div', [numerator, denominator], {}, `${base}_att`);
+  return byQueryHead(g, g.op('Div', [numerator, denominator]), group, D, `${base}_att`); // [heads, group, seqLen, D]
 }

@@ -196,7 +196,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   };
   const D = c.headDim;
   const group = c.numHeads / c.numKvHeads; // query heads per KV head
-  const scale = 1 / Math.sqrt(D);
+  const queryScale = g.constFloat(1 / Math.sqrt(D));
 
   const ids = g.input(graphNames.inputIds, DataType.INT64, ['seqLen']);
   const cos = g.input(graphNames.ropeCos, DataType.FLOAT, ['seqLen', D / 2]);
@@ -206,14 +206,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
   // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
   const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), g.op('Shape', [ids], { start: 0, end: 1 })], {}, 'capacity'); // [1]
-  // Query rows of one KV head's group are ordered [group, seqLen]: repeat the mask's rows to
-  // match. Built once, and only where a layer uses it (int8 layers mask their past apart).
-  const groupRows = (t: string, name: string): string => (group === 1 ? t : g.op('Tile', [t, g.constInt64([group, 1])], {}, name));
+  // The mask's two parts, [seqLen, ·], broadcast over heads and each KV head's query heads
+  // (attention.ts). Built once, and only where a layer uses them (int8 layers mask their past apart).
   let maskPast: string | undefined;
   let maskNew: string | undefined;
   const masks = {
-    past: () => (maskPast ??= groupRows(g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past_rows'), 'mask_past')), // [group*seqLen, capacity]
-    new: () => (maskNew ??= groupRows(g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new_rows'), 'mask_new')), // [group*seqLen, seqLen]
+    past: () => (maskPast ??= g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past')), // [seqLen, capacity]
+    new: () => (maskNew ??= g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new')), // [seqLen, seqLen]
   };
   let windowMask: string | undefined;
   let recentMask: string | undefined;
@@ -237,10 +236,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       useFlash(t),
       [{ base: 'mask_past_branches', elemType: DataType.FLOAT, dims: ['maskPastRows', 'maskPastSlots'] }],
       (b) => [b.op('Slice', [mask, b.constInt64([0]), b.constInt64([0]), b.constInt64([0])], {}, 'mask_past_none')], // [0, capacity + seqLen]
-      (b) => {
-        const rows = b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past_rows');
-        return [group === 1 ? rows : b.op('Tile', [rows, b.constInt64([group, 1])], {}, 'mask_past')]; // [group*seqLen, capacity]
-      },
+      (b) => [b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past')], // [seqLen, capacity]
     )[0];
     return branchPastMask;
   };
@@ -259,7 +255,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * (the branches read the parent's values and build their own nodes). With `withMass` (an
    * fp32 past), also the pass's attention mass on the past's slots and on its own tokens
    * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
-   * Returns the attention [heads, rows, D], then the two masses if asked.
+   * Returns the attention [heads, group, seqLen, D], then the two masses if asked.
    */
   const fullHeadsAttention = (
     q: string,
@@ -273,17 +269,17 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const rows = withMass ? massWanted() : undefined;
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
-      if (!rows) return [attention(b, q, parts, scale, at)];
-      const { attended, mass, ownMass } = attentionAndMass(b, q, parts, scale, at, rows, heads);
+      if (!rows) return [attention(b, q, parts, at)];
+      const { attended, mass, ownMass } = attentionAndMass(b, q, parts, at, rows, heads);
       return [attended, mass, ownMass];
     };
     if (!flashPast) return masked(g, name);
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'rows', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, 'rows', D])],
+      withMass ? [output(name, [heads, group, 'seqLen', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, group, 'seqLen', D])],
       (b) => {
-        const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, D, scale, `${base}_f`);
+        const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, group, D, `${base}_f`);
         if (!withMass) return [attended];
         const none = noMass(b, heads, `${base}_f_mass`);
         return [attended, none, none];
@@ -361,11 +357,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const retrieval = layout ? layout.retrievalCount[l] : c.numKvHeads;
     const parts: string[] = [];
     // Query head i uses KV head floor(i / group), so a run of KV heads and its queries are
-    // slices, and grouping is a free reshape to [heads, group*seqLen, D].
+    // slices, and grouping is a free reshape to [heads, group, seqLen, D]. Attention takes
+    // them scaled by 1/√D (attention.ts), scaled before the reshape so that onnxruntime does
+    // not fold the scale into the products.
     const heads = (t: string, from: number, to: number, perKv: number, name: string): string =>
       from === 0 && to === c.numKvHeads ? t : g.op('Slice', [t, g.constInt64([from * perKv]), g.constInt64([to * perKv]), g.constInt64([0])], {}, name);
     const grouped = (from: number, to: number, name: string): string =>
-      g.op('Reshape', [heads(qRot, from, to, group, `${name}_q`), g.constInt64([to - from, -1, D])], {}, name);
+      g.op('Reshape', [g.op('Mul', [heads(qRot, from, to, group, `${name}_q`), queryScale], {}, `${name}_scaled`), g.constInt64([to - from, group, -1, D])], {}, name);
     if (retrieval > 0) {
       const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
       const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
@@ -387,7 +385,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         // The flash path reads the quantized blocks dequantized (past_length: their positions).
         const past = {
           flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`),
-          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, int8Block, D, `${base}_q8`),
+          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, group, int8Block, D, `${base}_q8`),
         };
         parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)])[0]);
       } else {
@@ -417,10 +415,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const kNew = heads(kRot, retrieval, c.numKvHeads, 1, `${base}_ks`);
       const vNew = heads(vHeads, retrieval, c.numKvHeads, 1, `${base}_vs`);
       const window = plainPart(g, windowK, windowV, windowMask);
-      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, masks.new())], scale, `${base}_s`));
+      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, masks.new())], `${base}_s`));
     }
-    const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, group*seqLen, D]
-    // Query head i = kvHead * group + g, so [numKvHeads, group*seqLen, D] is [numHeads, seqLen, D] as laid out.
+    const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, group, seqLen, D]
+    // Query head i = kvHead * group + g, so [numKvHeads, group, seqLen, D] is [numHeads, seqLen, D] as laid out.
     const perHead = g.op('Reshape', [attended, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
     const merged = g.op('Reshape', [g.op('Transpose', [perHead], { perm: [1, 0, 2] }), g.constInt64([-1, c.numHeads * D])], {}, `l${l}_attn`); // [seqLen, numHeads*D]
     x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, false, `l${l}_o`)], {}, `l${l}_resid1`); // [seqLen, hidden]

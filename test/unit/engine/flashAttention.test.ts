@@ -15,25 +15,26 @@ const group = 3; // query heads per KV head
 const D = 8;
 const scale = 1 / Math.sqrt(D);
 
-/** One graph: grouped queries [heads, group*S, D] over a past [heads, capacity, D] and the pass's keys [heads, S, D]. */
+/** One graph: grouped queries [heads, group, S, D] over a past [heads, capacity, D] and the pass's keys [heads, S, D]; masks [S, ·]. */
 function graph(flash: boolean): Uint8Array {
   const g = new GraphBuilder();
-  const q = g.input('q', DataType.FLOAT, [heads, 'rows', D]);
+  const q = g.input('q', DataType.FLOAT, [heads, group, 'S', D]);
   const pastK = g.input('past_k', DataType.FLOAT, [heads, 'capacity', D]);
   const pastV = g.input('past_v', DataType.FLOAT, [heads, 'capacity', D]);
   const newK = g.input('new_k', DataType.FLOAT, [heads, 'S', D]);
   const newV = g.input('new_v', DataType.FLOAT, [heads, 'S', D]);
-  const newMask = g.input('new_mask', DataType.FLOAT, ['rows', 'S']);
+  const newMask = g.input('new_mask', DataType.FLOAT, ['S', 'S']);
   const own = plainPart(g, newK, newV, newMask);
+  const scaled = g.op('Mul', [q, g.constFloat(scale)]);
   let out: string;
   if (flash) {
     const length = g.input('past_length', DataType.INT64, [1]);
-    out = attentionWithFlashPast(g, q, { keys: pastK, values: pastV, length }, [own], heads, D, scale, 'a');
+    out = attentionWithFlashPast(g, scaled, { keys: pastK, values: pastV, length }, [own], heads, group, D, 'a');
   } else {
-    const pastMask = g.input('past_mask', DataType.FLOAT, ['rows', 'capacity']);
-    out = attention(g, q, [plainPart(g, pastK, pastV, pastMask), own], scale, 'a');
+    const pastMask = g.input('past_mask', DataType.FLOAT, ['S', 'capacity']);
+    out = attention(g, scaled, [plainPart(g, pastK, pastV, pastMask), own], 'a');
   }
-  g.output(out, 'out', DataType.FLOAT, [heads, 'rows', D]);
+  g.output(out, 'out', DataType.FLOAT, [heads, group, 'S', D]);
   return g.encode('attention_test');
 }
 
@@ -55,10 +56,10 @@ function inputs(c: Case, seed: number) {
     pastK.fill(1e6, (h * c.capacity + c.past) * D, (h + 1) * c.capacity * D);
     pastV.fill(1e6, (h * c.capacity + c.past) * D, (h + 1) * c.capacity * D);
   }
-  const newMask = new Float32Array(rows * c.S);
-  for (let r = 0; r < rows; r++) newMask.fill(-1e9, r * c.S + (r % c.S) + 1, (r + 1) * c.S); // row r is token r % S
-  const pastMask = new Float32Array(rows * c.capacity);
-  for (let r = 0; r < rows; r++) pastMask.fill(-1e9, r * c.capacity + c.past, (r + 1) * c.capacity);
+  const newMask = new Float32Array(c.S * c.S);
+  for (let s = 0; s < c.S; s++) newMask.fill(-1e9, s * c.S + s + 1, (s + 1) * c.S); // token s sees [0, s]
+  const pastMask = new Float32Array(c.S * c.capacity);
+  for (let s = 0; s < c.S; s++) pastMask.fill(-1e9, s * c.capacity + c.past, (s + 1) * c.capacity);
   return { q: fill(heads * rows * D, c.queryScale), pastK, pastV, newK: fill(heads * c.S * D, 1), newV: fill(heads * c.S * D, 1), newMask, pastMask, rows };
 }
 
@@ -97,15 +98,15 @@ test('flash attention over the past matches a float64 softmax and the masked pat
       const x = inputs(c, 11 + i);
       const f = (data: Float32Array, dims: number[]): FeedTensor => ({ type: 'float32', data, dims });
       const common = {
-        q: f(x.q, [heads, x.rows, D]),
+        q: f(x.q, [heads, group, c.S, D]), // row r of a KV head is query head r / S, token r % S
         past_k: f(x.pastK, [heads, c.capacity, D]),
         past_v: f(x.pastV, [heads, c.capacity, D]),
         new_k: f(x.newK, [heads, c.S, D]),
         new_v: f(x.newV, [heads, c.S, D]),
-        new_mask: f(x.newMask, [x.rows, c.S]),
+        new_mask: f(x.newMask, [c.S, c.S]),
       };
       const got = flash.run({ ...common, past_length: { type: 'int64', data: BigInt64Array.of(BigInt(c.past)), dims: [1] } }).out;
-      const plain = masked.run({ ...common, past_mask: f(x.pastMask, [x.rows, c.capacity]) }).out;
+      const plain = masked.run({ ...common, past_mask: f(x.pastMask, [c.S, c.capacity]) }).out;
       const expected = reference(c, x);
       let worst = 0;
       let worstMasked = 0;

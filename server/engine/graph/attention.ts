@@ -4,36 +4,49 @@
 // values would copy the whole past for every layer and token, and joining the scores costs
 // two more passes over the largest tensor of a prefill (measured 10-17% slower at 8k-16k).
 //
-// Shapes: queries [heads, group, seqLen, D] (a KV head's query heads, each with its
-// seqLen rows), already scaled by 1/√D; every part answers with a row
-// maximum and sum [heads, group, seqLen, 1] and a weighted sum of its values [heads,
-// group, seqLen, D]. Keys and values [heads, slots, D] meet the queries as [heads, 1,
-// slots, D], one product per query head: a decode step's is then a matrix-vector product,
-// which MLAS runs straight from the keys and values (its M = 1 kernels, which also want
-// alpha 1, hence queries scaled beforehand; and not by a Mul right before the product,
-// which onnxruntime fuses back into alpha), where a group's rows at once (M = group) had it
-// copy every key and value into its packed layout first. Measured on 3 heads of 13k
-// positions, both products of a decode step: 1.58 ms against 2.65.
+// Shapes: a KV head's query rows, rows = group * seqLen (its query heads one after
+// another), already scaled by 1/√D, come 4-d in the pass's `QueryLayout`, [heads, A, B, D]
+// with A * B = rows; every part answers in the same layout with a row maximum and sum
+// [heads, A, B, 1] and a weighted sum of its values [heads, A, B, D]. Keys and values
+// [heads, slots, D] meet the queries as [heads, 1, slots, D]. A decode step lays its rows
+// out [heads, group, 1, D], one product per query head: matrix-vector products, which MLAS
+// runs straight from the keys and values (its M = 1 kernels, which also want alpha 1, hence
+// queries scaled beforehand; and not by a Mul right before the product, which onnxruntime
+// fuses back into alpha), where a group's rows at once had it copy every key and value
+// into its packed layout first (3 heads of 13k positions, both products of a step: 1.58
+// ms against 2.65). Longer passes lay them out [heads, 1, rows, D]: one product per KV
+// head, which packs the keys and values once for all the group's rows, not once per query
+// head (a pass of 2 or 8 tokens at 13k cost 1.5-4 ms more that way).
 import { float, type GraphBuilder } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 
 /** One part's share of an attention: built by `attention` in three steps over its own scores. */
+/** The 4-d layout of a pass's query rows, chosen per pass: `shape(n)` is the int64 [4] shape [heads, A, B, n] of a tensor of rows [heads, rows, n] (same memory). */
+export interface QueryLayout {
+  shape(n: number): string;
+}
+
+/** One product per query head whatever the pass: [heads, group, seqLen, n]. Masks then broadcast from [seqLen, ·]. */
+export function perQueryHeadLayout(g: GraphBuilder, group: number): QueryLayout {
+  return { shape: (n) => g.constInt64([0, group, -1, n]) };
+}
+
 export interface AttentionPart {
-  /** Masked scores of the (scaled) queries against the part's keys, in the part's own layout; and their row maximum [heads, group, seqLen, 1]. */
+  /** Masked scores of the (scaled) queries against the part's keys, in the part's own layout; and their row maximum [heads, A, B, 1]. */
   scores(q: string, base: string): { scores: string; rowMax: string };
-  /** exp(scores - rowMax) in the part's layout, and its row sum [heads, group, seqLen, 1]. */
+  /** exp(scores - rowMax) in the part's layout, and its row sum [heads, A, B, 1]. */
   exp(scores: string, rowMax: string, base: string): { exp: string; rowSum: string };
-  /** The probabilities' (unnormalized) weighted sum of the part's values: [heads, group, seqLen, D]. */
+  /** The probabilities' (unnormalized) weighted sum of the part's values: [heads, A, B, D]. */
   weighted(exp: string, base: string): string;
 }
 
-/** Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [seqLen, slots]; scores [heads, group, seqLen, slots]. */
+/** Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [A, B, slots]; scores [heads, A, B, slots]. */
 export function plainPart(g: GraphBuilder, keys: string, values: string, mask: string): AttentionPart {
   const lastAxis = (): string => g.constInt64([-1]);
   const perQueryHead = (t: string, name: string): string => g.op('Unsqueeze', [t, g.constInt64([1])], {}, name); // [heads, 1, slots, D]
   return {
     scores(q, base) {
-      const raw = g.msOp('FusedMatMul', [q, perQueryHead(keys, `${base}_k`)], { transB: 1 }, `${base}_raw`); // [heads, group, seqLen, slots]
+      const raw = g.msOp('FusedMatMul', [q, perQueryHead(keys, `${base}_k`)], { transB: 1 }, `${base}_raw`); // [heads, A, B, slots]
       const scores = g.op('Add', [raw, mask], {}, base);
       return { scores, rowMax: g.op('ReduceMax', [scores], { axes: [-1], keepdims: 1 }, `${base}_max`) };
     },
@@ -41,16 +54,16 @@ export function plainPart(g: GraphBuilder, keys: string, values: string, mask: s
       const exp = g.op('Exp', [g.op('Sub', [scores, rowMax])], {}, base);
       return { exp, rowSum: g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }, `${base}_sum`) };
     },
-    weighted: (exp, base) => g.op('MatMul', [exp, perQueryHead(values, `${base}_v`)], {}, base), // [heads, group, seqLen, D]
+    weighted: (exp, base) => g.op('MatMul', [exp, perQueryHead(values, `${base}_v`)], {}, base), // [heads, A, B, D]
   };
 }
 
-/** [heads, group, seqLen, n] as [heads, group * seqLen, n] and back: the same memory, the layout int8's blocks and the flash kernel take. */
+/** [heads, A, B, n] as [heads, rows, n] and back: the same memory, the layout int8's blocks and the flash kernel take. */
 function byRows(g: GraphBuilder, t: string, n: number, name: string): string {
   return g.op('Reshape', [t, g.constInt64([0, -1, n])], {}, name);
 }
-function byQueryHead(g: GraphBuilder, t: string, group: number, n: number, name: string): string {
-  return g.op('Reshape', [t, g.constInt64([0, group, -1, n])], {}, name);
+function inLayout(g: GraphBuilder, t: string, layout: QueryLayout, n: number, name: string): string {
+  return g.op('Reshape', [t, layout.shape(n)], {}, name);
 }
 
 /** int8 rows [heads, capacity, D] as floats by block: [heads, capacity / B, B, D] (not yet scaled). */
@@ -78,15 +91,15 @@ export interface Int8PastInputs {
  * step's few rows make them small; a prefill chunk's rows make them about the size of the
  * score matrix, one more pass over it.
  */
-export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, group: number, block: number, D: number, base: string): AttentionPart {
+export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, layout: QueryLayout, block: number, D: number, base: string): AttentionPart {
   const one = g.constInt64([1]);
   const keys = int8Blocks(g, inputs.keys, heads, block, D, `${base}_k`);
   const values = int8Blocks(g, inputs.values, heads, block, D, `${base}_v`);
-  // Blocks lay the rows out [heads, blocks, rows, ·], rows = group * seqLen; the results go back to [heads, group, seqLen, ·].
+  // Blocks lay the rows out [heads, blocks, rows, ·]; the results go back to the pass's layout.
   const overBlocks = (t: string, op: 'ReduceMax' | 'ReduceSum', name: string): string => {
-    // Over blocks and positions [heads, blocks, rows, B] → [heads, group, seqLen, 1].
+    // Over blocks and positions [heads, blocks, rows, B] → [heads, A, B, 1].
     const reduced = op === 'ReduceMax' ? g.op(op, [t], { axes: [1, 3], keepdims: 1 }) : g.op(op, [t, g.constInt64([1, 3])], { keepdims: 1 }); // [heads, 1, rows, 1]
-    return byQueryHead(g, reduced, group, 1, name);
+    return inLayout(g, reduced, layout, 1, name);
   };
   return {
     scores(q, name) {
@@ -103,7 +116,7 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number,
     },
     weighted(exp, name) {
       const byBlock = g.op('MatMul', [g.op('Mul', [exp, inputs.valueScales]), values], {}, `${name}_blocks`); // [heads, blocks, rows, D]
-      return byQueryHead(g, g.op('ReduceSum', [byBlock, one], { keepdims: 1 }), group, D, name); // [heads, group, seqLen, D]
+      return inLayout(g, g.op('ReduceSum', [byBlock, one], { keepdims: 1 }), layout, D, name); // [heads, A, B, D]
     },
   };
 }
@@ -124,9 +137,8 @@ export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, hea
 }
 
 /**
- * The parts' shared softmax, unnormalized, of scaled queries [heads, group, seqLen, D]: row
- * maximum and sum [heads, group, seqLen, 1], weighted values [heads, group, seqLen, D], each
- * part's exp in its layout.
+ * The parts' shared softmax, unnormalized, of scaled queries [heads, A, B, D]: row maximum
+ * and sum [heads, A, B, 1], weighted values [heads, A, B, D], each part's exp in its layout.
  */
 function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], base: string): { rowMax: string; rowSum: string; weighted: string; exps: string[] } {
   const scored = parts.map((part, i) => part.scores(q, `${base}_s${i}`));
@@ -140,11 +152,11 @@ function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], base: 
   const weighted = total(
     exps.map((e, i) => parts[i].weighted(e.exp, `${base}_w${i}`)),
     `${base}_wsum`,
-  ); // [heads, group, seqLen, D]
+  ); // [heads, A, B, D]
   return { rowMax, rowSum, weighted, exps: exps.map((e) => e.exp) };
 }
 
-/** Softmax attention of scaled queries [heads, group, seqLen, D] over the parts: [heads, group, seqLen, D]. */
+/** Softmax attention of scaled queries [heads, A, B, D] over the parts: [heads, A, B, D]. */
 export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], base: string): string {
   const { rowSum, weighted } = softmaxParts(g, q, parts, base);
   return g.op('Div', [weighted, rowSum], {}, `${base}_att`);
@@ -154,9 +166,9 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * Attention as `attention` gives it, and the attention mass evidence reads (evidence.ts):
  * each probability squared, weighted by its row's `mass.weights` ([rows, 1]: 1 for the
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
- * the rows, on the first part's slots (the past, a plain part: [heads, group, seqLen,
- * slots] scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own
- * keys: [heads, group, seqLen, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives
+ * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
+ * scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own keys:
+ * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives
  * [heads, 1, 0] for both, so that passes that do not ask for the mass pay one If node, not
  * a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
@@ -175,7 +187,7 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
       const weights = b.op('Transpose', [b.op('Mul', [inverseSquare, mass.weights], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
       const keep = b.constInt64([heads, -1]);
       const summed = (exp: string, name: string): string => {
-        // [heads, group, seqLen, slots] as [heads, rows, slots]: the same memory.
+        // [heads, A, B, slots] as [heads, rows, slots]: the same memory.
         const rows = b.op('Reshape', [exp, b.op('Concat', [keep, b.op('Shape', [exp], { start: 3 })], { axis: 0 })], {}, `${name}_rows`);
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
       };
@@ -222,9 +234,9 @@ export interface FlashPast {
  * ScatterND, which copies its input on CPU): about 12 % of a 16k prefill in a profile,
  * which longer passes amortize.
  */
-export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, group: number, D: number, base: string): string {
+export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, layout: QueryLayout, D: number, base: string): string {
   const softmax = softmaxParts(g, q, parts, base);
-  // The kernel takes rows [heads, rows = group * seqLen, ·].
+  // The kernel takes rows [heads, rows, ·].
   const [rowMax, rowSum] = [softmax.rowMax, softmax.rowSum].map((t, i) => byRows(g, t, 1, `${base}_${i === 0 ? 'max' : 'sum'}_rows`));
   const weighted = byRows(g, softmax.weighted, D, `${base}_w_rows`);
   const queries = g.op('Concat', [byRows(g, q, D, `${base}_q_rows`), rowMax], { axis: -1 }, `${base}_fq`); // [heads, rows, D+1]
@@ -243,5 +255,5 @@ export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPa
   const [y, x] = g.opMulti('Split', [flash, g.constInt64([D, 1])], 2, { axis: -1 }, `${base}_flash_yx`); // [heads, rows, D], [heads, rows, 1]
   const numerator = g.op('Add', [y, g.op('Mul', [x, weighted])], {}, `${base}_num`);
   const denominator = g.op('Add', [g.op('Sub', [g.constFloat(1), x]), g.op('Mul', [x, rowSum])], {}, `${base}_den`);
-  return byQueryHead(g, g.op('Div', [numerator, denominator]), group, D, `${base}_att`); // [heads, group, seqLen, D]
+  return inLayout(g, g.op('Div', [numerator, denominator]), layout, D, `${base}_att`); // [heads, A, B, D]
 }

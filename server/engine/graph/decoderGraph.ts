@@ -76,7 +76,7 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart } from './attention';
+import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart, type QueryLayout } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -206,13 +206,28 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
   // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
   const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), g.op('Shape', [ids], { start: 0, end: 1 })], {}, 'capacity'); // [1]
-  // The mask's two parts, [seqLen, ·], broadcast over heads and each KV head's query heads
-  // (attention.ts). Built once, and only where a layer uses them (int8 layers mask their past apart).
+  // The pass's query layout (attention.ts), chosen once per pass: a decode step's rows per
+  // query head [heads, group, 1, ·], a longer pass's per KV head [heads, 1, group*seqLen, ·].
+  const isStep = g.op('Equal', [g.op('Shape', [ids], { start: 0, end: 1 }), g.constInt64([1])], {}, 'is_step'); // bool [1]
+  const layoutShapes = new Map<number, string>();
+  const queryLayout: QueryLayout = {
+    shape(n) {
+      let shape = layoutShapes.get(n);
+      if (!shape) layoutShapes.set(n, (shape = g.op('Where', [isStep, g.constInt64([0, group, -1, n]), g.constInt64([0, 1, -1, n])], {}, `query_layout_${n}`)));
+      return shape;
+    },
+  };
+  [1, D].forEach((n) => queryLayout.shape(n)); // in the main graph, ahead of the Ifs whose branches use them
+  // Masks to match: a step's one row [1, ·] broadcasts over its query heads; a longer
+  // pass's rows [seqLen, ·] are repeated per query head, [group*seqLen, ·]. Built once, and
+  // only where a layer uses them (int8 layers mask their past apart).
+  const maskRepeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
+  const groupRows = (t: string, name: string): string => (group === 1 ? t : g.op('Tile', [t, maskRepeats], {}, name));
   let maskPast: string | undefined;
   let maskNew: string | undefined;
   const masks = {
-    past: () => (maskPast ??= g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past')), // [seqLen, capacity]
-    new: () => (maskNew ??= g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new')), // [seqLen, seqLen]
+    past: () => (maskPast ??= groupRows(g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past_rows'), 'mask_past')), // [group*seqLen or 1, capacity]
+    new: () => (maskNew ??= groupRows(g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new_rows'), 'mask_new')), // [group*seqLen or 1, seqLen]
   };
   let windowMask: string | undefined;
   let recentMask: string | undefined;
@@ -236,7 +251,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       useFlash(t),
       [{ base: 'mask_past_branches', elemType: DataType.FLOAT, dims: ['maskPastRows', 'maskPastSlots'] }],
       (b) => [b.op('Slice', [mask, b.constInt64([0]), b.constInt64([0]), b.constInt64([0])], {}, 'mask_past_none')], // [0, capacity + seqLen]
-      (b) => [b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past')], // [seqLen, capacity]
+      (b) => {
+        const rows = b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past_rows');
+        return [group === 1 ? rows : b.op('Tile', [rows, maskRepeats], {}, 'mask_past')]; // [group*seqLen or 1, capacity]
+      },
     )[0];
     return branchPastMask;
   };
@@ -255,7 +273,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * (the branches read the parent's values and build their own nodes). With `withMass` (an
    * fp32 past), also the pass's attention mass on the past's slots and on its own tokens
    * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
-   * Returns the attention [heads, group, seqLen, D], then the two masses if asked.
+   * Returns the attention [heads, A, B, D] (the pass's query layout), then the two masses if asked.
    */
   const fullHeadsAttention = (
     q: string,
@@ -277,9 +295,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, group, 'seqLen', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, group, 'seqLen', D])],
+      withMass ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, 'layoutA', 'layoutB', D])],
       (b) => {
-        const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, group, D, `${base}_f`);
+        const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, queryLayout, D, `${base}_f`);
         if (!withMass) return [attended];
         const none = noMass(b, heads, `${base}_f_mass`);
         return [attended, none, none];
@@ -357,13 +375,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const retrieval = layout ? layout.retrievalCount[l] : c.numKvHeads;
     const parts: string[] = [];
     // Query head i uses KV head floor(i / group), so a run of KV heads and its queries are
-    // slices, and grouping is a free reshape to [heads, group, seqLen, D]. Attention takes
-    // them scaled by 1/√D (attention.ts), scaled before the reshape so that onnxruntime does
-    // not fold the scale into the products.
+    // slices, and grouping is a free reshape to [heads, group*seqLen, D], then to the pass's
+    // layout. Attention takes them scaled by 1/√D (attention.ts), scaled before the
+    // reshapes so that onnxruntime does not fold the scale into the products.
     const heads = (t: string, from: number, to: number, perKv: number, name: string): string =>
       from === 0 && to === c.numKvHeads ? t : g.op('Slice', [t, g.constInt64([from * perKv]), g.constInt64([to * perKv]), g.constInt64([0])], {}, name);
     const grouped = (from: number, to: number, name: string): string =>
-      g.op('Reshape', [g.op('Mul', [heads(qRot, from, to, group, `${name}_q`), queryScale], {}, `${name}_scaled`), g.constInt64([to - from, group, -1, D])], {}, name);
+      g.op('Reshape', [g.op('Reshape', [g.op('Mul', [heads(qRot, from, to, group, `${name}_q`), queryScale], {}, `${name}_scaled`), g.constInt64([to - from, -1, D])], {}, `${name}_rows`), queryLayout.shape(D)], {}, name);
     if (retrieval > 0) {
       const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
       const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
@@ -385,7 +403,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         // The flash path reads the quantized blocks dequantized (past_length: their positions).
         const past = {
           flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`),
-          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, group, int8Block, D, `${base}_q8`),
+          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, queryLayout, int8Block, D, `${base}_q8`),
         };
         parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)])[0]);
       } else {
@@ -417,8 +435,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const window = plainPart(g, windowK, windowV, windowMask);
       parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, masks.new())], `${base}_s`));
     }
-    const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, group, seqLen, D]
-    // Query head i = kvHead * group + g, so [numKvHeads, group, seqLen, D] is [numHeads, seqLen, D] as laid out.
+    const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, A, B, D]
+    // Query head i = kvHead * group + g, so [numKvHeads, A, B, D] is [numHeads, seqLen, D] as laid out.
     const perHead = g.op('Reshape', [attended, g.constInt64([c.numHeads, -1, D])]); // [numHeads, seqLen, D]
     const merged = g.op('Reshape', [g.op('Transpose', [perHead], { perm: [1, 0, 2] }), g.constInt64([-1, c.numHeads * D])], {}, `l${l}_attn`); // [seqLen, numHeads*D]
     x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, false, `l${l}_o`)], {}, `l${l}_resid1`); // [seqLen, hidden]

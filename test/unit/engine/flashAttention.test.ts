@@ -4,7 +4,7 @@
 // masked-scores path it replaces, on the shapes a prefill chunk gives it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attention, attentionWithFlashPast, plainPart } from '../../../server/engine/graph/attention';
+import { attention, attentionWithFlashPast, perQueryHeadLayout, plainPart } from '../../../server/engine/graph/attention';
 import { GraphBuilder } from '../../../server/engine/onnx/graphBuilder';
 import { DataType } from '../../../server/engine/onnx/onnxProto';
 import { createSession, type FeedTensor } from '../../../server/engine/runtime/ortRuntime';
@@ -29,7 +29,7 @@ function graph(flash: boolean): Uint8Array {
   let out: string;
   if (flash) {
     const length = g.input('past_length', DataType.INT64, [1]);
-    out = attentionWithFlashPast(g, scaled, { keys: pastK, values: pastV, length }, [own], heads, group, D, 'a');
+    out = attentionWithFlashPast(g, scaled, { keys: pastK, values: pastV, length }, [own], heads, perQueryHeadLayout(g, group), D, 'a');
   } else {
     const pastMask = g.input('past_mask', DataType.FLOAT, ['S', 'capacity']);
     out = attention(g, scaled, [plainPart(g, pastK, pastV, pastMask), own], 'a');

@@ -175,7 +175,7 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * profiled about 4x slower than this product at 16k), left [heads, 1, slots]: a Squeeze
  * would copy it once more.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: { weights: string; on: string }, heads: number): { attended: string; mass: string; ownMass: string } {
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: MassRequest, heads: number): { attended: string; mass: string; ownMass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
   const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [heads, 1, slots] });
@@ -185,13 +185,11 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
     (b) => {
       const inverseSquare = byRows(b, b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)]), 1, `${base}_mass_w`); // [heads, rows, 1]
       const weights = b.op('Transpose', [b.op('Mul', [inverseSquare, mass.weights], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
-      const keep = b.constInt64([heads, -1]);
-      const summed = (exp: string, name: string): string => {
-        // [heads, A, B, slots] as [heads, rows, slots]: the same memory.
-        const rows = b.op('Reshape', [exp, b.op('Concat', [keep, b.op('Shape', [exp], { start: 3 })], { axis: 0 })], {}, `${name}_rows`);
+      const summed = (exp: string, rowsShape: string, name: string): string => {
+        const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots]: the same memory
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
       };
-      return [summed(exps[0], `${base}_mass`), summed(exps[1], `${base}_own_mass`)];
+      return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[1], mass.ownRowsShape, `${base}_own_mass`)];
     },
     (b) => {
       const none = noMass(b, heads, `${base}_mass_off`);
@@ -199,6 +197,18 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
     },
   );
   return { attended, mass: past, ownMass: own };
+}
+
+/**
+ * What attentionAndMass needs of the pass: the rows' weights [rows, 1] (empty: no mass),
+ * whether there are any (bool [1]), and the int64 [3] shapes [0, -1, slots] and [0, -1,
+ * seqLen] that view the past's and the pass's own exps as rows, built once per pass.
+ */
+export interface MassRequest {
+  weights: string;
+  on: string;
+  pastRowsShape: string;
+  ownRowsShape: string;
 }
 
 /** No attention mass: [heads, 1, 0], for a pass that computes none; an empty constant, so that a branch giving it runs no more than an Identity. */

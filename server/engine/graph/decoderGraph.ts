@@ -76,7 +76,7 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart, type QueryLayout } from './attention';
+import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart, type MassRequest, type QueryLayout } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -259,12 +259,18 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return branchPastMask;
   };
 
-  let massRows: { weights: string; on: string } | undefined;
+  let massRows: MassRequest | undefined;
   /** mass_rows (float [group * seqLen, 1] or [0, 1]) and whether it is not empty (bool [1]), built once. */
-  const massWanted = (): { weights: string; on: string } => {
+  const massWanted = (): MassRequest => {
     if (massRows) return massRows;
     const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);
-    return (massRows = { weights, on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on') });
+    const rowsShape = (slots: string, name: string): string => g.op('Concat', [g.constInt64([0, -1]), slots], { axis: 0 }, name);
+    return (massRows = {
+      weights,
+      on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
+      pastRowsShape: rowsShape(capacity, 'mass_past_rows_shape'),
+      ownRowsShape: rowsShape(g.op('Shape', [ids], { start: 0, end: 1 }), 'mass_own_rows_shape'),
+    });
   };
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,

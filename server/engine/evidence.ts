@@ -107,17 +107,23 @@ export const defaultSinkPositions = 4;
 /** Lines kept per head for the per-head view. */
 const perHeadLines = 10;
 
-const newlineMemos = new WeakMap<object, Map<number, number>>();
+/** Per tokenizer, each token id's line breaks; -1 where not counted yet. Read for every prompt position of every completion with evidence, so an array rather than a Map. */
+const newlineMemos = new WeakMap<object, { counts: Int32Array }>();
 
 /** Line breaks in a token's text. A token's bytes may end inside a UTF-8 character, but never inside a line break (one byte), so the count is exact. */
 function newlinesOf(tokenizer: { decode(ids: number[]): string }, id: number): number {
   let memo = newlineMemos.get(tokenizer);
-  if (!memo) newlineMemos.set(tokenizer, (memo = new Map()));
-  let count = memo.get(id);
-  if (count === undefined) {
+  if (!memo) newlineMemos.set(tokenizer, (memo = { counts: new Int32Array(0) }));
+  if (id >= memo.counts.length) {
+    const grown = new Int32Array(Math.max(id + 1, memo.counts.length * 2)).fill(-1);
+    grown.set(memo.counts);
+    memo.counts = grown;
+  }
+  let count = memo.counts[id];
+  if (count < 0) {
     count = 0;
     for (const ch of tokenizer.decode([id])) if (ch === '\n') count++;
-    memo.set(id, count);
+    memo.counts[id] = count;
   }
   return count;
 }

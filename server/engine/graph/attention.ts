@@ -183,8 +183,8 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
     mass.on,
     [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
     (b) => {
-      const inverseSquare = byRows(b, b.op('Reciprocal', [b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`)]), 1, `${base}_mass_w`); // [heads, rows, 1]
-      const weights = b.op('Transpose', [b.op('Mul', [inverseSquare, mass.weights], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
+      const squaredSum = byRows(b, b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`), 1, `${base}_mass_z2_rows`); // [heads, rows, 1]
+      const weights = b.op('Transpose', [b.op('Div', [mass.weights, squaredSum], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
       const summed = (exp: string, rowsShape: string, name: string): string => {
         const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots]: the same memory
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]

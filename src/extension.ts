@@ -33,6 +33,7 @@ import type { Ctx } from './ctx';
 import { EvidenceState } from './evidence/evidenceState';
 import { LineHighlights } from './evidence/lineHighlights';
 import { WhyStatusItem } from './evidence/whyStatusItem';
+import { modelHeapFlags } from '../server/engine/runtime/v8Heap';
 
 /** The client restarts a server that died this many times within three minutes, then gives up. */
 const maxServerRestarts = 4;
@@ -48,8 +49,9 @@ interface ClientHooks {
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, statusBar: StatusBar, hooks: ClientHooks): LanguageClient {
   const module = context.asAbsolutePath(join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    // The model worker's heap settings, on the server's command line (v8Heap.ts).
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...modelHeapFlags] } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...modelHeapFlags, '--nolazy', '--inspect=6009'] } },
   };
   const restarts: number[] = [];
   let toldOfRestart = false;

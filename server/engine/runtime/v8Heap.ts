@@ -13,16 +13,21 @@
 // paired cost from 15.8–19.7 ms to 7.5–11.3 ms (bench/results/README.md). 32 MB was not
 // enough (38 collections); 128 MB measured the same as 64.
 //
-// V8 reads the setting when it sets up an isolate's heap: a Worker started after
-// `applyToNewThreads` gets it, and a process gets it from its command line (`relaunchArgs`).
+// V8 reads the setting when it sets up an isolate's heap. A process gets it from its
+// command line: the extension starts the language server with it, and `heed bench`, which
+// runs the model on its main thread, runs itself again with it (`relaunchArgs`); workers
+// inherit it. Elsewhere (the CLI's other commands, tests) `applyToNewThreads` sets it at
+// run time for the workers started afterwards. That is only done where the command line
+// lacks it: some embedders of V8 freeze its flags once it runs, and setting one then aborts
+// the process.
 
 import { setFlagsFromString } from 'node:v8';
 
 export const modelHeapFlags: readonly string[] = ['--initial-old-space-size=64'];
 
-/** Sets the flags for the isolates created from now on, such as a Worker's. */
+/** Sets the flags this process's command line lacks, for the isolates created from now on (a Worker's). */
 export function applyToNewThreads(): void {
-  for (const flag of modelHeapFlags) setFlagsFromString(flag);
+  for (const flag of modelHeapFlags) if (!process.execArgv.includes(flag)) setFlagsFromString(flag);
 }
 
 /**

@@ -20,7 +20,6 @@
 import { float, type GraphBuilder } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 
-/** One part's share of an attention: built by `attention` in three steps over its own scores. */
 /** The 4-d layout of a pass's query rows, chosen per pass: `shape(n)` is the int64 [4] shape [heads, A, B, n] of a tensor of rows [heads, rows, n] (same memory). */
 export interface QueryLayout {
   shape(n: number): string;
@@ -31,6 +30,7 @@ export function perQueryHeadLayout(g: GraphBuilder, group: number): QueryLayout 
   return { shape: (n) => g.constInt64([0, group, -1, n]) };
 }
 
+/** One part's share of an attention: built by `attention` in three steps over its own scores. */
 export interface AttentionPart {
   /** Masked scores of the (scaled) queries against the part's keys, in the part's own layout; and their row maximum [heads, A, B, 1]. */
   scores(q: string, base: string): { scores: string; rowMax: string };
@@ -142,7 +142,7 @@ export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, hea
  */
 function softmaxParts(g: GraphBuilder, q: string, parts: AttentionPart[], base: string): { rowMax: string; rowSum: string; weighted: string; exps: string[] } {
   const scored = parts.map((part, i) => part.scores(q, `${base}_s${i}`));
-  const rowMax = scored.length === 1 ? scored[0].rowMax : g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, rows, 1]
+  const rowMax = scored.length === 1 ? scored[0].rowMax : g.op('Max', scored.map((s) => s.rowMax), {}, `${base}_max`); // [heads, A, B, 1]
   const exps = scored.map((s, i) => parts[i].exp(s.scores, rowMax, `${base}_e${i}`));
   const total = (terms: string[], name: string): string => (terms.length === 1 ? terms[0] : g.op(terms.length === 2 ? 'Add' : 'Sum', terms, {}, name));
   const rowSum = total(
@@ -168,9 +168,9 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
  * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
  * scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own keys:
- * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1]) holds: otherwise an If's other branch gives
- * [heads, 1, 0] for both, so that passes that do not ask for the mass pay one If node, not
- * a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
+ * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1])
+ * holds: otherwise an If's other branch gives [heads, 1, 0] for both, so that passes that
+ * do not ask for the mass pay one If node, not a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
  * profiled about 4x slower than this product at 16k), left [heads, 1, slots]: a Squeeze
  * would copy it once more.

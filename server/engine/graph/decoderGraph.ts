@@ -260,7 +260,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   };
 
   let massRows: MassRequest | undefined;
-  /** mass_rows (float [group * seqLen, 1] or [0, 1]) and whether it is not empty (bool [1]), built once. */
+  /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
   const massWanted = (): MassRequest => {
     if (massRows) return massRows;
     const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);

@@ -337,8 +337,10 @@ class OrtSequence implements Sequence {
     return this.cache.segmentHeads;
   }
 
-  /** One forward pass over tokenIds[start, start + count) at positions [cache.length, …). */
-  /** `mass`: absent, no attention mass; else the counted tokens and the sums to continue (null: from zeros; appendWithMass). */
+  /**
+   * One forward pass over tokenIds[start, start + count) at positions [cache.length, …).
+   * `mass`: absent, no attention mass; else the counted tokens and the sums to continue (null: from zeros; appendWithMass).
+   */
   private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], mass?: PassMass): Record<string, Float32Array> {
     const { headDim } = this.config;
     const pastLen = this.cache.length;

@@ -25,11 +25,6 @@ export interface QueryLayout {
   shape(n: number): string;
 }
 
-/** One product per query head whatever the pass: [heads, group, seqLen, n]. Masks then broadcast from [seqLen, ·]. */
-export function perQueryHeadLayout(g: GraphBuilder, group: number): QueryLayout {
-  return { shape: (n) => g.constInt64([0, group, -1, n]) };
-}
-
 /** One part's share of an attention: built by `attention` in three steps over its own scores. */
 export interface AttentionPart {
   /** Masked scores of the (scaled) queries against the part's keys, in the part's own layout; and their row maximum [heads, A, B, 1]. */
@@ -247,7 +242,8 @@ export interface FlashPast {
 export function attentionWithFlashPast(g: GraphBuilder, q: string, past: FlashPast, parts: AttentionPart[], heads: number, layout: QueryLayout, D: number, base: string): string {
   const softmax = softmaxParts(g, q, parts, base);
   // The kernel takes rows [heads, rows, ·].
-  const [rowMax, rowSum] = [softmax.rowMax, softmax.rowSum].map((t, i) => byRows(g, t, 1, `${base}_${i === 0 ? 'max' : 'sum'}_rows`));
+  const rowMax = byRows(g, softmax.rowMax, 1, `${base}_max_rows`);
+  const rowSum = byRows(g, softmax.rowSum, 1, `${base}_sum_rows`);
   const weighted = byRows(g, softmax.weighted, D, `${base}_w_rows`);
   const queries = g.op('Concat', [byRows(g, q, D, `${base}_q_rows`), rowMax], { axis: -1 }, `${base}_fq`); // [heads, rows, D+1]
   // Pads [heads, capacity, D] to [heads, 1 + length, D+1]: a zero sentinel row in front,

@@ -204,20 +204,22 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'capacityPlusSeqLen']);
   const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
+  const seqLen = g.op('Shape', [ids], { start: 0, end: 1 }, 'seq_len'); // int64 [1]
   // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
-  const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), g.op('Shape', [ids], { start: 0, end: 1 })], {}, 'capacity'); // [1]
+  const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), seqLen], {}, 'capacity'); // [1]
   // The pass's query layout (attention.ts), chosen once per pass: a decode step's rows per
   // query head [heads, group, 1, ·], a longer pass's per KV head [heads, 1, group*seqLen, ·].
-  const isStep = g.op('Equal', [g.op('Shape', [ids], { start: 0, end: 1 }), g.constInt64([1])], {}, 'is_step'); // bool [1]
-  const layoutShapes = new Map<number, string>();
+  // Its shapes for the last dimensions attention uses (1 and D), built in the main graph
+  // ahead of the Ifs whose branches read them.
+  const isStep = g.op('Equal', [seqLen, g.constInt64([1])], {}, 'is_step'); // bool [1]
+  const layoutShapes = new Map([1, D].map((n) => [n, g.op('Where', [isStep, g.constInt64([0, group, -1, n]), g.constInt64([0, 1, -1, n])], {}, `query_layout_${n}`)]));
   const queryLayout: QueryLayout = {
     shape(n) {
-      let shape = layoutShapes.get(n);
-      if (!shape) layoutShapes.set(n, (shape = g.op('Where', [isStep, g.constInt64([0, group, -1, n]), g.constInt64([0, 1, -1, n])], {}, `query_layout_${n}`)));
+      const shape = layoutShapes.get(n);
+      if (!shape) throw new Error(`no query layout shape for a last dimension of ${n}`);
       return shape;
     },
   };
-  [1, D].forEach((n) => queryLayout.shape(n)); // in the main graph, ahead of the Ifs whose branches use them
   // Masks to match: a step's one row [1, ·] broadcasts over its query heads; a longer
   // pass's rows [seqLen, ·] are repeated per query head, [group*seqLen, ·]. Built once, and
   // only where a layer uses them (int8 layers mask their past apart).
@@ -238,7 +240,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const useFlash = (t: FlashPastThresholds): string => {
     if (flashCondition) return flashCondition;
     const atLeast = (value: string, min: number): string => g.op('GreaterOrEqual', [value, g.constInt64([min])]);
-    const tokens = atLeast(g.op('Shape', [ids], { start: 0, end: 1 }), t.minTokens);
+    const tokens = atLeast(seqLen, t.minTokens);
     flashCondition = g.op('And', [tokens, atLeast(pastLength(), t.minPast)], {}, 'use_flash'); // bool [1]
     return flashCondition;
   };
@@ -269,7 +271,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       weights,
       on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
       pastRowsShape: rowsShape(capacity, 'mass_past_rows_shape'),
-      ownRowsShape: rowsShape(g.op('Shape', [ids], { start: 0, end: 1 }), 'mass_own_rows_shape'),
+      ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
     });
   };
   /**

@@ -4,7 +4,7 @@
 // masked-scores path it replaces, on the shapes a prefill chunk gives it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attention, attentionWithFlashPast, perQueryHeadLayout, plainPart } from '../../../server/engine/graph/attention';
+import { attention, attentionWithFlashPast, plainPart, type QueryLayout } from '../../../server/engine/graph/attention';
 import { GraphBuilder } from '../../../server/engine/onnx/graphBuilder';
 import { DataType } from '../../../server/engine/onnx/onnxProto';
 import { createSession, type FeedTensor } from '../../../server/engine/runtime/ortRuntime';
@@ -26,10 +26,12 @@ function graph(flash: boolean): Uint8Array {
   const newMask = g.input('new_mask', DataType.FLOAT, ['S', 'S']);
   const own = plainPart(g, newK, newV, newMask);
   const scaled = g.op('Mul', [q, g.constFloat(scale)]);
+  // One product per query head whatever the pass, [heads, group, S, ·]: the masks broadcast from [S, ·].
+  const perQueryHead: QueryLayout = { shape: (n) => g.constInt64([0, group, -1, n]) };
   let out: string;
   if (flash) {
     const length = g.input('past_length', DataType.INT64, [1]);
-    out = attentionWithFlashPast(g, scaled, { keys: pastK, values: pastV, length }, [own], heads, perQueryHeadLayout(g, group), D, 'a');
+    out = attentionWithFlashPast(g, scaled, { keys: pastK, values: pastV, length }, [own], heads, perQueryHead, D, 'a');
   } else {
     const pastMask = g.input('past_mask', DataType.FLOAT, ['S', 'capacity']);
     out = attention(g, scaled, [plainPart(g, pastK, pastV, pastMask), own], 'a');

@@ -110,22 +110,25 @@ const perHeadLines = 10;
 /** Per tokenizer, each token id's line breaks; -1 where not counted yet. Read for every prompt position of every completion with evidence, so an array rather than a Map. */
 const newlineMemos = new WeakMap<object, { counts: Int32Array }>();
 
-/** Line breaks in a token's text. A token's bytes may end inside a UTF-8 character, but never inside a line break (one byte), so the count is exact. */
-function newlinesOf(tokenizer: { decode(ids: number[]): string }, id: number): number {
+/** Counts line breaks in a token's text, memoized per tokenizer. A token's bytes may end inside a UTF-8 character, but never inside a line break (one byte), so the count is exact. */
+function newlineCounter(tokenizer: { decode(ids: number[]): string }): (id: number) => number {
   let memo = newlineMemos.get(tokenizer);
   if (!memo) newlineMemos.set(tokenizer, (memo = { counts: new Int32Array(0) }));
-  if (id >= memo.counts.length) {
-    const grown = new Int32Array(Math.max(id + 1, memo.counts.length * 2)).fill(-1);
-    grown.set(memo.counts);
-    memo.counts = grown;
-  }
-  let count = memo.counts[id];
-  if (count < 0) {
-    count = 0;
-    for (const ch of tokenizer.decode([id])) if (ch === '\n') count++;
-    memo.counts[id] = count;
-  }
-  return count;
+  const held = memo;
+  return (id) => {
+    if (id >= held.counts.length) {
+      const grown = new Int32Array(Math.max(id + 1, held.counts.length * 2)).fill(-1);
+      grown.set(held.counts);
+      held.counts = grown;
+    }
+    let count = held.counts[id];
+    if (count < 0) {
+      count = 0;
+      for (const ch of tokenizer.decode([id])) if (ch === '\n') count++;
+      held.counts[id] = count;
+    }
+    return count;
+  };
 }
 
 /** Each prompt position's text part and line (the line its first character is on), and a dense index over the distinct (part, line) pairs. */
@@ -136,36 +139,68 @@ export interface PositionLines {
   /** index[p]: which entry of `lines` position p is on; -1 where part is -1. */
   index: Int32Array;
   lines: Array<{ part: number; line: number }>;
+  /**
+   * The positions by line, as runs: [start, end, entry of `lines`] for each maximal run of
+   * consecutive positions on one line, in position order. Summing mass over a run reads it
+   * in order, where going through `index` position by position costs an indirect write each.
+   */
+  runs: Int32Array;
 }
 
 export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): PositionLines {
+  const newlinesOf = newlineCounter(tokenizer);
   const part = new Int32Array(promptLength).fill(-1);
   const line = new Int32Array(promptLength);
   const index = new Int32Array(promptLength).fill(-1);
   const lines: PositionLines['lines'] = [];
+  let lastPart = -1;
+  let lastLine = -1;
   for (const entry of map) {
     let current = 0;
-    for (let i = 0; i < entry.skip; i++) current += newlinesOf(tokenizer, entry.original[i]);
-    for (let j = 0; j < entry.count; j++) {
+    for (let i = 0; i < entry.skip; i++) current += newlinesOf(entry.original[i]);
+    const end = Math.min(entry.count, promptLength - entry.start);
+    for (let j = 0; j < end; j++) {
       const position = entry.start + j;
-      if (position >= promptLength) break;
-      const last = lines[lines.length - 1];
-      if (!last || last.part !== entry.part || last.line !== current) lines.push({ part: entry.part, line: current });
+      if (lastPart !== entry.part || lastLine !== current) {
+        lines.push({ part: entry.part, line: current });
+        [lastPart, lastLine] = [entry.part, current];
+      }
       part[position] = entry.part;
       line[position] = current;
       index[position] = lines.length - 1;
-      current += newlinesOf(tokenizer, entry.original[entry.skip + j]);
+      current += newlinesOf(entry.original[entry.skip + j]);
     }
   }
-  return { part, line, index, lines };
+  return { part, line, index, lines, runs: lineRuns(index) };
+}
+
+/** PositionLines.runs from its index: [start, end, entry] for each maximal run of positions with the same index ≥ 0. */
+export function lineRuns(index: Int32Array): Int32Array {
+  const runs = new Int32Array(3 * index.length);
+  let r = 0;
+  for (let p = 0; p < index.length; ) {
+    const at = index[p];
+    let end = p + 1;
+    while (end < index.length && index[end] === at) end++;
+    if (at >= 0) {
+      runs.set([p, end, at], r);
+      r += 3;
+    }
+    p = end;
+  }
+  return runs.slice(0, r);
 }
 
 /** Adds `mass[p]` to its line's sum, sums[index[p]], for positions p in [sinks, promptLength) that are on a line. */
 export function addLineSums(sums: Float64Array, mass: Float32Array, lines: PositionLines, sinks: number): void {
-  const end = Math.min(lines.index.length, mass.length);
-  for (let p = sinks; p < end; p++) {
-    const i = lines.index[p];
-    if (i >= 0) sums[i] += mass[p];
+  const { runs } = lines;
+  for (let r = 0; r < runs.length; r += 3) {
+    const start = Math.max(runs[r], sinks);
+    const end = Math.min(runs[r + 1], mass.length);
+    if (start >= end) continue;
+    let sum = 0;
+    for (let p = start; p < end; p++) sum += mass[p];
+    sums[runs[r + 2]] += sum;
   }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
-import { chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineScores, positionLines } from '../../../server/engine/evidence';
+import { addLineSums, chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineRuns, lineScores, positionLines } from '../../../server/engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
 import type { PromptParts } from '../../../server/worker/messages';
@@ -92,7 +92,7 @@ test('lineScores with a small limit gives the head of the full ranking, ties inc
     [part[p], line[p], index[p]] = [lines[i].part, lines[i].line, i];
   }
   const mass = Float32Array.from({ length: positions }, () => [0, 0, 0.25, 0.5, 1][Math.floor(random() * 5)]);
-  const table = { part, line, index, lines };
+  const table = { part, line, index, lines, runs: lineRuns(index) };
   const full = lineScores(mass, table, 4);
   for (const limit of [1, 3, 10, 40]) assert.deepEqual(lineScores(mass, table, 4, limit), full.slice(0, limit), `limit ${limit}`);
 });
@@ -109,7 +109,7 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
     { part: 2, line: 0 },
   ];
   const mass = Float32Array.from([9, 9, 9, 9, 9, 1, 2, 4, 1, 0]);
-  const scores = lineScores(mass, { part, line, index, lines }, defaultSinkPositions);
+  const scores = lineScores(mass, { part, line, index, lines, runs: lineRuns(index) }, defaultSinkPositions);
   assert.equal(defaultSinkPositions, 4);
   assert.deepEqual(
     scores.map((s) => [s.part, s.line, Math.round(s.score * 80) / 10]),
@@ -119,6 +119,31 @@ test('lineScores sums per line, skips sinks and special tokens, and normalizes',
       [1, 2, 1],
     ],
   );
+});
+
+test('line sums by runs of positions equal the sums position by position', () => {
+  // Lines of 1-6 positions, special tokens (-1) between some, a line interrupted by one
+  // (two runs of the same entry), sinks cutting the first line, mass shorter than the index.
+  const random = seededRandom(3);
+  const index: number[] = [];
+  for (let entry = 0; index.length < 2000; entry++) {
+    const count = 1 + Math.floor(random() * 6);
+    for (let k = 0; k < count; k++) index.push(entry);
+    if (random() < 0.2) index.push(-1);
+    if (random() < 0.1) index.push(entry);
+  }
+  const lineIndex = Int32Array.from(index);
+  const lines = Array.from({ length: Math.max(...index) + 1 }, (_, i) => ({ part: 0, line: i }));
+  const table = { part: lineIndex.map((i) => (i < 0 ? -1 : 0)), line: lineIndex.map((i) => Math.max(i, 0)), index: lineIndex, lines, runs: lineRuns(lineIndex) };
+  for (const [sinks, length] of [[0, index.length], [3, index.length], [5, index.length - 17]]) {
+    const mass = Float32Array.from({ length }, () => random());
+    const byRuns = new Float64Array(lines.length);
+    addLineSums(byRuns, mass, table, sinks);
+    const byPosition = new Float64Array(lines.length);
+    for (let p = sinks; p < length; p++) if (lineIndex[p] >= 0) byPosition[lineIndex[p]] += mass[p];
+    const worst = Math.max(...byRuns.map((v, i) => Math.abs(v - byPosition[i])));
+    assert.ok(worst < 1e-9, `sinks ${sinks}, ${length} positions: max |Δ| ${worst}`);
+  }
 });
 
 // With int8 KV (blocks of 16, so most of the prompt is int8) the keys come back dequantized

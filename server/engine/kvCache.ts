@@ -34,7 +34,7 @@ export interface FullHeadsCache {
   readonly capacity: number;
   /** Bytes of every buffer it holds, exactly. */
   readonly bytes: number;
-  /** Positions [0, bufferedLength) are in the past buffers the graph masks with attention_mask; int8 feeds the rest apart. */
+  /** Positions [0, bufferedLength) are in the past buffers the graph masks with past_mask; int8 feeds the rest apart. */
   readonly bufferedLength: number;
   headsOf(layer: number): number;
   /** Ensures room for `tokens` positions. */

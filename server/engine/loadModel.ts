@@ -9,7 +9,7 @@ import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
 import { modelSha256 } from './checkpoint/modelHash';
-import { buildDecoderGraph, causalMask, defaultFlashPast, expectedWeightShapes, graphNames, type FlashPastThresholds, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
+import { buildDecoderGraph, defaultFlashPast, expectedWeightShapes, graphNames, newTokensMask, pastMaskRow, type FlashPastThresholds, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -202,6 +202,7 @@ class OrtSequence implements Sequence {
     maxMassTokens: number,
   ) {
     this.feedsPastLength = session.inputNames.includes(graphNames.pastLength);
+    this.feedsPastMask = session.inputNames.includes(graphNames.pastMask);
     this.feedsMassRows = session.inputNames.includes(graphNames.massRows);
     this.group = config.numHeads / config.numKvHeads;
     this.stepMassRows = massRowWeights(this.group, 1, 1);
@@ -219,6 +220,10 @@ class OrtSequence implements Sequence {
 
   /** Graphs with the flash path (decoderGraph.ts) take the past's filled length. */
   private readonly feedsPastLength: boolean;
+  /** Graphs with an fp32 past take its mask (graphs whose every past is int8 do not). */
+  private readonly feedsPastMask: boolean;
+  /** new_mask of the last pass's length, kept: the inputs are only read, and most prefill passes are a full chunk. */
+  private newMask: Float32Array = new Float32Array(0);
   /** Head-aware fp32 graphs take mass_rows, and give the full heads' attention mass of the layers listed. */
   private readonly feedsMassRows: boolean;
   readonly maxMassTokens: number;
@@ -352,7 +357,9 @@ class OrtSequence implements Sequence {
     feeds[graphNames.inputIds] = { type: 'int64', data: ids, dims: [count] };
     feeds[graphNames.ropeCos] = { type: 'float32', data: cos, dims: [count, headDim / 2] };
     feeds[graphNames.ropeSin] = { type: 'float32', data: sin, dims: [count, headDim / 2] };
-    feeds[graphNames.attentionMask] = { type: 'float32', data: causalMask(buffered, capacity, count), dims: [count, capacity + count] };
+    if (this.newMask.length !== count * count) this.newMask = newTokensMask(count); // the same for every pass of this length
+    feeds[graphNames.newMask] = { type: 'float32', data: this.newMask, dims: [count, count] };
+    if (this.feedsPastMask) feeds[graphNames.pastMask] = { type: 'float32', data: pastMaskRow(buffered, capacity), dims: [1, capacity] };
     if (this.feedsPastLength) feeds[graphNames.pastLength] = { type: 'int64', data: BigInt64Array.of(BigInt(buffered)), dims: [1] };
     if (this.feedsMassRows) this.feedMass(feeds, capacity, count, mass);
     const out = this.session.run(feeds, extraFetch.length > 0 ? [...this.session.defaultFetch, ...extraFetch] : undefined);

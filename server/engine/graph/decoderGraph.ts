@@ -4,7 +4,11 @@
 // Graph interface (Hugging Face names appear only in the weights, not here):
 //   input_ids                 int64 [seqLen]
 //   rope_cos, rope_sin        float [seqLen, headDim/2]   from absolute positions, in JS
-//   attention_mask            float [seqLen, capacity + seqLen]   additive: 0 or -1e9
+//   new_mask                  float [seqLen, seqLen]      additive, 0 or -1e9: causal among the
+//                             pass's own tokens
+//   past_mask                 float [1, capacity]         additive: 0 for the past positions
+//                             held, -1e9 for the unfilled tail; one row, which every query
+//                             row shares (graphs whose every past is int8 take none)
 //   past_key.{l}              float [numKvHeads, capacity, headDim]   the layer's whole cache buffer
 //   past_value.{l}            float [numKvHeads, capacity, headDim]
 //   logits                    float [1, vocabSize]        last position only
@@ -14,7 +18,7 @@
 //                             from them and the JS-owned keys)
 //
 // The past is fed as the JS cache's own buffer, [numKvHeads, capacity, headDim], without a
-// copy: only positions [0, pastLen) are filled, and the mask hides [pastLen, capacity). The
+// copy: only positions [0, pastLen) are filled, and past_mask hides [pastLen, capacity). The
 // price is attention over the unfilled tail (kvCache.ts keeps it under an eighth of the
 // capacity); the gain is one batched product per layer instead of one per KV head, which
 // is what a decode step at short context pays for (hundreds of small nodes otherwise). The
@@ -94,7 +98,8 @@ export const graphNames = {
   inputIds: 'input_ids',
   ropeCos: 'rope_cos',
   ropeSin: 'rope_sin',
-  attentionMask: 'attention_mask',
+  newMask: 'new_mask',
+  pastMask: 'past_mask',
   logits: 'logits',
   pastKey: (layer: number) => `past_key.${layer}`,
   pastValue: (layer: number) => `past_value.${layer}`,
@@ -201,12 +206,15 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const ids = g.input(graphNames.inputIds, DataType.INT64, ['seqLen']);
   const cos = g.input(graphNames.ropeCos, DataType.FLOAT, ['seqLen', D / 2]);
   const sin = g.input(graphNames.ropeSin, DataType.FLOAT, ['seqLen', D / 2]);
-  const mask = g.input(graphNames.attentionMask, DataType.FLOAT, ['seqLen', 'capacityPlusSeqLen']);
+  const newMask = g.input(graphNames.newMask, DataType.FLOAT, ['seqLen', 'seqLen']);
   const embed = weight('model.embed_tokens.weight'); // [vocab, hidden]
   let x = g.op('Gather', [embed, ids], { axis: 0 }, 'embedded'); // [seqLen, hidden]
   const seqLen = g.op('Shape', [ids], { start: 0, end: 1 }, 'seq_len'); // int64 [1]
-  // capacity = mask width - seqLen, from inputs every graph has (a head-aware layer may lack past_key).
-  const capacity = g.op('Sub', [g.op('Shape', [mask], { start: 1, end: 2 }), seqLen], {}, 'capacity'); // [1]
+  // The fp32 past's mask, and its capacity (int64 [1]), for the layers that attend to one.
+  let pastMaskInput: string | undefined;
+  const pastMask = (): string => (pastMaskInput ??= g.input(graphNames.pastMask, DataType.FLOAT, [1, 'capacity']));
+  let capacityShape: string | undefined;
+  const capacity = (): string => (capacityShape ??= g.op('Shape', [pastMask()], { start: 1, end: 2 }, 'capacity'));
   // The pass's query layout (attention.ts), chosen once per pass: a decode step's rows per
   // query head [heads, group, 1, ·], a longer pass's per KV head [heads, 1, group*seqLen, ·].
   // Its shapes for the last dimensions attention uses (1 and D), built in the main graph
@@ -220,16 +228,17 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       return shape;
     },
   };
-  // Masks to match: a step's one row [1, ·] broadcasts over its query heads; a longer
-  // pass's rows [seqLen, ·] are repeated per query head, [group*seqLen, ·]. Built once, and
-  // only where a layer uses them (int8 layers mask their past apart).
-  const maskRepeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
-  const groupRows = (t: string, name: string): string => (group === 1 ? t : g.op('Tile', [t, maskRepeats], {}, name));
-  let maskPast: string | undefined;
+  // The new tokens' mask to match the layout: a step's one row [1, 1] broadcasts over its
+  // query heads; a longer pass's rows [seqLen, seqLen] are repeated per query head,
+  // [group*seqLen, seqLen]. Built once. The past mask's one row [1, capacity] broadcasts
+  // in either layout as it comes.
   let maskNew: string | undefined;
   const masks = {
-    past: () => (maskPast ??= groupRows(g.op('Slice', [mask, g.constInt64([0]), capacity, g.constInt64([1])], {}, 'mask_past_rows'), 'mask_past')), // [group*seqLen or 1, capacity]
-    new: () => (maskNew ??= groupRows(g.op('Slice', [mask, capacity, g.constInt64([int64Max]), g.constInt64([1])], {}, 'mask_new_rows'), 'mask_new')), // [group*seqLen or 1, seqLen]
+    new: (): string => {
+      if (maskNew) return maskNew;
+      const repeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
+      return (maskNew = group === 1 ? newMask : g.op('Tile', [newMask, repeats], {}, 'mask_new')); // [group*seqLen or 1, seqLen]
+    },
   };
   let windowMask: string | undefined;
   let recentMask: string | undefined;
@@ -244,23 +253,6 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     flashCondition = g.op('And', [tokens, atLeast(pastLength(), t.minPast)], {}, 'use_flash'); // bool [1]
     return flashCondition;
   };
-  // With the flash path, the past mask only masked passes need: built once per pass by an
-  // If ahead of the layers (a flash pass gets an empty one), so that neither a flash pass
-  // writes it nor a decode step builds it in every layer (measured: 10 % slower at 1k).
-  let branchPastMask: string | undefined;
-  const pastMaskForBranches = (t: FlashPastThresholds): string => {
-    branchPastMask ??= g.ifOp(
-      useFlash(t),
-      [{ base: 'mask_past_branches', elemType: DataType.FLOAT, dims: ['maskPastRows', 'maskPastSlots'] }],
-      (b) => [b.op('Slice', [mask, b.constInt64([0]), b.constInt64([0]), b.constInt64([0])], {}, 'mask_past_none')], // [0, capacity + seqLen]
-      (b) => {
-        const rows = b.op('Slice', [mask, b.constInt64([0]), capacity, b.constInt64([1])], {}, 'mask_past_rows');
-        return [group === 1 ? rows : b.op('Tile', [rows, maskRepeats], {}, 'mask_past')]; // [group*seqLen or 1, capacity]
-      },
-    )[0];
-    return branchPastMask;
-  };
-
   let massRows: MassRequest | undefined;
   /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
   const massWanted = (): MassRequest => {
@@ -270,7 +262,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return (massRows = {
       weights,
       on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
-      pastRowsShape: rowsShape(capacity, 'mass_past_rows_shape'),
+      pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
       ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
     });
   };
@@ -417,9 +409,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
-        // With the flash path, the past mask built for masked passes only (pastMaskForBranches).
-        const pastMask = flashPast ? pastMaskForBranches(flashPast) : masks.past();
-        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask) };
+        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask()) };
         const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
         if (layout) {
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
@@ -481,16 +471,14 @@ function joinedWeights(parts: TensorF32[]): TensorF32 {
   return { data, shape: parts[0].shape.length === 1 ? [rows] : [rows, parts[0].shape[1]] };
 }
 
-/**
- * Additive mask [seqLen, capacity + seqLen]: new token s sees cached positions [0, pastLen)
- * and new positions [0, s]; the unfilled cache slots [pastLen, capacity) are hidden.
- */
-export function causalMask(pastLen: number, capacity: number, seqLen: number): Float32Array {
-  const total = capacity + seqLen;
-  const mask = new Float32Array(seqLen * total);
-  for (let s = 0; s < seqLen; s++) {
-    mask.fill(maskedScore, s * total + pastLen, s * total + capacity);
-    mask.fill(maskedScore, s * total + capacity + s + 1, (s + 1) * total);
-  }
+/** past_mask [1, capacity]: the positions [0, pastLen) held, the unfilled slots [pastLen, capacity) hidden. */
+export function pastMaskRow(pastLen: number, capacity: number): Float32Array {
+  return new Float32Array(capacity).fill(maskedScore, pastLen);
+}
+
+/** new_mask [seqLen, seqLen]: new token s sees new positions [0, s]. */
+export function newTokensMask(seqLen: number): Float32Array {
+  const mask = new Float32Array(seqLen * seqLen);
+  for (let s = 0; s < seqLen; s++) mask.fill(maskedScore, s * seqLen + s + 1, (s + 1) * seqLen);
   return mask;
 }

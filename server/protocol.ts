@@ -150,6 +150,7 @@ export interface EvidenceReport {
   heads: string;
   spans: EvidenceSpan[];
   heat: EvidenceHeat[];
+  /** Each head's own lines, from the prompt's rows: its attention up to the first token. */
   perHead: EvidenceHead[];
   promptTokens: number;
   generatedTokens: number;

@@ -65,9 +65,10 @@ export interface QueryRowsHook {
   add(queries: Float32Array[], n: number, fromRow: number): void;
   /**
    * Attention mass instead of queries, where the sequence gives it (Sequence.appendWithMass):
-   * each decode step continues `massSums()` and hands the new sums to `addMass` (0 prompt
-   * rows); a last prefill pass of at most `maxMassPassTokens` tokens starts the sums with
-   * its `promptRows` rows' mass (its tokens counted, at most promptRows).
+   * a last prefill pass of at most `maxMassPassTokens` tokens hands its `promptRows` rows'
+   * mass per head to `addMass` (its tokens counted, at most promptRows); each decode step
+   * continues `massSums()`, summed over the heads, and hands the new sums to `addMass`
+   * (0 prompt rows).
    */
   massSums?(): MassSums | undefined;
   addMass?(sums: MassSums, promptRows: number): void;
@@ -191,7 +192,7 @@ export class CachedSequence {
   appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
     let logits: Float32Array;
     if (onQueries?.addMass && this.sequence.appendWithMass) {
-      const out = this.sequence.appendWithMass([tokenId], onQueries.massSums?.());
+      const out = this.sequence.appendWithMass([tokenId], onQueries.massSums?.(), 1, false);
       onQueries.addMass(out.mass, 0);
       logits = out.logits;
     } else if (onQueries) {

@@ -45,7 +45,7 @@ export interface PromptEvidence {
    * lines (the scores sum to 1): positive scores only, highest first.
    */
   lines: PartLineScore[];
-  /** Each KV head's own top lines, normalized the same way within the head. */
+  /** Each KV head's own top lines from the prompt's rows (the attention up to the first token), normalized the same way within the head. */
   perHead: Array<{ layer: number; kvHead: number; lines: PartLineScore[] }>;
   /** Queries counted: the prompt's last token and each generated token before the last. */
   queries: number;
@@ -277,10 +277,13 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * Gathers, during a generation, the query rows that picked its tokens (a QueryRowsHook for
  * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
  * that picked the first token; more: a question's own tokens too), then one per decoded
- * token. A head-aware fp32 sequence instead gives each decoded token's attention mass on
- * the full heads (evidence's heads there) from its own pass (`addMass`), and so does a
- * short last prefill pass for the prompt's rows (cachedSequence.ts, maxMassPassTokens);
- * only rows that came as queries are computed again. `finish` turns them into line scores.
+ * token. A head-aware fp32 sequence instead gives the attention mass on the full heads
+ * (evidence's heads there) from the passes themselves (`addMass`): a short last prefill
+ * pass its prompt rows' mass per head (cachedSequence.ts, maxMassPassTokens), each decoded
+ * token's pass its mass summed over each layer's heads (a third of the bytes a step
+ * fetches for three heads); only rows that came as queries are computed again. `finish`
+ * turns them into line scores: every row counts in the ranked lines, the prompt's rows
+ * alone in the per-head lines, under either cache.
  */
 export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
@@ -289,14 +292,14 @@ export class EvidenceCollector implements QueryRowsHook {
   /** Rows the prefill reported (its last pass: promptRows, or fewer for a shorter prompt). */
   private promptRowsSeen = 0;
   private passes = 0;
+  /** The prompt's rows' mass per head, when its last pass gave it (addMass; the rows are then not in `rows`). */
+  private promptMass?: MassSums;
   /**
-   * Passes' attention mass summed, when the sequence gives it (addMass; their rows are then
-   * not in `rows`): after every pass so far, and after all but the last. The first pass
-   * may be the prompt's last (`promptPassesInSums` 1), the others are decode steps.
+   * The decode steps' mass summed over the heads, when the sequence gives it (addMass;
+   * their rows are then not in `rows`): after every step so far, and after all but the last.
    */
   private latestSums?: MassSums;
   private previousSums?: MassSums;
-  private promptPassesInSums = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -313,17 +316,22 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   addMass(sums: MassSums, promptRows: number): void {
-    if (!this.latestSums) {
-      const given = new Set(sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
-      const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
-      if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
-    }
+    const given = sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`));
+    const chosen = new Set(this.heads.kvHeads.map(({ layer, kvHead }) => `${layer}:${kvHead}`));
+    const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.includes(`${layer}:${kvHead}`));
+    if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
+    // Summed over heads, the sums hold every full head's mass: evidence must read them all.
+    if (!sums.byHead && given.some((head) => !chosen.has(head))) throw new Error('mass summed over the heads holds heads evidence did not choose');
     if (promptRows > 0) {
       // The prefill's last pass: the prompt's rows, before any decode step.
-      if (this.passes++ > 0 || this.latestSums) throw new Error("the prompt's rows come before every decode step");
+      if (this.passes++ > 0 || this.promptMass || this.latestSums) throw new Error("the prompt's rows come before every decode step");
+      if (!sums.byHead) throw new Error("the prompt's rows' mass comes per head");
       this.promptRowsSeen = promptRows;
-      this.promptPassesInSums = 1;
+      this.promptMass = sums;
+      return;
     }
+    if (sums.byHead) throw new Error("the decode steps' mass comes summed over the heads");
+    this.passes++;
     this.previousSums = this.latestSums;
     this.latestSums = sums;
   }
@@ -353,46 +361,35 @@ export class EvidenceCollector implements QueryRowsHook {
    */
   finish(sequence: Sequence, promptLength: number, generatedTokens: number, map: readonly PartTokens[]): PromptEvidence {
     const started = performance.now();
-    const { headDim } = this.model.config;
     const prompt = this.promptRowsSeen;
-    const byMass = this.latestSums !== undefined;
-    const decodeSteps = byMass ? this.latestSums!.steps - this.promptPassesInSums : (this.rows[0]?.length ?? 0) - prompt;
+    const stepsByMass = this.latestSums !== undefined;
+    const promptByQueries = this.promptMass ? 0 : prompt;
+    const decodeSteps = stepsByMass ? this.latestSums!.steps : Math.max(0, (this.rows[0]?.length ?? 0) - promptByQueries);
     const rows = Math.min(Math.max(prompt, prompt - 1 + generatedTokens), prompt + decodeSteps);
     const firstPosition = promptLength - prompt;
     const lines = positionLines(this.model.tokenizer, map, promptLength);
     const length = firstPosition + rows; // the last row sees [0, firstPosition + rows - 1]
-    // Each chosen head's mass summed per line, and all heads' together.
+    // Each chosen head's mass summed per line over the prompt's rows; every row's, all heads together.
     const headSums = this.heads.kvHeads.map(() => new Float64Array(lines.lines.length));
     const total = new Float64Array(lines.lines.length);
     const perHead: PromptEvidence['perHead'] = [];
     const sinks = this.heads.sinks;
     const { kvHeads } = this.heads;
     if (rows > 0 && length <= sequence.length && kvHeads.length > 0) {
-      // Rows from queries: every row, or with the passes' mass given, the prompt's unless its pass gave them too.
-      const queryRows = byMass ? (this.promptPassesInSums > 0 ? 0 : prompt) : rows;
-      if (queryRows > 0) {
-        const graphLength = firstPosition + queryRows;
-        const session = massSession(this.model, kvHeads.length);
-        const mask = new Float32Array(queryRows * graphLength);
-        for (let r = 0; r < queryRows; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
-        const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [queryRows, graphLength] } };
-        kvHeads.forEach(({ layer, kvHead }, i) => {
-          const queries = new Float32Array(this.group * queryRows * headDim); // [group, rows, headDim]
-          for (let r = 0; r < queryRows; r++) {
-            const row = this.rows[i][r];
-            for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * queryRows + r) * headDim);
-          }
-          feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, queryRows, headDim] };
-          feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
-        });
-        const out = session.run(feeds);
-        kvHeads.forEach((_, i) => addLineSums(headSums[i], out[attentionMassNames.mass(i)], lines, sinks));
-      }
-      if (byMass) this.addMassSums(headSums, this.promptPassesInSums + rows - prompt, lines, sinks);
-      kvHeads.forEach(({ layer, kvHead }, i) => {
-        for (let j = 0; j < total.length; j++) total[j] += headSums[i][j];
-        perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) });
+      if (this.promptMass) this.addMassPerHead(headSums, this.promptMass, lines, sinks);
+      else if (prompt > 0) this.queryMass(sequence, firstPosition, 0, prompt).forEach((mass, i) => addLineSums(headSums[i], mass, lines, sinks));
+      headSums.forEach((sums) => {
+        for (let j = 0; j < total.length; j++) total[j] += sums[j];
       });
+      const decodeRows = rows - prompt;
+      if (decodeRows > 0 && stepsByMass) {
+        const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
+        if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
+        for (const layer of sums.layers) addLineSums(total, layer.sums.subarray(0, layer.capacity), lines, sinks);
+      } else if (decodeRows > 0) {
+        for (const mass of this.queryMass(sequence, firstPosition, prompt, rows)) addLineSums(total, mass, lines, sinks);
+      }
+      kvHeads.forEach(({ layer, kvHead }, i) => perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) }));
     }
     return {
       heads: this.request.heads,
@@ -405,11 +402,35 @@ export class EvidenceCollector implements QueryRowsHook {
     };
   }
 
-  /** Adds the first `count` passes' summed mass to each chosen head's line sums (headSums[i]). */
-  private addMassSums(headSums: Float64Array[], count: number, lines: PositionLines, sinks: number): void {
-    if (count === 0) return;
-    const sums = count === this.latestSums?.steps ? this.latestSums : count === this.previousSums?.steps ? this.previousSums : undefined;
-    if (!sums) throw new Error(`evidence over ${count} passes, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
+  /**
+   * Each chosen head's attention mass per position from the query rows [fromRow, toRow)
+   * (row r at position firstPosition + r, seeing the positions up to its own), through the
+   * attention-mass graph: one Float32Array per chosen head.
+   */
+  private queryMass(sequence: Sequence, firstPosition: number, fromRow: number, toRow: number): Float32Array[] {
+    const { headDim } = this.model.config;
+    const { kvHeads } = this.heads;
+    const count = toRow - fromRow;
+    const graphLength = firstPosition + toRow;
+    const session = massSession(this.model, kvHeads.length);
+    const mask = new Float32Array(count * graphLength);
+    for (let j = 0; j < count; j++) mask.fill(maskedScore, j * graphLength + firstPosition + fromRow + j + 1, (j + 1) * graphLength);
+    const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [count, graphLength] } };
+    kvHeads.forEach(({ layer, kvHead }, i) => {
+      const queries = new Float32Array(this.group * count * headDim); // [group, rows, headDim]
+      for (let j = 0; j < count; j++) {
+        const row = this.rows[i][fromRow - (this.promptMass ? this.promptRowsSeen : 0) + j];
+        for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * count + j) * headDim);
+      }
+      feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, count, headDim] };
+      feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
+    });
+    const out = session.run(feeds);
+    return kvHeads.map((_, i) => out[attentionMassNames.mass(i)]);
+  }
+
+  /** Adds a pass's per-head mass (`sums`, byHead) to each chosen head's line sums (headSums[i]). */
+  private addMassPerHead(headSums: Float64Array[], sums: MassSums, lines: PositionLines, sinks: number): void {
     const index = new Map(this.heads.kvHeads.map(({ layer, kvHead }, i) => [`${layer}:${kvHead}`, i]));
     for (const { layer, kvHeads, capacity, sums: summed } of sums.layers) {
       kvHeads.forEach((kvHead, j) => {

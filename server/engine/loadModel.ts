@@ -177,11 +177,15 @@ class OrtModel implements LoadedModel {
 
 const noFloats = new Float32Array(0);
 
-/** What a pass asked for attention mass counts: its last `countedTokens` tokens' rows, added to `sums` (null: zeros). */
+/** What a pass asked for attention mass counts: its last `countedTokens` tokens' rows, added to `sums` (null: zeros), per head or summed over the heads. */
 interface PassMass {
   sums: MassSums | null;
   countedTokens: number;
+  byHead: boolean;
 }
+/** mass_by_head: 1, the mass per full head; 0, summed over each layer's full heads. */
+const massPerHead = BigInt64Array.of(1n);
+const massSummed = BigInt64Array.of(0n);
 
 /** mass_rows of a pass of `count` tokens: the full heads' query rows, [group, count], 1 for the last `countedTokens` tokens. */
 export function massRowWeights(group: number, count: number, countedTokens: number): Float32Array {
@@ -276,21 +280,23 @@ class OrtSequence implements Sequence {
     return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
-  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens = 1): { logits: Float32Array; mass: MassSums } {
+  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens = 1, byHead = true): { logits: Float32Array; mass: MassSums } {
     const n = tokenIds.length;
     if (n === 0 || n > this.maxMassTokens) throw new RangeError(`appendWithMass() takes 1 to ${this.maxMassTokens} tokens, got ${n}`);
     if (!Number.isInteger(countedTokens) || countedTokens < 1 || countedTokens > n) throw new RangeError(`appendWithMass() counts 1 to ${n} tokens' rows, got ${countedTokens}`);
+    if (sums && sums.byHead !== byHead) throw new Error(`appendWithMass() continues sums ${sums.byHead ? 'per head' : 'summed over heads'} only the same way`);
     this.checkAppend(tokenIds);
     const first = this.cache.length; // the pass's own positions: [first, first + n), within the past's capacity
-    const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens });
+    const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens, byHead });
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
-      const summed = out[graphNames.massSum(layer)]; // [heads, 1, capacity]
-      const own = out[graphNames.ownMass(layer)]; // [heads, 1, n]
-      const capacity = summed.length / kvHeads.length;
-      for (let h = 0; h < kvHeads.length; h++) for (let j = 0; j < n; j++) summed[h * capacity + first + j] += own[h * n + j];
+      const summed = out[graphNames.massSum(layer)]; // [heads or 1, 1, capacity]
+      const own = out[graphNames.ownMass(layer)]; // [heads or 1, 1, n]
+      const rows = byHead ? kvHeads.length : 1;
+      const capacity = summed.length / rows;
+      for (let h = 0; h < rows; h++) for (let j = 0; j < n; j++) summed[h * capacity + first + j] += own[h * n + j];
       return { layer, kvHeads, capacity, sums: summed };
     });
-    return { logits: out[graphNames.logits], mass: { steps: (sums?.steps ?? 0) + 1, layers } };
+    return { logits: out[graphNames.logits], mass: { steps: (sums?.steps ?? 0) + 1, byHead, layers } };
   }
 
   /** The mass_rows and mass_sum_in.{l} feeds: nothing asked (no rows, empty sums), or the counted tokens' rows and `sums` (zeros when none) at the past's capacity. */
@@ -298,9 +304,11 @@ class OrtSequence implements Sequence {
     let rows: Float32Array = noMassRows;
     if (mass) rows = count === 1 ? this.stepMassRows : massRowWeights(this.group, count, mass.countedTokens);
     feeds[graphNames.massRows] = { type: 'float32', data: rows, dims: [rows.length, 1] };
+    const byHead = mass?.byHead ?? true;
+    feeds[graphNames.massByHead] = { type: 'int64', data: byHead ? massPerHead : massSummed, dims: [1] };
     const slots = mass ? capacity : 0;
     this.massLayers.forEach(({ layer, kvHeads }, k) => {
-      const heads = kvHeads.length;
+      const heads = byHead ? kvHeads.length : 1;
       const held = mass?.sums?.layers[k];
       let data: Float32Array = noFloats;
       // Sums from zeros, or moved to a capacity the past grew to in the last pass.

@@ -62,10 +62,12 @@ export interface Tokenizer {
 export interface MassSums {
   /** How many passes the sums hold. */
   steps: number;
+  /** Per head (`kvHeads` rows of `capacity`), or summed over each layer's heads (one row). */
+  byHead: boolean;
   /**
    * Per layer that has full heads: their original KV head numbers, and per head the summed
    * mass on each cached position, sums[i * capacity + p] (a pass adds to the positions
-   * before its own).
+   * before its own); summed over the heads (byHead false), the one row sums[p].
    */
   layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
 }
@@ -94,9 +96,11 @@ export interface Sequence {
    * `maxMassTokens` tokens that also adds the attention mass on the full heads of its last
    * `countedTokens` tokens' queries (the probabilities squared and summed over each KV
    * head's query heads, evidence.ts), from the scores the pass computes anyway, to `sums`
-   * (the previous pass's result; none: zeros), and returns the new sums.
+   * (the previous pass's result; none: zeros), and returns the new sums. With `byHead`
+   * false, summed over each layer's full heads as well (one row a layer instead of one per
+   * head: fewer bytes each pass); sums continue only the way they began.
    */
-  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens?: number): { logits: Float32Array; mass: MassSums };
+  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens?: number, byHead?: boolean): { logits: Float32Array; mass: MassSums };
   /** The most tokens appendWithMass takes in one pass (longer passes attend through the flash kernel, which gives no mass); 0 without appendWithMass. */
   readonly maxMassTokens: number;
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */

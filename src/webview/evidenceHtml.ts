@@ -115,7 +115,7 @@ ${spans.length > 0 ? `<ol class="spans">\n${spans.map((span) => spanHtml(span, t
 ${report.heat.length > 0 ? report.heat.map((heat) => heatHtml(heat, maxHeat)).join('\n') : '<p class="empty">The prompt held no file lines.</p>'}
 </section>
 <details>
-<summary>Per head (${report.perHead.length})</summary>
+<summary>Per head, up to the first token (${report.perHead.length})</summary>
 <ol class="heads">
 ${report.perHead.map(headHtml).join('\n')}
 </ol>

@@ -163,7 +163,9 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
  * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
  * scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own keys:
- * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]. Only when `mass.on` (bool [1])
+ * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]; or, with `mass.weightsShape`
+ * and the rows shapes for it, summed over the heads too in the same product, [1, 1, ·],
+ * a third of the bytes for three heads. Only when `mass.on` (bool [1])
  * holds: otherwise an If's other branch gives [heads, 1, 0] for both, so that passes that
  * do not ask for the mass pay one If node, not a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
@@ -173,16 +175,17 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
 export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: MassRequest, heads: number): { attended: string; mass: string; ownMass: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
-  const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [heads, 1, slots] });
+  const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [`${base}_massHeads`, 1, slots] });
   const [past, own] = g.ifOp(
     mass.on,
     [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
     (b) => {
       const squaredSum = byRows(b, b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`), 1, `${base}_mass_z2_rows`); // [heads, rows, 1]
-      const weights = b.op('Transpose', [b.op('Div', [mass.weights, squaredSum], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
+      const perHead = b.op('Transpose', [b.op('Div', [mass.weights, squaredSum], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
+      const weights = b.op('Reshape', [perHead, mass.weightsShape], {}, `${base}_mass_w`); // [heads, 1, rows], or [1, 1, heads * rows]
       const summed = (exp: string, rowsShape: string, name: string): string => {
-        const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots]: the same memory
-        return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads, 1, slots]
+        const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots] or [1, heads * rows, slots]: the same memory
+        return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads or 1, 1, slots]
       };
       return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[1], mass.ownRowsShape, `${base}_own_mass`)];
     },
@@ -196,12 +199,16 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
 
 /**
  * What attentionAndMass needs of the pass: the rows' weights [rows, 1] (empty: no mass),
- * whether there are any (bool [1]), and the int64 [3] shapes [0, -1, slots] and [0, -1,
- * seqLen] that view the past's and the pass's own exps as rows, built once per pass.
+ * whether there are any (bool [1]), and the int64 [3] shapes that view the weights and the
+ * past's and the pass's own exps as rows, built once per pass: [0, 1, -1], [0, -1, slots]
+ * and [0, -1, seqLen] per head; [1, 1, -1], [1, -1, slots] and [1, -1, seqLen] to sum over
+ * the heads in the same product.
  */
 export interface MassRequest {
   weights: string;
   on: string;
+  /** int64 [3]: [0, 1, -1] per head, [1, 1, -1] summed over the heads (mass_by_head). */
+  weightsShape: string;
   pastRowsShape: string;
   ownRowsShape: string;
 }

@@ -56,6 +56,8 @@
 //                             mass (rows as the full heads' queries are laid out, [group,
 //                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
 //                             nothing computed
+//   mass_by_head              int64 [1]   1: the mass per full head, as below; 0: summed over
+//                             the layer's full heads, [1, 1, ·] where [retrievalCount[l], 1, ·] is
 //   mass_sum_in.{l}           float [retrievalCount[l], 1, slots]   the sum so far: slots is the
 //                             past's capacity, or 0 with mass_rows empty
 //   mass_sum.{l}              float [retrievalCount[l], 1, slots]   with this pass's added
@@ -119,6 +121,7 @@ export const graphNames = {
   int8Mask: 'int8_mask',
   pastLength: 'past_length',
   massRows: 'mass_rows',
+  massByHead: 'mass_by_head',
   massSumIn: (layer: number) => `mass_sum_in.${layer}`,
   massSum: (layer: number) => `mass_sum.${layer}`,
   ownMass: (layer: number) => `own_mass.${layer}`,
@@ -258,10 +261,14 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const massWanted = (): MassRequest => {
     if (massRows) return massRows;
     const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);
-    const rowsShape = (slots: string, name: string): string => g.op('Concat', [g.constInt64([0, -1]), slots], { axis: 0 }, name);
+    // Per head, the first dimension stays the heads' (0 copies it); summed over heads, it is 1.
+    const byHead = g.op('Greater', [g.input(graphNames.massByHead, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_by_head'); // bool [1]
+    const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
+    const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
     return (massRows = {
       weights,
       on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
+      weightsShape: g.op('Concat', [first, g.constInt64([1, -1])], { axis: 0 }, 'mass_weights_shape'),
       pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
       ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
     });
@@ -295,7 +302,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(`${base}_mass`, [heads, 1, 'massSlots']), output(`${base}_own_mass`, [heads, 1, 'ownSlots'])] : [output(name, [heads, 'layoutA', 'layoutB', D])],
+      withMass ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(`${base}_mass`, [`${base}_massHeads`, 1, 'massSlots']), output(`${base}_own_mass`, [`${base}_massHeads`, 1, 'ownSlots'])] : [output(name, [heads, 'layoutA', 'layoutB', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, queryLayout, D, `${base}_f`);
         if (!withMass) return [attended];
@@ -415,9 +422,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
           const [attended, mass, ownMass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
           parts.push(attended);
-          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [retrieval, 1, 'massSlots']);
-          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [retrieval, 1, 'massSlots']);
-          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [retrieval, 1, 'ownSlots']);
+          const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
+          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
         } else {
           parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
         }

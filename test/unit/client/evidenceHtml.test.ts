@@ -96,7 +96,7 @@ test('heat levels: 0 only for no attention, the maximum at the top', () => {
 
 test('the per-head view is a collapsed details with each head and its lines', () => {
   const html = renderEvidenceBody(reportFixture(), { accepted: false });
-  assert.match(html, /<details>\s*<summary>Per head \(2\)<\/summary>/);
+  assert.match(html, /<details>\s*<summary>Per head, up to the first token \(2\)<\/summary>/);
   assert.ok(html.includes('layer 3, KV head 1'));
   assert.ok(html.includes('layer 5, KV head 0</h3><p class="empty">No lines.</p>'));
 });

@@ -84,6 +84,23 @@ test('head-aware evidence from the decode steps\' own attention mass equals evid
         assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
       });
     }
+    // Summed over the heads (how decode steps give it): each layer's one row is its heads' rows added.
+    const c = model.newSequence();
+    c.append(promptIds);
+    const summed = c.appendWithMass!([promptIds[5]], undefined, 1, false);
+    assert.equal(summed.mass.byHead, false);
+    withMass.mass.layers.forEach(({ sums, capacity, kvHeads }, k) => {
+      const row = summed.mass.layers[k].sums;
+      assert.equal(row.length, capacity);
+      let worst = 0;
+      for (let p = 0; p < capacity; p++) {
+        let want = 0;
+        for (let j = 0; j < kvHeads.length; j++) want += sums[j * capacity + p];
+        worst = Math.max(worst, Math.abs(row[p] - want));
+      }
+      assert.ok(worst < 1e-6, `layer ${summed.mass.layers[k].layer}: max |Δ| ${worst}`);
+    });
+    assert.throws(() => c.appendWithMass!([promptIds[6]], withMass.mass, 1, false), /only the same way/);
     assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
     assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), undefined, 3), /counts 1 to 2/);
   } finally {

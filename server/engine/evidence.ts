@@ -376,18 +376,28 @@ export class EvidenceCollector implements QueryRowsHook {
     const sinks = this.heads.sinks;
     const { kvHeads } = this.heads;
     if (rows > 0 && length <= sequence.length && kvHeads.length > 0) {
+      const decodeRows = rows - prompt;
+      // Rows that came as queries, in one run of the small graph: the prompt's (unless its
+      // pass gave their mass) and the decoded tokens' (unless the steps gave theirs).
+      if (this.promptMass && !stepsByMass && decodeRows > 0) throw new Error("the decode steps gave queries after the prompt's pass gave its mass");
+      const queryRows = this.promptMass ? 0 : stepsByMass ? prompt : rows;
+      const decodeByQueries: Float32Array[] = [];
+      if (queryRows > 0) {
+        this.queryMass(sequence, firstPosition, queryRows, prompt).forEach(({ promptRows, decodeRows: decoded }, i) => {
+          addLineSums(headSums[i], promptRows, lines, sinks);
+          decodeByQueries.push(decoded);
+        });
+      }
       if (this.promptMass) this.addMassPerHead(headSums, this.promptMass, lines, sinks);
-      else if (prompt > 0) this.queryMass(sequence, firstPosition, 0, prompt).forEach((mass, i) => addLineSums(headSums[i], mass, lines, sinks));
       headSums.forEach((sums) => {
         for (let j = 0; j < total.length; j++) total[j] += sums[j];
       });
-      const decodeRows = rows - prompt;
       if (decodeRows > 0 && stepsByMass) {
         const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
         if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
         for (const layer of sums.layers) addLineSums(total, layer.sums.subarray(0, layer.capacity), lines, sinks);
       } else if (decodeRows > 0) {
-        for (const mass of this.queryMass(sequence, firstPosition, prompt, rows)) addLineSums(total, mass, lines, sinks);
+        for (const mass of decodeByQueries) addLineSums(total, mass, lines, sinks);
       }
       kvHeads.forEach(({ layer, kvHead }, i) => perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) }));
     }
@@ -403,30 +413,38 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   /**
-   * Each chosen head's attention mass per position from the query rows [fromRow, toRow)
-   * (row r at position firstPosition + r, seeing the positions up to its own), through the
-   * attention-mass graph: one Float32Array per chosen head.
+   * Each chosen head's attention mass per position from the first `count` query rows in
+   * `rows` (row r at position firstPosition + r, seeing the positions up to its own),
+   * through the attention-mass graph in one run: summed over the prompt's rows (the first
+   * `prompt`) and over the rest apart.
    */
-  private queryMass(sequence: Sequence, firstPosition: number, fromRow: number, toRow: number): Float32Array[] {
+  private queryMass(sequence: Sequence, firstPosition: number, count: number, prompt: number): Array<{ promptRows: Float32Array; decodeRows: Float32Array }> {
     const { headDim } = this.model.config;
     const { kvHeads } = this.heads;
-    const count = toRow - fromRow;
-    const graphLength = firstPosition + toRow;
+    const graphLength = firstPosition + count;
     const session = massSession(this.model, kvHeads.length);
     const mask = new Float32Array(count * graphLength);
-    for (let j = 0; j < count; j++) mask.fill(maskedScore, j * graphLength + firstPosition + fromRow + j + 1, (j + 1) * graphLength);
-    const feeds: Record<string, FeedTensor> = { [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [count, graphLength] } };
+    for (let r = 0; r < count; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
+    const parts = new Float32Array(2 * count); // [2, rows]: the prompt's rows, then the others
+    for (let r = 0; r < count; r++) parts[(r < prompt ? 0 : 1) * count + r] = 1;
+    const feeds: Record<string, FeedTensor> = {
+      [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [count, graphLength] },
+      [attentionMassNames.rowParts]: { type: 'float32', data: parts, dims: [2, count] },
+    };
     kvHeads.forEach(({ layer, kvHead }, i) => {
       const queries = new Float32Array(this.group * count * headDim); // [group, rows, headDim]
-      for (let j = 0; j < count; j++) {
-        const row = this.rows[i][fromRow - (this.promptMass ? this.promptRowsSeen : 0) + j];
-        for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * count + j) * headDim);
+      for (let r = 0; r < count; r++) {
+        const row = this.rows[i][r];
+        for (let g = 0; g < this.group; g++) queries.set(row.subarray(g * headDim, (g + 1) * headDim), (g * count + r) * headDim);
       }
       feeds[attentionMassNames.queries(i)] = { type: 'float32', data: queries, dims: [this.group, count, headDim] };
       feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
     });
     const out = session.run(feeds);
-    return kvHeads.map((_, i) => out[attentionMassNames.mass(i)]);
+    return kvHeads.map((_, i) => {
+      const mass = out[attentionMassNames.mass(i)]; // [2, graphLength]
+      return { promptRows: mass.subarray(0, graphLength), decodeRows: mass.subarray(graphLength) };
+    });
   }
 
   /** Adds a pass's per-head mass (`sums`, byHead) to each chosen head's line sums (headSums[i]). */

@@ -1,5 +1,6 @@
 // A small graph beside the decoder: the attention mass each chosen KV head's query heads
-// put on each cached position, summed over those heads and over query rows. Evidence needs
+// put on each cached position, summed over those heads and over the query rows of each
+// part (evidence's: the prompt's rows, the decoded tokens'). Evidence needs
 // it for a few heads after a generation; running it through onnxruntime (a matrix product
 // over each head's cached keys, fed in place) costs a small share of the generation, where
 // the same products in JS would cost more than the generation itself. Every head is in one
@@ -15,7 +16,9 @@ export const attentionMassNames = {
   keys: (head: number) => `keys_${head}`,
   /** [rows, length], shared by every head: 0 where a row may look, a large negative number where it may not (causal). */
   mask: 'mask',
-  /** [length]: Σ over head `head`'s query heads and rows of softmax(q·k / √headDim + mask) to the graph's power (evidence.ts: 2). */
+  /** [parts, rows], shared by every head: 1 where row r counts in part k, else 0. */
+  rowParts: 'row_parts',
+  /** [parts, length]: per part, Σ over head `head`'s query heads and the part's rows of softmax(q·k / √headDim + mask) to the graph's power (evidence.ts: 2). */
   mass: (head: number) => `mass_${head}`,
 } as const;
 
@@ -25,7 +28,8 @@ export function buildAttentionMassGraph(headDim: number, heads: number, power = 
   const g = new GraphBuilder();
   const n = attentionMassNames;
   const mask = g.input(n.mask, DataType.FLOAT, ['rows', 'length']);
-  const axes = g.constInt64([0, 1]);
+  const rowParts = g.input(n.rowParts, DataType.FLOAT, ['parts', 'rows']);
+  const groupAxis = g.constInt64([0]);
   for (let head = 0; head < heads; head++) {
     const queries = g.input(n.queries(head), DataType.FLOAT, ['group', 'rows', headDim]);
     const keys = g.input(n.keys(head), DataType.FLOAT, ['length', headDim]);
@@ -38,8 +42,9 @@ export function buildAttentionMassGraph(headDim: number, heads: number, power = 
     const scores = g.op('Reshape', [g.op('Transpose', [byKey], { perm: [1, 0] }, `scores_tt_${head}`), shape], {}, `scores_${head}`); // [group, rows, length]
     const probs = g.op('Softmax', [g.op('Add', [scores, mask])], { axis: -1 }, `probs_${head}`); // [group, rows, length]
     const weighted = power === 1 ? probs : power === 2 ? g.op('Mul', [probs, probs], {}, `probs_sq_${head}`) : g.op('Pow', [probs, g.constFloat(power)], {}, `probs_pow_${head}`);
-    const mass = g.op('ReduceSum', [weighted, axes], { keepdims: 0 }, `mass_sum_${head}`); // [length]
-    g.output(mass, n.mass(head), DataType.FLOAT, ['length']);
+    const byPart = g.op('MatMul', [rowParts, weighted], {}, `mass_parts_${head}`); // [group, parts, length]
+    const mass = g.op('ReduceSum', [byPart, groupAxis], { keepdims: 0 }, `mass_sum_${head}`); // [parts, length]
+    g.output(mass, n.mass(head), DataType.FLOAT, ['parts', 'length']);
   }
   return g.encode('heed_attention_mass');
 }

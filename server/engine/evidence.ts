@@ -316,12 +316,8 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   addMass(sums: MassSums, promptRows: number): void {
-    const given = sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`));
-    const chosen = new Set(this.heads.kvHeads.map(({ layer, kvHead }) => `${layer}:${kvHead}`));
-    const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.includes(`${layer}:${kvHead}`));
-    if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
-    // Summed over heads, the sums hold every full head's mass: evidence must read them all.
-    if (!sums.byHead && given.some((head) => !chosen.has(head))) throw new Error('mass summed over the heads holds heads evidence did not choose');
+    // The sequence's mass heads are the same in every pass: checked at the first.
+    if (!this.promptMass && !this.latestSums) this.checkMassHeads(sums);
     if (promptRows > 0) {
       // The prefill's last pass: the prompt's rows, before any decode step.
       if (this.passes++ > 0 || this.promptMass || this.latestSums) throw new Error("the prompt's rows come before every decode step");
@@ -445,6 +441,15 @@ export class EvidenceCollector implements QueryRowsHook {
       const mass = out[attentionMassNames.mass(i)]; // [2, graphLength]
       return { promptRows: mass.subarray(0, graphLength), decodeRows: mass.subarray(graphLength) };
     });
+  }
+
+  /** The passes' mass heads include every chosen head, and are no more than those: the decode steps' mass is summed over them all. */
+  private checkMassHeads(sums: MassSums): void {
+    const given = new Set(sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
+    const chosen = new Set(this.heads.kvHeads.map(({ layer, kvHead }) => `${layer}:${kvHead}`));
+    const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
+    if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
+    if ([...given].some((head) => !chosen.has(head))) throw new Error('the mass summed over the heads would hold heads evidence did not choose');
   }
 
   /** Adds a pass's per-head mass (`sums`, byHead) to each chosen head's line sums (headSums[i]). */

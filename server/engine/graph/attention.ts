@@ -181,8 +181,8 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
     [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
     (b) => {
       const squaredSum = byRows(b, b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`), 1, `${base}_mass_z2_rows`); // [heads, rows, 1]
-      const perHead = b.op('Transpose', [b.op('Div', [mass.weights, squaredSum], {}, `${base}_mass_wr`)], { perm: [0, 2, 1] }, `${base}_mass_wt`); // [heads, 1, rows]
-      const weights = b.op('Reshape', [perHead, mass.weightsShape], {}, `${base}_mass_w`); // [heads, 1, rows], or [1, 1, heads * rows]
+      // [heads, rows, 1] as [heads, 1, rows] or [1, 1, heads * rows]: the same memory, no transpose.
+      const weights = b.op('Reshape', [b.op('Div', [mass.weights, squaredSum], {}, `${base}_mass_wr`), mass.weightsShape], {}, `${base}_mass_w`);
       const summed = (exp: string, rowsShape: string, name: string): string => {
         const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots] or [1, heads * rows, slots]: the same memory
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads or 1, 1, slots]

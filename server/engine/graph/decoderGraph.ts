@@ -236,12 +236,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   // [group*seqLen, seqLen]. Built once. The past mask's one row [1, capacity] broadcasts
   // in either layout as it comes.
   let maskNew: string | undefined;
-  const masks = {
-    new: (): string => {
-      if (maskNew) return maskNew;
-      const repeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
-      return (maskNew = group === 1 ? newMask : g.op('Tile', [newMask, repeats], {}, 'mask_new')); // [group*seqLen or 1, seqLen]
-    },
+  const newTokensMaskRows = (): string => {
+    if (maskNew) return maskNew;
+    const repeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
+    return (maskNew = group === 1 ? newMask : g.op('Tile', [newMask, repeats], {}, 'mask_new')); // [group*seqLen or 1, seqLen]
   };
   let windowMask: string | undefined;
   let recentMask: string | undefined;
@@ -392,7 +390,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     if (retrieval > 0) {
       const kNew = heads(kRot, 0, retrieval, 1, `${base}_kr`);
       const vNew = heads(vHeads, 0, retrieval, 1, `${base}_vr`);
-      const maskNew = masks.new();
+      const maskNew = newTokensMaskRows();
       const name = retrieval === c.numKvHeads ? base : `${base}_r`;
       const q = grouped(0, retrieval, `${base}_qr`);
       if (int8Block) {
@@ -439,7 +437,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const kNew = heads(kRot, retrieval, c.numKvHeads, 1, `${base}_ks`);
       const vNew = heads(vHeads, retrieval, c.numKvHeads, 1, `${base}_vs`);
       const window = plainPart(g, windowK, windowV, windowMask);
-      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, masks.new())], `${base}_s`));
+      parts.push(attention(g, grouped(retrieval, c.numKvHeads, `${base}_qs`), [window, plainPart(g, kNew, vNew, newTokensMaskRows())], `${base}_s`));
     }
     const attended = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 }, `${base}_out`); // [numKvHeads, A, B, D]
     // Query head i = kvHead * group + g, so [numKvHeads, A, B, D] is [numHeads, seqLen, D] as laid out.

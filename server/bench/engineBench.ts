@@ -9,7 +9,7 @@ import { loadModel } from '../engine/loadModel';
 import { argmax, seededRandom } from '../engine/sampling';
 import type { KvRequest, LoadedModel } from '../engine/types';
 import { kvLabel } from '../engine/kvPolicy';
-import { defaultFlashPast, type FlashPastThresholds, type WeightFormat } from '../engine/graph/decoderGraph';
+import { defaultFlashPast, type FlashPastThresholds, type Int4Compute, type WeightFormat } from '../engine/graph/decoderGraph';
 
 /** Tokens of the unmeasured pass after loading. */
 const warmUpTokens = 512;
@@ -25,6 +25,8 @@ export interface EngineBenchOptions {
   out: string;
   graphCacheDir?: string;
   weightFormat?: WeightFormat;
+  /** How int4 products compute (decoderGraph.ts Int4Compute; int8 when absent). */
+  int4Compute?: Int4Compute;
   kv?: KvRequest;
   /** The flash path's thresholds (decoderGraph.ts); `false`: masked scores always. */
   flashPast?: FlashPastThresholds | false;
@@ -84,9 +86,9 @@ function peakRssMB(): number {
 }
 
 /** The model as a benchmark's options ask for it. */
-export function loadBenchModel(options: Pick<EngineBenchOptions, 'modelPath' | 'threads' | 'chunkTokens' | 'graphCacheDir' | 'weightFormat' | 'kv' | 'flashPast' | 'log'>): Promise<LoadedModel> {
-  const { threads, chunkTokens, graphCacheDir, weightFormat, kv, flashPast, log } = options;
-  return loadModel(options.modelPath, { threads, chunkTokens, graphCacheDir, weightFormat, kv, flashPast, log });
+export function loadBenchModel(options: Pick<EngineBenchOptions, 'modelPath' | 'threads' | 'chunkTokens' | 'graphCacheDir' | 'weightFormat' | 'int4Compute' | 'kv' | 'flashPast' | 'log'>): Promise<LoadedModel> {
+  const { threads, chunkTokens, graphCacheDir, weightFormat, int4Compute, kv, flashPast, log } = options;
+  return loadModel(options.modelPath, { threads, chunkTokens, graphCacheDir, weightFormat, int4Compute, kv, flashPast, log });
 }
 
 /** How records name the flash path's setting: "off", or "TOKENS,PAST" (the thresholds). */
@@ -119,6 +121,7 @@ export async function runEngineBench(options: EngineBenchOptions, flashPastVaria
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
       weights: options.weightFormat ?? 'fp32',
+      ...(options.weightFormat === 'int4' ? { int4_compute: options.int4Compute ?? 'int8' } : {}),
       ...(variant ? { flash_past: variant.flashPast } : { flash_past: variants.map((v) => v.flashPast).join(' / ') }),
       load_avg_1m,
     };

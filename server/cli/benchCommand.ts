@@ -13,7 +13,7 @@ import { runEvidenceBench } from '../bench/evidenceBench';
 import { loadBenchModel } from '../bench/engineBench';
 import { readSourceFiles } from '../eval/caseGen';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
-import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
+import { defaultGraphCacheDir, parseInt4Compute, parseWeightFormat } from './cacheDir';
 import type { FlashPastThresholds } from '../engine/graph/decoderGraph';
 
 const numberList = (name: string, value: string): number[] =>
@@ -48,6 +48,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
       weights: { type: 'string', default: 'fp32' },
+      'int4-compute': { type: 'string', default: 'int8' },
       'flash-past': { type: 'string' },
       ...kvOptions,
     },
@@ -70,6 +71,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       out: values.out ?? join('bench', 'results', 'engine.jsonl'),
       graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
       weightFormat,
+      int4Compute: parseInt4Compute(values['int4-compute']!),
       kv,
       log: (line) => console.log(line),
     }, flashPastVariants);

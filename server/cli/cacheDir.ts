@@ -1,12 +1,17 @@
 // Engine options shared by the commands: where built graphs are cached
-// ($XDG_CACHE_HOME/heed/graphs, else ~/.cache/heed/graphs) and the weight format.
+// ($XDG_CACHE_HOME/heed/graphs, else ~/.cache/heed/graphs), the weight format and how int4 computes.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { WeightFormat } from '../engine/graph/decoderGraph';
+import type { Int4Compute, WeightFormat } from '../engine/graph/decoderGraph';
 
 export function parseWeightFormat(value: string): WeightFormat {
   if (value !== 'fp32' && value !== 'int4') throw new Error(`--weights takes fp32 or int4, not "${value}"`);
+  return value;
+}
+
+export function parseInt4Compute(value: string): Int4Compute {
+  if (value !== 'int8' && value !== 'fp32') throw new Error(`--int4-compute takes int8 or fp32, not "${value}"`);
   return value;
 }
 

@@ -9,7 +9,7 @@ import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
 import { modelSha256 } from './checkpoint/modelHash';
-import { buildDecoderGraph, defaultFlashPast, expectedWeightShapes, graphNames, newTokensMask, pastMaskRow, type FlashPastThresholds, type GraphOptions, type WeightFormat } from './graph/decoderGraph';
+import { buildDecoderGraph, defaultFlashPast, expectedWeightShapes, graphNames, newTokensMask, pastMaskRow, type FlashPastThresholds, type GraphOptions, type Int4Compute, type WeightFormat } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -24,6 +24,8 @@ export interface LoadOptions {
   chunkTokens?: number; // longest forward pass; by default defaultChunkTokens(…)
   /** fp32 (default) or int4 linear weights (graph/decoderGraph.ts WeightFormat). */
   weightFormat?: WeightFormat;
+  /** What int4 products compute in (graph/decoderGraph.ts Int4Compute; int8 when absent). */
+  int4Compute?: Int4Compute;
   /** Folder for built graphs (graphCache.ts); without it the graph is built in memory on every load. */
   graphCacheDir?: string;
   /** The KV cache to build (dense by default); see kvPolicy.ts for what happens when a head-aware one cannot be. */
@@ -61,7 +63,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const kv = resolveKvPolicy(folder, config, options.kv, checkpointSha256, options.log ?? (() => undefined));
   const layout = kv.policy === 'head-aware' ? headLayout(kv.retrieval, config.numKvHeads) : undefined;
   const chunkTokens = options.chunkTokens ?? defaultChunkTokens(options.flashPast);
-  const graph: GraphPlan = { config, weightFormat: options.weightFormat, layout, int8Block: kv.int8Block, flashPast: options.flashPast };
+  const graph: GraphPlan = { config, weightFormat: options.weightFormat, int4Compute: options.int4Compute, layout, int8Block: kv.int8Block, flashPast: options.flashPast };
   const session = options.graphCacheDir ? cachedSession(folder, graph, options.graphCacheDir, options, checkpointSha256()) : builtSession(folder, graph, options);
   // A pass computes the attention mass only on its masked path: shorter than the flash path's passes.
   const flash = options.flashPast === undefined ? defaultFlashPast : options.flashPast;
@@ -107,6 +109,7 @@ function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, option
   const { config } = plan;
   const graphOptions = {
     weightFormat: options.weightFormat ?? 'fp32',
+    ...(options.weightFormat === 'int4' ? { int4Compute: options.int4Compute ?? 'int8' } : {}),
     ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}),
     ...(plan.int8Block ? { int8Block: plan.int8Block } : {}),
     ...(plan.flashPast !== undefined ? { flashPast: plan.flashPast } : {}),

@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../engine/loadModel';
+import { weightsIdentity } from '../engine/graph/decoderGraph';
 import { CachedSequence, CancelledError, generate, score } from '../engine/generate';
 import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
@@ -22,8 +23,8 @@ const cancelFlag = new Int32Array((workerData as WorkerInit).cancelBuffer);
 
 let model: LoadedModel | undefined;
 let cached: CachedSequence | undefined;
-/** The weight format the model was loaded with: persisted KV must match it (with the model and its KV cache). */
-let weightFormat = 'fp32';
+/** The weights the model computes with (decoderGraph.ts weightsIdentity): persisted KV must match them (with the model and its KV cache). */
+let weightsKey = 'fp32';
 /** The token ids of the latest prompt (its workspace part is what a persist job saves). */
 let latestPrompt: number[] | undefined;
 /** The loaded model's folder: evidence under the dense cache reads its head pattern from there. */
@@ -55,11 +56,11 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
     });
     model = loaded;
     cached = new CachedSequence(loaded, new PrefixCache((job.memoryLimitMB ?? defaultMemoryLimitMB) * 2 ** 20));
-    weightFormat = job.weightFormat;
+    weightsKey = weightsIdentity(job.weightFormat);
     latestPrompt = undefined;
     modelFolder = job.modelPath;
     // The key hashes the checkpoint: only when there is a file to check it against.
-    const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKeyOf(loaded, weightFormat)) : undefined;
+    const prefix = job.prefixFile && existsSync(job.prefixFile) ? restorePrefix(cached, job.prefixFile, prefixKeyOf(loaded, weightsKey)) : undefined;
     return {
       kind: 'load',
       model: {
@@ -143,7 +144,7 @@ function restorePrefix(into: CachedSequence, file: string, key: PrefixKey): { re
 function persistPrefix(from: CachedSequence, file: string): PersistResult {
   const started = performance.now();
   if (!latestPrompt || !model) return { tokens: 0, bytes: 0, ms: 0 };
-  const { tokens, bytes } = from.prefixCache!.save(file, prefixKeyOf(model, weightFormat), latestPrompt, latestPrompt.length);
+  const { tokens, bytes } = from.prefixCache!.save(file, prefixKeyOf(model, weightsKey), latestPrompt, latestPrompt.length);
   return { tokens, bytes, ms: performance.now() - started };
 }
 

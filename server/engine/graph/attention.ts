@@ -17,10 +17,17 @@
 // ms against 2.65). Longer passes lay them out [heads, 1, rows, D]: one product per KV
 // head, which packs the keys and values once for all the group's rows, not once per query
 // head (a pass of 2 or 8 tokens at 13k cost 1.5-4 ms more that way).
+//
+// A past of one KV head is the exception for the values (`OneHeadPast`): with no head
+// dimension to pair with the query heads', onnxruntime folds a step's query heads into one
+// product of M = group and packs the whole past's values for it. So a step splits that
+// past's positions into `oneHeadParts` runs, one matrix-vector product per query head and
+// run, and sums the runs (one head of 13k positions, its values read from memory: 0.13 ms
+// against 0.21; 0.11-0.13 per head where a layer has three or four).
 import { float, type GraphBuilder } from '../onnx/graphBuilder';
 import { DataType } from '../onnx/onnxProto';
 
-/** The 4-d layout of a pass's query rows, chosen per pass: `shape(n)` is the int64 [4] shape [heads, A, B, n] of a tensor of rows [heads, rows, n] (same memory). */
+/** The 4-d layout of a pass's query rows, chosen per pass: `shape(n)` is the int64 [4] shape [heads, A, B, n] of a tensor of rows [heads, rows, n] (same memory); `shape(0)` keeps the last dimension as it is. */
 export interface QueryLayout {
   shape(n: number): string;
 }
@@ -35,8 +42,40 @@ export interface AttentionPart {
   weighted(exp: string, base: string): string;
 }
 
-/** Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [A, B, slots]; scores [heads, A, B, slots]. */
-export function plainPart(g: GraphBuilder, keys: string, values: string, mask: string): AttentionPart {
+/** How many runs of positions a one-head past's values are split into in a decode step. */
+export const oneHeadParts = 2;
+
+/**
+ * The int64 shapes a past of one KV head is viewed through (see the header), built once in
+ * the main graph from the pass's layout: `split` is whether this pass splits the values
+ * (a decode step over a past whose slots divide into `oneHeadParts`).
+ */
+export interface OneHeadPast {
+  /** Probabilities [1, A, B, slots] as [group, parts, 1, slots/parts] when split, else as rows. */
+  probs: string;
+  /** Values [1, slots, D] as [parts, slots/parts, D] when split, else unchanged. */
+  values: string;
+  /** The summed products, [group, 1, 1, D] when split or [1, 1, rows, D], as [1, A, B, D]. */
+  attended: string;
+}
+
+/** OneHeadPast's shapes for a pass: `isStep` bool [1], `slots` int64 [1] (the past's), `layout` the query layout. */
+export function oneHeadPast(g: GraphBuilder, isStep: string, slots: string, layout: QueryLayout, group: number): OneHeadPast {
+  const divides = g.op('Equal', [g.op('Mod', [slots, g.constInt64([oneHeadParts])]), g.constInt64([0])]);
+  const split = g.op('And', [isStep, divides], {}, 'one_head_split'); // bool [1]
+  const either = (whenSplit: number[], otherwise: string, name: string): string => g.op('Where', [split, g.constInt64(whenSplit), otherwise], {}, name);
+  return {
+    probs: either([group, oneHeadParts, 1, -1], g.constInt64([0, 1, -1, 0]), 'one_head_probs'),
+    values: either([oneHeadParts, -1, 0], g.constInt64([0, 0, 0]), 'one_head_values'),
+    attended: either([1, group, -1, 0], layout.shape(0), 'one_head_attended'),
+  };
+}
+
+/**
+ * Keys and values [heads, slots, D] in fp32, with an additive mask broadcasting to [A, B, slots];
+ * scores [heads, A, B, slots]. With `oneHead` (heads = 1), the values' product goes as the header says.
+ */
+export function plainPart(g: GraphBuilder, keys: string, values: string, mask: string, oneHead?: OneHeadPast): AttentionPart {
   const lastAxis = (): string => g.constInt64([-1]);
   const perQueryHead = (t: string, name: string): string => g.op('Unsqueeze', [t, g.constInt64([1])], {}, name); // [heads, 1, slots, D]
   return {
@@ -49,7 +88,13 @@ export function plainPart(g: GraphBuilder, keys: string, values: string, mask: s
       const exp = g.op('Exp', [g.op('Sub', [scores, rowMax])], {}, base);
       return { exp, rowSum: g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }, `${base}_sum`) };
     },
-    weighted: (exp, base) => g.op('MatMul', [exp, perQueryHead(values, `${base}_v`)], {}, base), // [heads, A, B, D]
+    weighted(exp, base) {
+      if (!oneHead) return g.op('MatMul', [exp, perQueryHead(values, `${base}_v`)], {}, base); // [heads, A, B, D]
+      const probs = g.op('Reshape', [exp, oneHead.probs], {}, `${base}_p_runs`); // [group, parts, 1, slots/parts] or [1, 1, rows, slots]
+      const runs = g.op('Reshape', [values, oneHead.values], {}, `${base}_v_runs`); // [parts, slots/parts, D] or [1, slots, D]
+      const summed = g.op('ReduceSum', [g.op('MatMul', [probs, runs], {}, `${base}_runs`), g.constInt64([1])], { keepdims: 1 }, `${base}_run_sum`);
+      return g.op('Reshape', [summed, oneHead.attended], {}, base); // [1, A, B, D]
+    },
   };
 }
 

@@ -82,7 +82,7 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantize4 } from './quantize';
 import type { HeadLayout } from './headLayout';
-import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, plainPart, type AttentionPart, type MassRequest, type QueryLayout } from './attention';
+import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, oneHeadPast, plainPart, type AttentionPart, type MassRequest, type OneHeadPast, type QueryLayout } from './attention';
 
 /**
  * How linear layers and the output head hold their weights: fp32 as in the checkpoint
@@ -90,6 +90,22 @@ import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Pas
  * Embeddings (the lookup), norms and biases stay fp32.
  */
 export type WeightFormat = 'fp32' | 'int4';
+
+/**
+ * What int4 products compute in: `int8` quantizes each input row to int8 per block of 32 and
+ * multiplies with integer dot products (MatMulNBits accuracy_level 4); `fp32` dequantizes the
+ * weights and multiplies in floats (accuracy_level 1). int8 is the default: a decode step of
+ * the embedded model at 565 tokens took 1.36 ms against 1.76, while its next-token choices
+ * agreed with fp32 compute on 98.8-99 % of 400 positions of code and its log-loss rose by
+ * 0.002-0.003 nats, a twentieth of what int4 weights themselves cost against fp32 ones.
+ */
+export type Int4Compute = 'int8' | 'fp32';
+const int4AccuracyLevel: Record<Int4Compute, number> = { int8: 4, fp32: 1 };
+
+/** What KV computed by a graph depends on beyond the model and the cache: its weights and how int4 products compute (persisted KV is keyed by it). */
+export function weightsIdentity(format: WeightFormat, int4Compute: Int4Compute = 'int8'): string {
+  return format === 'int4' && int4Compute === 'int8' ? 'int4/int8-compute' : format;
+}
 
 /** Masked scores get this added; large enough that exp() underflows to 0 in fp32. */
 export const maskedScore = -1e9;
@@ -148,6 +164,8 @@ export const defaultFlashPast: FlashPastThresholds = { minTokens: 128, minPast: 
 /** How the graph is shaped beyond the checkpoint: weight format, head layout, KV format. */
 export interface GraphOptions {
   weightFormat?: WeightFormat;
+  /** How int4 products compute (int8 when absent); no effect on fp32 weights. */
+  int4Compute?: Int4Compute;
   /** Head-aware: each layer's retrieval heads first (weights permuted to match). */
   layout?: HeadLayout;
   /** int8 KV for the full heads, in blocks of this many positions; fp32 when absent. */
@@ -189,7 +207,7 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
 export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
-  const { weightFormat = 'fp32', layout, int8Block, flashPast = defaultFlashPast } = options;
+  const { weightFormat = 'fp32', int4Compute = 'int8', layout, int8Block, flashPast = defaultFlashPast } = options;
   const g = new GraphBuilder(externalData);
   // Projections that read the same input are joined into one weight (joinedWeights).
   const joined = new Map<string, TensorF32>();
@@ -223,7 +241,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   // Its shapes for the last dimensions attention uses (1 and D), built in the main graph
   // ahead of the Ifs whose branches read them.
   const isStep = g.op('Equal', [seqLen, g.constInt64([1])], {}, 'is_step'); // bool [1]
-  const layoutShapes = new Map([1, D].map((n) => [n, g.op('Where', [isStep, g.constInt64([0, group, -1, n]), g.constInt64([0, 1, -1, n])], {}, `query_layout_${n}`)]));
+  const layoutShapes = new Map([0, 1, D].map((n) => [n, g.op('Where', [isStep, g.constInt64([0, group, -1, n]), g.constInt64([0, 1, -1, n])], {}, `query_layout_${n}`)]));
   const queryLayout: QueryLayout = {
     shape(n) {
       const shape = layoutShapes.get(n);
@@ -241,6 +259,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const repeats = g.op('Where', [isStep, g.constInt64([1, 1]), g.constInt64([group, 1])], {}, 'mask_repeats');
     return (maskNew = group === 1 ? newMask : g.op('Tile', [newMask, repeats], {}, 'mask_new')); // [group*seqLen or 1, seqLen]
   };
+  let oneHeadShapes: OneHeadPast | undefined; // for layers whose fp32 past has one head (attention.ts)
   let windowMask: string | undefined;
   let recentMask: string | undefined;
   let int8Mask: string | undefined;
@@ -328,7 +347,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const blocks = cols / nbitsBlockSize;
     const packed = g.initializerUint8(`${weightName}_q4`, q.packed, [rows, blocks, nbitsBlockSize / 2]);
     const scales = g.initializerFloat(`${weightName}_scales`, q.scales, [rows * blocks]);
-    return g.msOp('MatMulNBits', [input, packed, scales], { K: cols, N: rows, bits: 4, block_size: nbitsBlockSize }, base);
+    return g.msOp('MatMulNBits', [input, packed, scales], { K: cols, N: rows, bits: 4, block_size: nbitsBlockSize, accuracy_level: int4AccuracyLevel[int4Compute] }, base);
   };
 
   const linear = (input: string, prefix: string, bias: boolean, base: string): string => {
@@ -414,7 +433,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
-        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask()) };
+        const oneHead = retrieval === 1 ? (oneHeadShapes ??= oneHeadPast(g, isStep, capacity(), queryLayout, group)) : undefined;
+        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
         const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
         if (layout) {
           // Head-aware: the full heads are evidence's heads, so their attention mass is an output.

@@ -58,8 +58,8 @@ export interface ServerSettings {
   /** The globs of files.exclude that are on (`true`): VS Code hides those files, and Heed leaves them out of context too. */
   filesExclude: string[];
   threads: number;
-  /** Linear weights as in the checkpoint (fp32) or quantized to 4 bits (int4: about 2x faster decoding, less exact). */
-  weightFormat: 'fp32' | 'int4';
+  /** Linear weights as in the checkpoint (fp32) or quantized in blocks of 32 to 8 bits (int8) or 4 bits (int4): faster decoding, less exact. */
+  weightFormat: 'fp32' | 'int8' | 'int4';
   /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
   graphCacheDir?: string;
   /** heed.cache.kvPolicy: every head full (dense), or only the pattern's retrieval heads (head-aware); +int8: the full heads' KV as int8. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Int4Compute, WeightFormat } from '../engine/graph/decoderGraph';
 
 export function parseWeightFormat(value: string): WeightFormat {
-  if (value !== 'fp32' && value !== 'int4') throw new Error(`--weights takes fp32 or int4, not "${value}"`);
+  if (value !== 'fp32' && value !== 'int8' && value !== 'int4') throw new Error(`--weights takes fp32, int8 or int4, not "${value}"`);
   return value;
 }
 

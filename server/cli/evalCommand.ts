@@ -23,7 +23,7 @@ import type { ModelSummary } from '../worker/messages';
 const defaultContextTokens = 8192;
 
 export const evalUsage =
-  `heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR ${kvUsage} [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--records-out FILE.jsonl] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
+  `heed eval --cases FILE.jsonl --out PRED.jsonl --model DIR ${kvUsage} [--context-tokens 8192] [--no-context] [--limit N] [--prefix-tokens 2048] [--suffix-tokens 512] [--max-tokens 48] [--summary-out FILE.json] [--records-out FILE.jsonl] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 export async function evalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -141,11 +141,12 @@ export async function evalCommand(args: string[]): Promise<number> {
     ...(kvInUse?.policy === 'head-aware' ? { kv_policy: kvInUse } : {}),
     context_tokens: budget.withContext ? budget.contextTokens : 0,
     no_context: !budget.withContext,
+    weights: values.weights,
     kinds: summary,
   };
   if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
   if (values['records-out'] && kvInUse && done.length > 0) {
-    const common = { model: basename(modelPath), case_set: basename(values.cases), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, commit: currentCommit() };
+    const common = { model: basename(modelPath), case_set: basename(values.cases), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, weights: values.weights, commit: currentCommit() };
     for (const record of scoreRecords(done, budget.contextTokens)) appendRecord(values['records-out'], { ...record, ...common });
   }
   console.log(formatSummary(summary));

@@ -26,7 +26,7 @@ import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } fr
 import { casesModelOptions, loadCasesModel, Progress } from './evalCommand';
 
 export const evalEvidenceUsage =
-  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int4] [--graph-cache DIR | --no-graph-cache]`;
+  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 /** Why a case is not in the drops, or not in hit@k. */
 type Skip = 'empty_completion' | 'error';

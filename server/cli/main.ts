@@ -27,7 +27,7 @@ interface Command {
 const commands: Record<string, Command> = {
   generate: {
     summary: 'Continue a prompt with a model and print the completion.',
-    usage: `heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int4] ${kvUsage} [--json] [--graph-cache DIR | --no-graph-cache]`,
+    usage: `heed generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-tokens N] [--temperature T] [--top-p P] [--seed N] [--stop S]... [--threads N] [--weights fp32|int8|int4] ${kvUsage} [--json] [--graph-cache DIR | --no-graph-cache]`,
     run: generateCommand,
   },
   eval: {
@@ -62,7 +62,7 @@ const commands: Record<string, Command> = {
   },
   bench: {
     summary: 'Measure the engine: cold prefill and decode tokens/s, KV bytes, peak RSS; JSON lines to --out. heed bench cache measures time to first token cold and warm over a workspace prompt (with --peer, llama.cpp keeping its longest common prefix); heed bench peer runs llama.cpp on the same model and ids in the same run; heed bench plot draws results (SVG per metric).',
-    usage: `heed bench engine --model DIR ${kvUsage} [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int4] [--int4-compute int8|fp32] [--flash-past off|TOKENS,PAST[/…]] [--graph-cache DIR | --no-graph-cache] | heed bench cache --model DIR [--contexts 2048,8192,16384] [--runs 5] [--kv …] [--workspace DIR] [--memory-limit-mb 2048] [--scenarios cold,warm_keystroke,…] [--peer] [--out FILE] | heed bench peer --model DIR [--kv …] [--prefill 512,2048,8192] [--decode 1024,4096] [--runs 3] [--threads 2] [--out FILE] | heed bench plot --in FILE.jsonl [--out-dir DIR] [--title T]`,
+    usage: `heed bench engine --model DIR ${kvUsage} [--prefill 512,2048,8192|none] [--decode 1024,4096,16384|none] [--decode-tokens 64] [--runs 3] [--threads 1,2] [--chunk N] [--out FILE] [--weights fp32|int8|int4] [--int4-compute int8|fp32] [--flash-past off|TOKENS,PAST[/…]] [--graph-cache DIR | --no-graph-cache] | heed bench cache --model DIR [--contexts 2048,8192,16384] [--runs 5] [--kv …] [--workspace DIR] [--memory-limit-mb 2048] [--scenarios cold,warm_keystroke,…] [--peer] [--out FILE] | heed bench peer --model DIR [--kv …] [--prefill 512,2048,8192] [--decode 1024,4096] [--runs 3] [--threads 2] [--out FILE] | heed bench plot --in FILE.jsonl [--out-dir DIR] [--title T]`,
     run: benchCommand,
     modelOnThisThread: true,
   },

@@ -291,13 +291,15 @@ test('binary and invalid UTF-8 documents are skipped with one notice each', asyn
   assert.match(skips[0].message, /image\.png/);
 });
 
-test('switching to int4 weights reloads the model and completions go on', async () => {
-  statuses.length = 0;
-  await connection.sendNotification('heed/settings', settings({ weightFormat: 'int4' }));
-  await waitForStatus((s) => s.state === 'loading');
-  await waitForStatus((s) => s.state === 'ready');
-  const items = await complete(3, 31);
-  assert.ok(items === null || typeof items[0].insertText === 'string');
+test('switching to int8 or int4 weights reloads the model and completions go on', async () => {
+  for (const weightFormat of ['int8', 'int4'] as const) {
+    statuses.length = 0;
+    await connection.sendNotification('heed/settings', settings({ weightFormat }));
+    await waitForStatus((s) => s.state === 'loading');
+    await waitForStatus((s) => s.state === 'ready');
+    const items = await complete(3, 31);
+    assert.ok(items === null || typeof items[0].insertText === 'string', weightFormat);
+  }
   statuses.length = 0;
   await connection.sendNotification('heed/settings', settings());
   await waitForStatus((s) => s.state === 'ready');

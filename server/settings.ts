@@ -11,7 +11,7 @@ function integerIn(value: unknown, name: string, min: number, max: number): numb
 }
 
 function weightFormatOf(value: unknown): 'fp32' | 'int8' | 'int4' {
-  if (value === undefined || value === 'fp32' || value === 'int8' || value === 'int4') return value ?? 'fp32';
+  if (value === undefined || value === 'fp32' || value === 'int8' || value === 'int4') return value ?? 'int8';
   throw new Error(`heed.engine.weights must be "fp32", "int8" or "int4", not ${JSON.stringify(value)}`);
 }
 

@@ -6,6 +6,7 @@
 // record gives the median over pairs of neighbouring runs on the same keystroke, which a
 // slow phase of the machine shifts less.
 
+import type { WeightFormat } from '../engine/graph/decoderGraph';
 import { kvLabel } from '../engine/kvPolicy';
 import { CachedSequence, generate, type GenerateOptions } from '../engine/generate';
 import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval } from '../engine/evidence';
@@ -63,6 +64,8 @@ export interface EvidenceBenchOptions {
   runs: number;
   maxTokens: number;
   threads: number;
+  /** The weights the model was loaded with, for the records. */
+  weights: WeightFormat;
   out: string;
   log(line: string): void;
 }
@@ -133,6 +136,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       commit,
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
+      weights: options.weights,
       load_avg_1m: withEvidence.load_avg_1m,
     };
     options.log(JSON.stringify(record));

@@ -215,11 +215,12 @@ async function evidenceCommand(args: string[]): Promise<number> {
   });
   if (!values.model) throw new Error('--model DIR is required');
   const threads = positiveInteger('threads', values.threads!);
+  const weights = parseWeightFormat(values.weights!);
   const model = await loadBenchModel({
     modelPath: values.model,
     threads,
     graphCacheDir: values['no-graph-cache'] ? undefined : values['graph-cache'],
-    weightFormat: parseWeightFormat(values.weights!),
+    weightFormat: weights,
     kv: parseKvRequest(values),
     log: (line) => console.log(line),
   });
@@ -234,6 +235,7 @@ async function evidenceCommand(args: string[]): Promise<number> {
       runs: positiveInteger('runs', values.runs!),
       maxTokens: positiveInteger('max-tokens', values['max-tokens']!),
       threads,
+      weights,
       out: values.out ?? join('bench', 'results', `evidence-cost-${model.name}.jsonl`),
       log: (line) => console.log(line),
     });

@@ -2,6 +2,8 @@
 // Each method's direction is stated beside it. This module holds names and shapes only:
 // no runtime imports, so each side builds its typed message objects with its own library.
 
+import type { WeightFormat } from './engine/weightFormat';
+
 /** server → client notification: the engine's state, shown in the status bar. */
 export const statusNotification = 'heed/status';
 
@@ -59,7 +61,7 @@ export interface ServerSettings {
   filesExclude: string[];
   threads: number;
   /** Linear weights as in the checkpoint (fp32) or quantized in blocks of 32 to 8 bits (int8) or 4 bits (int4): faster decoding, less exact. */
-  weightFormat: 'fp32' | 'int8' | 'int4';
+  weightFormat: WeightFormat;
   /** Folder where built model graphs are cached (the extension's global storage); none: build on every load. */
   graphCacheDir?: string;
   /** heed.cache.kvPolicy: every head full (dense), or only the pattern's retrieval heads (head-aware); +int8: the full heads' KV as int8. */

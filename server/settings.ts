@@ -2,6 +2,7 @@
 // that a hand-edited settings.json cannot push the engine outside what it supports.
 
 import { kvPolicySettings, type KvPolicySetting, type ServerSettings } from './protocol';
+import { asWeightFormat, weightFormats, type WeightFormat } from './engine/weightFormat';
 
 function integerIn(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -10,9 +11,11 @@ function integerIn(value: unknown, name: string, min: number, max: number): numb
   return value;
 }
 
-function weightFormatOf(value: unknown): 'fp32' | 'int8' | 'int4' {
-  if (value === undefined || value === 'fp32' || value === 'int8' || value === 'int4') return value ?? 'int8';
-  throw new Error(`heed.engine.weights must be "fp32", "int8" or "int4", not ${JSON.stringify(value)}`);
+function weightFormatOf(value: unknown): WeightFormat {
+  if (value === undefined) return 'int8';
+  const format = asWeightFormat(value);
+  if (format) return format;
+  throw new Error(`heed.engine.weights must be one of ${weightFormats.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`);
 }
 
 function kvPolicyOf(value: unknown): KvPolicySetting {

@@ -25,7 +25,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string, w
     contextExclude: config.get<string[]>('context.exclude', []),
     filesExclude: Object.entries(filesExclude ?? {}).flatMap(([glob, on]) => (on === true ? [glob] : [])),
     threads: config.get<number>('engine.threads', 2),
-    weightFormat: config.get<'fp32' | 'int8' | 'int4'>('engine.weights', 'int8'),
+    weightFormat: config.get<ServerSettings['weightFormat']>('engine.weights', 'int8'),
     graphCacheDir: join(globalStoragePath, 'graphs'),
     kvPolicy: config.get<KvPolicySetting>('cache.kvPolicy', 'dense'),
     headPatternDir: join(globalStoragePath, 'head-patterns'),

@@ -9,7 +9,7 @@ import { loadModel } from '../engine/loadModel';
 import { argmax, seededRandom } from '../engine/sampling';
 import type { KvRequest, LoadedModel } from '../engine/types';
 import { kvLabel } from '../engine/kvPolicy';
-import { defaultFlashPast, type FlashPastThresholds, type Int4Compute, type WeightFormat } from '../engine/graph/decoderGraph';
+import { defaultFlashPast, defaultInt4Compute, type FlashPastThresholds, type Int4Compute, type WeightFormat } from '../engine/graph/decoderGraph';
 
 /** Tokens of the unmeasured pass after loading. */
 const warmUpTokens = 512;
@@ -121,7 +121,7 @@ export async function runEngineBench(options: EngineBenchOptions, flashPastVaria
       threads: options.threads,
       chunk_tokens: model.chunkTokens,
       weights: options.weightFormat ?? 'fp32',
-      ...(options.weightFormat === 'int4' ? { int4_compute: options.int4Compute ?? 'int8' } : {}),
+      ...(options.weightFormat === 'int4' ? { int4_compute: options.int4Compute ?? defaultInt4Compute } : {}),
       ...(variant ? { flash_past: variant.flashPast } : { flash_past: variants.map((v) => v.flashPast).join(' / ') }),
       load_avg_1m,
     };

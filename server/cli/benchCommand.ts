@@ -14,7 +14,7 @@ import { loadBenchModel } from '../bench/engineBench';
 import { readSourceFiles } from '../eval/caseGen';
 import { benchShapes, makeRandomModel, parameterCount } from '../bench/randomModel';
 import { defaultGraphCacheDir, parseInt4Compute, parseWeightFormat } from './cacheDir';
-import type { FlashPastThresholds } from '../engine/graph/decoderGraph';
+import { defaultInt4Compute, type FlashPastThresholds } from '../engine/graph/decoderGraph';
 
 const numberList = (name: string, value: string): number[] =>
   value === 'none'
@@ -48,7 +48,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       'graph-cache': { type: 'string', default: defaultGraphCacheDir() },
       'no-graph-cache': { type: 'boolean', default: false },
       weights: { type: 'string', default: 'fp32' },
-      'int4-compute': { type: 'string', default: 'int8' },
+      'int4-compute': { type: 'string', default: defaultInt4Compute },
       'flash-past': { type: 'string' },
       ...kvOptions,
     },

@@ -3,11 +3,13 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Int4Compute, WeightFormat } from '../engine/graph/decoderGraph';
+import type { Int4Compute } from '../engine/graph/decoderGraph';
+import { asWeightFormat, weightFormats, type WeightFormat } from '../engine/weightFormat';
 
 export function parseWeightFormat(value: string): WeightFormat {
-  if (value !== 'fp32' && value !== 'int8' && value !== 'int4') throw new Error(`--weights takes fp32, int8 or int4, not "${value}"`);
-  return value;
+  const format = asWeightFormat(value);
+  if (!format) throw new Error(`--weights takes ${weightFormats.join(', ')}, not "${value}"`);
+  return format;
 }
 
 export function parseInt4Compute(value: string): Int4Compute {

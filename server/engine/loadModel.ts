@@ -9,7 +9,7 @@ import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
 import { verifyChecksums } from './checkpoint/checksums';
 import { modelSha256 } from './checkpoint/modelHash';
-import { buildDecoderGraph, defaultFlashPast, expectedWeightShapes, graphNames, newTokensMask, pastMaskRow, type FlashPastThresholds, type GraphOptions, type Int4Compute, type WeightFormat } from './graph/decoderGraph';
+import { buildDecoderGraph, defaultFlashPast, expectedWeightShapes, graphNames, newTokensMask, pastMaskRow, type FlashPastThresholds, type GraphOptions, type Int4Compute, type WeightFormat, weightsIdentity } from './graph/decoderGraph';
 import { ropeTables } from './graph/rope';
 import { createSession, FeedTensor, OrtSession } from './runtime/ortRuntime';
 import { findCachedGraph, graphCacheEntryName, graphCacheKey, pruneGraphCache, touchGraphCacheEntry, writeCachedGraph } from './graphCache';
@@ -22,7 +22,7 @@ import type { KvPolicy, KvRequest } from './types';
 export interface LoadOptions {
   threads?: number; // ORT intra-op threads (2 by default)
   chunkTokens?: number; // longest forward pass; by default defaultChunkTokens(…)
-  /** fp32 (default) or int4 linear weights (graph/decoderGraph.ts WeightFormat). */
+  /** fp32 (default), int8 or int4 linear weights (graph/decoderGraph.ts WeightFormat). */
   weightFormat?: WeightFormat;
   /** What int4 products compute in (graph/decoderGraph.ts Int4Compute; int8 when absent). */
   int4Compute?: Int4Compute;
@@ -108,8 +108,7 @@ function cachedSession(folder: string, plan: GraphPlan, cacheDir: string, option
   const log = options.log ?? (() => undefined);
   const { config } = plan;
   const graphOptions = {
-    weightFormat: options.weightFormat ?? 'fp32',
-    ...(options.weightFormat === 'int4' ? { int4Compute: options.int4Compute ?? 'int8' } : {}),
+    weights: weightsIdentity(options.weightFormat ?? 'fp32', options.int4Compute),
     ...(plan.layout ? { headOrder: plan.layout.order, retrievalCount: plan.layout.retrievalCount } : {}),
     ...(plan.int8Block ? { int8Block: plan.int8Block } : {}),
     ...(plan.flashPast !== undefined ? { flashPast: plan.flashPast } : {}),

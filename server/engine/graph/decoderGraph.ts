@@ -82,16 +82,16 @@ import { DataType } from '../onnx/onnxProto';
 import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantizeBlocks } from './quantize';
 import type { HeadLayout } from './headLayout';
+import type { WeightFormat } from '../weightFormat';
 import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, oneHeadPast, plainPart, type AttentionPart, type MassRequest, type OneHeadPast, type QueryLayout } from './attention';
 
 /**
- * How linear layers and the output head hold their weights: fp32 as in the checkpoint
- * (widened), or int8 / int4 blocks of 32 with a scale each (com.microsoft MatMulNBits).
- * Embeddings (the lookup), norms and biases stay fp32. int8 weights always compute in
- * int8 (accuracy_level 4): onnxruntime's fp32 path for 8-bit blocks is a slow fallback
- * (1.1 ms for a [1, 512] × [512, 3072] product against 24 µs).
+ * The weight formats (weightFormat.ts) in the graph: embeddings (the lookup), norms and
+ * biases stay fp32 in every one. int8 weights always compute in int8 (accuracy_level 4):
+ * onnxruntime's fp32 path for 8-bit blocks is a slow fallback (1.1 ms for a [1, 512] ×
+ * [512, 3072] product against 24 µs).
  */
-export type WeightFormat = 'fp32' | 'int8' | 'int4';
+export type { WeightFormat };
 
 /**
  * What int4 products compute in: `int8` quantizes each input row to int8 per block of 32 and
@@ -102,10 +102,11 @@ export type WeightFormat = 'fp32' | 'int8' | 'int4';
  * 0.002-0.003 nats, a twentieth of what int4 weights themselves cost against fp32 ones.
  */
 export type Int4Compute = 'int8' | 'fp32';
+export const defaultInt4Compute: Int4Compute = 'int8';
 const int4AccuracyLevel: Record<Int4Compute, number> = { int8: 4, fp32: 1 };
 
 /** What KV computed by a graph depends on beyond the model and the cache: its weights and how int4 products compute (persisted KV is keyed by it). */
-export function weightsIdentity(format: WeightFormat, int4Compute: Int4Compute = 'int8'): string {
+export function weightsIdentity(format: WeightFormat, int4Compute = defaultInt4Compute): string {
   return format === 'int4' && int4Compute === 'int8' ? 'int4/int8-compute' : format;
 }
 
@@ -214,7 +215,7 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
 export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
-  const { weightFormat = 'fp32', int4Compute = 'int8', layout, int8Block, flashPast = defaultFlashPast } = options;
+  const { weightFormat = 'fp32', int4Compute = defaultInt4Compute, layout, int8Block, flashPast = defaultFlashPast } = options;
   const g = new GraphBuilder(externalData);
   // Projections that read the same input are joined into one weight (joinedWeights).
   const joined = new Map<string, TensorF32>();

@@ -17,6 +17,7 @@ import { defaultGraphCacheDir, parseWeightFormat } from './cacheDir';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { kvLabel, kvName } from '../engine/kvPolicy';
 import { appendRecord, currentCommit, median } from '../bench/engineBench';
+import { checkpointId } from '../engine/checkpoint/modelHash';
 import type { KvPolicy, KvRequest } from '../engine/types';
 import type { ModelSummary } from '../worker/messages';
 
@@ -146,7 +147,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   };
   if (values['summary-out']) writeFileSync(values['summary-out'], JSON.stringify(report, null, 1) + '\n');
   if (values['records-out'] && kvInUse && done.length > 0) {
-    const common = { model: basename(modelPath), case_set: basename(values.cases), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, weights: values.weights, commit: currentCommit() };
+    const common = { model: basename(modelPath), case_set: basename(values.cases), kv: kvName(kvInUse), kv_params: kvParams(kvInUse), no_context: !budget.withContext, weights: values.weights, checkpoint: checkpointId(modelPath), commit: currentCommit() };
     for (const record of scoreRecords(done, budget.contextTokens)) appendRecord(values['records-out'], { ...record, ...common });
   }
   console.log(formatSummary(summary));

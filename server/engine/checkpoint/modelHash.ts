@@ -34,3 +34,8 @@ export function modelSha256(folder: string, knownSha256: ReadonlyMap<string, str
   for (const name of checkpointFiles(folder)) hash.update(`${name} ${knownSha256.get(name) ?? fileSha256(join(folder, name))}\n`);
   return hash.digest('hex');
 }
+
+/** The first 12 hex digits of modelSha256: enough to tell apart the checkpoints that results records name. */
+export function checkpointId(folder: string): string {
+  return modelSha256(folder).slice(0, 12);
+}

@@ -5,6 +5,7 @@
 #
 #   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--eval-parts loss,repo,needle]
 #                        [--smoke] [--no-compile] [--continue-from MODEL_DIR] [--max-files-per-package N]
+#                        [--finish-training-by EPOCH_S]
 #
 # Without --npm-archive the packages are fetched with fetch_npm_corpus.sh (needs the npm
 # registry). The model lands in WORK/export/heed-code-30m; logs and evals beside it.
@@ -13,7 +14,9 @@
 # scratch: its tokenizer is used as it is (none is trained), the copy windows are fewer,
 # the learning rate is lower and the default time budget is 300 s. For a device lease too
 # short for a run from scratch. --max-files-per-package makes the corpus (and its
-# preparation time) smaller.
+# preparation time) smaller. --finish-training-by (seconds since the epoch) shortens the
+# training budget, when training starts, so that it ends by then: for a lease whose
+# preparation time is not known in advance. --eval-parts none skips the evaluation.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work=/tmp/heed-train
@@ -25,6 +28,7 @@ smoke=0
 compile=--compile
 continue_from=""
 max_files=0
+finish_by=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --npm-archive) archive="$2"; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --no-compile) compile=""; shift ;;
     --continue-from) continue_from="$(cd "$2" && pwd)"; shift 2 ;;
     --max-files-per-package) max_files="$2"; shift 2 ;;
+    --finish-training-by) finish_by="$2"; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -114,13 +119,20 @@ compile="$(cat "$work/preflight/compile")"
 if [ "$smoke" = 1 ]; then
   py "$here/train.py" --data "$work/packed" --out "$work/train" "${shape[@]}" --target-tokens 1e5 --long-fraction 0.5 --log-every 10 --eval-every 20 $compile "${continued[@]}"
 else
+  if [ "$finish_by" != 0 ]; then
+    left=$((finish_by - $(date +%s)))
+    [ "$left" -ge 30 ] || { echo "run.sh: $left s left for training at $(date -u +%H:%M:%S)" >&2; exit 1; }
+    [ "$left" -ge "${budget%.*}" ] || { echo "run.sh: training budget $budget s cut to $left s"; budget=$left; }
+  fi
   py "$here/train.py" --data "$work/packed" --out "$work/train" --time-budget-s "$budget" $compile "${continued[@]}"
 fi
 stage "export"
 py "$here/export.py" --checkpoint "$work/train/model.pt" --tokenizer "$work/tokenizer" --out "$work/export/heed-code-30m"
 py "$here/plot_loss.py" --log "$work/train/train-log.jsonl" --title "heed-code-30m" --out "$work/export/loss.svg" || echo "run.sh: no loss plot (matplotlib missing?)"
 stage "evaluation"
-if [ "$smoke" = 1 ]; then
+if [ "$eval_parts" = none ]; then
+  echo "run.sh: no evaluation asked for"
+elif [ "$smoke" = 1 ]; then
   py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --max-repo-cases 6 --needles-per-distance 2 --loss-tokens 100000 --parts "$eval_parts" --out "$work/eval"
 else
   py "$here/evaluate.py" --model "$work/export/heed-code-30m" --corpus "$work/corpus/corpus.jsonl" --heldout-stream "$work/packed/heldout.u16" --parts "$eval_parts" --out "$work/eval"

@@ -2,7 +2,7 @@
 // that a hand-edited settings.json cannot push the engine outside what it supports.
 
 import { kvPolicySettings, type KvPolicySetting, type ServerSettings } from './protocol';
-import { asWeightFormat, weightFormats, type WeightFormat } from './engine/weightFormat';
+import { asWeightFormat, editorWeightFormat, weightFormats, type WeightFormat } from './engine/weightFormat';
 
 function integerIn(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -12,7 +12,7 @@ function integerIn(value: unknown, name: string, min: number, max: number): numb
 }
 
 function weightFormatOf(value: unknown): WeightFormat {
-  if (value === undefined) return 'int8';
+  if (value === undefined) return editorWeightFormat;
   const format = asWeightFormat(value);
   if (format) return format;
   throw new Error(`heed.engine.weights must be one of ${weightFormats.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`);

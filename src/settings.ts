@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { KvPolicySetting, ServerSettings } from '../server/protocol';
+import { editorWeightFormat } from '../server/engine/weightFormat';
 
 /** The model shipped inside the extension, used when heed.model.path is empty. */
 export const embeddedModelFolder = join('models', 'heed-code-30m');
@@ -25,7 +26,7 @@ export function readSettings(extensionPath: string, globalStoragePath: string, w
     contextExclude: config.get<string[]>('context.exclude', []),
     filesExclude: Object.entries(filesExclude ?? {}).flatMap(([glob, on]) => (on === true ? [glob] : [])),
     threads: config.get<number>('engine.threads', 2),
-    weightFormat: config.get<ServerSettings['weightFormat']>('engine.weights', 'int8'),
+    weightFormat: config.get<ServerSettings['weightFormat']>('engine.weights', editorWeightFormat),
     graphCacheDir: join(globalStoragePath, 'graphs'),
     kvPolicy: config.get<KvPolicySetting>('cache.kvPolicy', 'dense'),
     headPatternDir: join(globalStoragePath, 'head-patterns'),

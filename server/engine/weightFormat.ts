@@ -8,6 +8,9 @@
 export const weightFormats = ['fp32', 'int8', 'int4'] as const;
 export type WeightFormat = (typeof weightFormats)[number];
 
+/** heed.engine.weights when unset (package.json's default says the same); the CLI's --weights stays fp32. */
+export const editorWeightFormat: WeightFormat = 'int8';
+
 /** `value` as a WeightFormat, or undefined when it is none. */
 export function asWeightFormat(value: unknown): WeightFormat | undefined {
   return (weightFormats as readonly unknown[]).includes(value) ? (value as WeightFormat) : undefined;

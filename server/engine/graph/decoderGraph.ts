@@ -348,21 +348,24 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   };
 
   // MatMulNBits computes x · dequant(W)ᵀ from Hugging Face's [out, in] layout directly.
+  // Absent for fp32 weights.
   const bits = quantizedBits(weightFormat);
   const accuracyLevel = bits === 4 ? int4AccuracyLevel[int4Compute] : 4; // int8 weights: always int8 compute (WeightFormat)
-  const matMulNBits = (input: string, weightName: string, base: string, nbits: 4 | 8): string => {
-    const t = tensor(weightName);
-    const [rows, cols] = t.shape;
-    const q = quantizeBlocks(t.data, rows, cols, nbits);
-    const blocks = cols / nbitsBlockSize;
-    const packed = g.initializerUint8(`${weightName}_q${nbits}`, q.packed, [rows, blocks, (nbitsBlockSize * nbits) / 8]);
-    const scales = g.initializerFloat(`${weightName}_scales`, q.scales, [rows * blocks]);
-    return g.msOp('MatMulNBits', [input, packed, scales], { K: cols, N: rows, bits: nbits, block_size: nbitsBlockSize, accuracy_level: accuracyLevel }, base);
-  };
+  const matMulNBits =
+    bits &&
+    ((input: string, weightName: string, base: string): string => {
+      const t = tensor(weightName);
+      const [rows, cols] = t.shape;
+      const q = quantizeBlocks(t.data, rows, cols, bits);
+      const blocks = cols / nbitsBlockSize;
+      const packed = g.initializerUint8(`${weightName}_q${bits}`, q.packed, [rows, blocks, (nbitsBlockSize * bits) / 8]);
+      const scales = g.initializerFloat(`${weightName}_scales`, q.scales, [rows * blocks]);
+      return g.msOp('MatMulNBits', [input, packed, scales], { K: cols, N: rows, bits, block_size: nbitsBlockSize, accuracy_level: accuracyLevel }, base);
+    });
 
   const linear = (input: string, prefix: string, bias: boolean, base: string): string => {
-    if (bits) {
-      const product = matMulNBits(input, `${prefix}.weight`, bias ? `${base}_nb` : base, bits);
+    if (matMulNBits) {
+      const product = matMulNBits(input, `${prefix}.weight`, bias ? `${base}_nb` : base);
       return bias ? g.op('Add', [product, weight(`${prefix}.bias`)], {}, base) : product;
     }
     const inputs = [input, weight(`${prefix}.weight`)];
@@ -488,8 +491,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   // own quantized copy (tied embeddings keep fp32 for the lookup).
   const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'; // [vocab, hidden]
   const logits =
-    bits
-      ? matMulNBits(normed, headName, 'logits_raw', bits)
+    matMulNBits
+      ? matMulNBits(normed, headName, 'logits_raw')
       : g.op('Gemm', [normed, c.tieWordEmbeddings ? embed : weight(headName)], { transB: 1 }, 'logits_raw'); // [1, vocab]
   g.output(logits, graphNames.logits, DataType.FLOAT, [1, c.vocabSize]);
   return g.encode(`heed_${c.modelType}_decoder`);

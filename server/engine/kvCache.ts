@@ -69,7 +69,7 @@ const shrinkAboveTokens = 1024; // small caches never shrink
  * A per-head buffer [heads, oldRows, width] moved to [heads, newRows, width], keeping each
  * head's first `kept` rows (the rest zeros); a new one of zeros where there was none.
  */
-export function regrowHeads<T extends Int8Array | Float32Array>(old: T | undefined, heads: number, oldRows: number, newRows: number, kept: number, width: number, type: new (length: number) => T): T {
+export function regrowHeads<T extends Int8Array | Uint8Array | Float32Array>(old: T | undefined, heads: number, oldRows: number, newRows: number, kept: number, width: number, type: new (length: number) => T): T {
   const grown = new type(heads * newRows * width);
   if (old) for (let h = 0; h < heads; h++) grown.set(old.subarray(h * oldRows * width, (h * oldRows + kept) * width), h * newRows * width);
   return grown;

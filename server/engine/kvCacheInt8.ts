@@ -1,35 +1,39 @@
 // int8 KV for the heads that keep every token: about a quarter of fp32's bytes.
 //
-// KIVI's split, since keys vary most across channels (RoPE and a few outlier channels)
-// and values across positions:
-//   keys    Int8Array [heads, capacity, headDim], scales [heads, capacity / B, headDim]:
-//           one per channel per block of B positions;
-//   values  Int8Array [heads, capacity, headDim], scales [heads, capacity]: one per position.
-// Symmetric: x ≈ q · scale with q in [-127, 127] and scale = max|x| / 127 over what it covers.
+//   keys    Uint8Array [heads, capacity, headDim]: q + 128, scales [heads, capacity];
+//   values  Int8Array [heads, capacity, headDim]: q, scales [heads, capacity].
+// Symmetric, one scale per position and head: x ≈ q · scale with q in [-127, 127] and
+// scale = max|x| / 127 over the row. One scale per key row (not per channel) lets a decode
+// step take every position's scores in one integer product (graph/attention.ts, int8Part:
+// onnxruntime's MatMulInteger, whose fast kernels take unsigned rows with a zero point,
+// hence the keys' offset of 128), the scales applied to the products afterwards.
 //
-// A block is quantized when its B-th position arrives. Until then its rows stay exact in
-// recentKeys / recentValues [heads, B, headDim], and the graph attends to them as a part of
-// their own (decoderGraph.ts). So positions [0, quantizedLength) are int8, with
-// quantizedLength = floor(length / B) · B, and [quantizedLength, length) are exact: the most
-// recent tokens, the ones attention leans on most, are never rounded. Blocks are aligned on
-// absolute positions, so a block's scales mean the same thing in every copy (KvSegment).
+// A block of B positions is quantized when its B-th position arrives. Until then its rows
+// stay exact in recentKeys / recentValues [heads, B, headDim], and the graph attends to
+// them as a part of their own (decoderGraph.ts). So positions [0, quantizedLength) are int8,
+// with quantizedLength = floor(length / B) · B, and [quantizedLength, length) are exact: the
+// most recent tokens, the ones attention leans on most, are never rounded. Blocks are
+// aligned on absolute positions, so every copy of a sequence quantizes the same rows
+// (KvSegment).
 //
 // A truncation inside an int8 block cuts at the block's start instead (its exact rows are
 // gone; the caller recomputes them, see Sequence.truncate), so a block is never quantized
-// twice from rows rounded under other scales. A segment imported from a position inside a
-// block puts its int8 rows back among the recent ones, dequantized; when the block fills it
-// is quantized again, and since its largest value per channel comes back exactly as scale ·
-// 127, the same scales and integers come out (up to float rounding).
+// from rows rounded once already. A segment imported from a position inside a block puts its
+// int8 rows back among the recent ones, dequantized; when the block fills it is quantized
+// again, and since each row's largest value comes back exactly as scale · 127, the same
+// scales and integers come out (up to float rounding).
 
 import { graphNames, maskedScore } from './graph/decoderGraph';
 import { grownCapacity, headsIn, regrowHeads, shrunkCapacity, type FullHeadsCache, type KvShape } from './kvCache';
-import { blocksOf, sliceRows, type KvSegment, type LayerRows, type QuantizedLayerRows, type QuantizedPart } from './kvSegment';
+import { sliceRows, type KvSegment, type LayerRows, type QuantizedLayerRows, type QuantizedPart } from './kvSegment';
 import type { FeedTensor } from './runtime/ortRuntime';
 
 /** Positions per int8 block unless asked otherwise: fewer, larger blocks make prefill cheaper (the queries are scaled once per block) and keep more recent rows exact; a key scale costs 1 byte per position and head against 128 of int8 rows. */
 export const defaultInt8BlockTokens = 256;
 
 const qMax = 127;
+/** Keys are stored offset-binary (q + 128, uint8): the integer product's fast kernels take unsigned rows with a zero point. */
+const keyOffset = 128;
 
 /** Block sizes the cache takes: divisors of the 256-token capacity step, so every capacity is whole blocks. */
 export function checkInt8Block(blockTokens: number): void {
@@ -37,14 +41,14 @@ export function checkInt8Block(blockTokens: number): void {
 }
 
 export class QuantizedKvCache implements FullHeadsCache {
-  private keys: Int8Array[] = []; // per layer [heads, capacity, headDim]
-  private keyScales: Float32Array[] = []; // per layer [heads, capacity / B, headDim]
+  private keys: Uint8Array[] = []; // per layer [heads, capacity, headDim], offset by 128
+  private keyScales: Float32Array[] = []; // per layer [heads, capacity]
   private values: Int8Array[] = []; // per layer [heads, capacity, headDim]
   private valueScales: Float32Array[] = []; // per layer [heads, capacity]
   private readonly recentKeys: Float32Array[] = []; // per layer [heads, B, headDim]: positions [quantizedLength, length)
   private readonly recentValues: Float32Array[] = [];
   private readonly recentMask: Float32Array; // [1, B], rebuilt per pass
-  private int8Mask = new Float32Array(0); // [1, capacity / B, 1, B], rebuilt per pass
+  private int8Mask = new Float32Array(0); // [1, 1, capacity], rebuilt per pass
   private capacityTokens = 0;
   private lengthTokens = 0;
 
@@ -105,10 +109,10 @@ export class QuantizedKvCache implements FullHeadsCache {
       const heads = this.headsOf(l);
       if (heads === 0) continue;
       any = true;
-      feeds[graphNames.pastKeyQ(l)] = { type: 'int8', data: this.keys[l], dims: [heads, capacity, headDim] };
-      feeds[graphNames.pastKeyScale(l)] = { type: 'float32', data: this.keyScales[l], dims: [heads, capacity / B, 1, headDim] };
+      feeds[graphNames.pastKeyQ(l)] = { type: 'uint8', data: this.keys[l], dims: [heads, capacity, headDim] };
+      feeds[graphNames.pastKeyScale(l)] = { type: 'float32', data: this.keyScales[l], dims: [heads, 1, capacity] };
       feeds[graphNames.pastValueQ(l)] = { type: 'int8', data: this.values[l], dims: [heads, capacity, headDim] };
-      feeds[graphNames.pastValueScale(l)] = { type: 'float32', data: this.valueScales[l], dims: [heads, capacity / B, 1, B] };
+      feeds[graphNames.pastValueScale(l)] = { type: 'float32', data: this.valueScales[l], dims: [heads, 1, capacity] };
       feeds[graphNames.recentKey(l)] = { type: 'float32', data: this.recentKeys[l], dims: [heads, B, headDim] };
       feeds[graphNames.recentValue(l)] = { type: 'float32', data: this.recentValues[l], dims: [heads, B, headDim] };
     }
@@ -120,7 +124,7 @@ export class QuantizedKvCache implements FullHeadsCache {
       const quantized = this.quantizedLength;
       this.int8Mask.fill(0, 0, quantized);
       this.int8Mask.fill(maskedScore, quantized);
-      feeds[graphNames.int8Mask] = { type: 'float32', data: this.int8Mask, dims: [1, capacity / B, 1, B] };
+      feeds[graphNames.int8Mask] = { type: 'float32', data: this.int8Mask, dims: [1, 1, capacity] };
     }
   }
 
@@ -180,25 +184,15 @@ export class QuantizedKvCache implements FullHeadsCache {
 
   private pastRows(layer: number, head: number, which: 'keys' | 'values'): Float32Array {
     const { headDim } = this.shape;
-    const B = this.blockTokens;
     const out = new Float32Array(this.lengthTokens * headDim);
     const quantized = this.quantizedLength;
     // One pass over the int8 rows (evidence reads a few heads' keys after each completion).
     const rows = (which === 'keys' ? this.keys[layer] : this.values[layer]).subarray(head * this.capacityTokens * headDim, (head * this.capacityTokens + quantized) * headDim);
-    if (which === 'keys') {
-      const scales = this.keyScales[layer]; // [heads, capacity / B, headDim]
-      for (let b = 0; b < quantized / B; b++) {
-        const s = (head * (this.capacityTokens / B) + b) * headDim;
-        for (let i = b * B * headDim, end = (b + 1) * B * headDim; i < end; i += headDim) {
-          for (let d = 0; d < headDim; d++) out[i + d] = rows[i + d] * scales[s + d];
-        }
-      }
-    } else {
-      const scales = this.valueScales[layer]; // [heads, capacity]
-      for (let p = 0; p < quantized; p++) {
-        const scale = scales[head * this.capacityTokens + p];
-        for (let i = p * headDim, end = i + headDim; i < end; i++) out[i] = rows[i] * scale;
-      }
+    const scales = which === 'keys' ? this.keyScales[layer] : this.valueScales[layer]; // [heads, capacity]
+    const offset = which === 'keys' ? keyOffset : 0;
+    for (let p = 0; p < quantized; p++) {
+      const scale = scales[head * this.capacityTokens + p];
+      for (let i = p * headDim, end = i + headDim; i < end; i++) out[i] = (rows[i] - offset) * scale;
     }
     const recent = which === 'keys' ? this.recentKeys[layer] : this.recentValues[layer];
     const from = head * this.blockTokens * headDim;
@@ -212,7 +206,6 @@ export class QuantizedKvCache implements FullHeadsCache {
     const B = this.blockTokens;
     const quantized = this.quantizedLength;
     const quantizedTo = Math.max(from, Math.min(to, quantized)); // int8 rows [from, quantizedTo), exact rows [quantizedTo, to)
-    const blocks = blocksOf(from, quantizedTo - from, B);
     const layers: QuantizedLayerRows[] = [];
     const full: LayerRows[] = [];
     for (let l = 0; l < this.shape.numLayers; l++) {
@@ -220,10 +213,10 @@ export class QuantizedKvCache implements FullHeadsCache {
       const capacity = this.capacityTokens;
       const stored = Boolean(this.keys[l]);
       layers.push({
-        keys: stored ? sliceRows(this.keys[l], heads, capacity, headDim, from, quantizedTo) : new Int8Array(0),
+        keys: stored ? sliceRows(this.keys[l], heads, capacity, headDim, from, quantizedTo) : new Uint8Array(0),
+        keyScales: stored ? sliceRows(this.keyScales[l], heads, capacity, 1, from, quantizedTo) : new Float32Array(0),
         values: stored ? sliceRows(this.values[l], heads, capacity, headDim, from, quantizedTo) : new Int8Array(0),
         valueScales: stored ? sliceRows(this.valueScales[l], heads, capacity, 1, from, quantizedTo) : new Float32Array(0),
-        keyScales: stored ? sliceRows(this.keyScales[l], heads, capacity / B, headDim, blocks.first, blocks.first + blocks.count) : new Float32Array(0),
       });
       full.push({
         keys: sliceRows(this.recentKeys[l], heads, B, headDim, quantizedTo - quantized, to - quantized),
@@ -245,15 +238,12 @@ export class QuantizedKvCache implements FullHeadsCache {
     const { headDim, numLayers } = this.shape;
     const end = segment.start + to;
     const quantizedEnd = segment.start + part.length; // positions [segment.start, quantizedEnd) are int8 in the segment
-    const firstBlock = blocksOf(segment.start, part.length, B).first;
-    const segmentBlocks = blocksOf(segment.start, part.length, B).count;
     const exactRows = segment.length - part.length;
     this.reserve(end);
     for (let p = segment.start + from; p < end; ) {
       const pieceEnd = Math.min(end, (Math.floor(p / B) + 1) * B);
       const n = pieceEnd - p;
       if (p % B === 0 && n === B && pieceEnd <= quantizedEnd) {
-        const block = p / B;
         for (let l = 0; l < numLayers; l++) {
           const rows = part.layers[l];
           for (let h = 0; h < this.headsOf(l); h++) {
@@ -261,9 +251,8 @@ export class QuantizedKvCache implements FullHeadsCache {
             const target = h * this.capacityTokens + p;
             this.keys[l].set(rows.keys.subarray(source * headDim, (source + B) * headDim), target * headDim);
             this.values[l].set(rows.values.subarray(source * headDim, (source + B) * headDim), target * headDim);
+            this.keyScales[l].set(rows.keyScales.subarray(source, source + B), target);
             this.valueScales[l].set(rows.valueScales.subarray(source, source + B), target);
-            const scales = (h * segmentBlocks + block - firstBlock) * headDim;
-            this.keyScales[l].set(rows.keyScales.subarray(scales, scales + headDim), (h * (this.capacityTokens / B) + block) * headDim);
           }
         }
         this.lengthTokens += B;
@@ -277,7 +266,7 @@ export class QuantizedKvCache implements FullHeadsCache {
               const position = p + i;
               const at = (h * n + i) * headDim;
               if (position < quantizedEnd) {
-                dequantizeSegmentRow(part.layers[l], h, part.length, segmentBlocks, position - segment.start, Math.floor(position / B) - firstBlock, headDim, keys, values, at);
+                dequantizeSegmentRow(part.layers[l], h, part.length, position - segment.start, headDim, keys, values, at);
               } else {
                 const row = (h * exactRows + position - quantizedEnd) * headDim;
                 keys.set(segment.full[l].keys.subarray(row, row + headDim), at);
@@ -300,13 +289,12 @@ export class QuantizedKvCache implements FullHeadsCache {
     const keys = this.recentKeys[layer].subarray(head * B * headDim, (head + 1) * B * headDim); // [B, headDim]
     const values = this.recentValues[layer].subarray(head * B * headDim, (head + 1) * B * headDim);
     const rowBase = head * this.capacityTokens + block * B;
-    const scaleBase = (head * (this.capacityTokens / B) + block) * headDim;
-    for (let d = 0; d < headDim; d++) {
+    for (let t = 0; t < B; t++) {
       let max = 0;
-      for (let t = 0; t < B; t++) max = Math.max(max, Math.abs(keys[t * headDim + d]));
+      for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(keys[t * headDim + d]));
       const inverse = max > 0 ? qMax / max : 0;
-      this.keyScales[layer][scaleBase + d] = max / qMax;
-      for (let t = 0; t < B; t++) this.keys[layer][(rowBase + t) * headDim + d] = Math.round(keys[t * headDim + d] * inverse);
+      this.keyScales[layer][rowBase + t] = max / qMax;
+      for (let d = 0; d < headDim; d++) this.keys[layer][(rowBase + t) * headDim + d] = Math.round(keys[t * headDim + d] * inverse) + keyOffset;
     }
     for (let t = 0; t < B; t++) {
       let max = 0;
@@ -319,27 +307,26 @@ export class QuantizedKvCache implements FullHeadsCache {
 
   private resize(capacity: number): void {
     const { headDim } = this.shape;
-    const B = this.blockTokens;
     const old = this.capacityTokens;
     const rows = this.quantizedLength; // int8 rows worth keeping
     for (let l = 0; l < this.shape.numLayers; l++) {
       const heads = this.headsOf(l);
-      this.keys[l] = regrowHeads(this.keys[l], heads, old, capacity, rows, headDim, Int8Array);
+      this.keys[l] = regrowHeads(this.keys[l], heads, old, capacity, rows, headDim, Uint8Array);
       this.values[l] = regrowHeads(this.values[l], heads, old, capacity, rows, headDim, Int8Array);
       this.valueScales[l] = regrowHeads(this.valueScales[l], heads, old, capacity, rows, 1, Float32Array);
-      this.keyScales[l] = regrowHeads(this.keyScales[l], heads, old / B, capacity / B, rows / B, headDim, Float32Array);
+      this.keyScales[l] = regrowHeads(this.keyScales[l], heads, old, capacity, rows, 1, Float32Array);
     }
     this.capacityTokens = capacity;
   }
 }
 
 /** Row `row` of head `head` of a segment's int8 layer rows, dequantized into keys/values at `at`. */
-function dequantizeSegmentRow(rows: QuantizedLayerRows, head: number, rowCount: number, blockCount: number, row: number, block: number, headDim: number, keys: Float32Array, values: Float32Array, at: number): void {
+function dequantizeSegmentRow(rows: QuantizedLayerRows, head: number, rowCount: number, row: number, headDim: number, keys: Float32Array, values: Float32Array, at: number): void {
   const source = (head * rowCount + row) * headDim;
-  const scales = (head * blockCount + block) * headDim;
+  const keyScale = rows.keyScales[head * rowCount + row];
   const valueScale = rows.valueScales[head * rowCount + row];
   for (let d = 0; d < headDim; d++) {
-    keys[at + d] = rows.keys[source + d] * rows.keyScales[scales + d];
+    keys[at + d] = (rows.keys[source + d] - keyOffset) * keyScale;
     values[at + d] = rows.values[source + d] * valueScale;
   }
 }

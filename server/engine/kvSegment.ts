@@ -11,11 +11,10 @@
 // A dense segment has no streaming heads: streamed.positions is empty.
 //
 // Under int8 KV (kvCacheInt8.ts) the full heads' rows of whole blocks are int8: the first
-// `quantized.length` positions come as int8 rows with their scales, and `full` holds the
-// exact rows of the rest (the block that was still filling when the segment was copied).
-// Key scales are per block of `blockTokens` positions aligned on absolute positions
-// (position p is in block floor(p / blockTokens)), so a segment carries the scales of every
-// block its quantized rows touch.
+// `quantized.length` positions come as 8-bit rows with a scale per position, and `full`
+// holds the exact rows of the rest (the block that was still filling when the segment was
+// copied). Blocks of `blockTokens` positions are aligned on absolute positions (position p
+// is in block floor(p / blockTokens)).
 
 export interface KvSegmentHeads {
   /** Heads per layer that keep every token. */
@@ -32,12 +31,12 @@ export interface LayerRows {
   values: Float32Array; // [heads, rows, headDim]
 }
 
-/** One layer's int8 rows of the full heads (symmetric: x ≈ q · scale). */
+/** One layer's 8-bit rows of the full heads (symmetric: x ≈ q · scale, per position). */
 export interface QuantizedLayerRows {
-  keys: Int8Array; // [heads, rows, headDim]
-  keyScales: Float32Array; // [heads, blocks, headDim]: per channel, per block the rows touch
-  values: Int8Array; // [heads, rows, headDim]
-  valueScales: Float32Array; // [heads, rows]: per position
+  keys: Uint8Array; // [heads, rows, headDim]: q + 128 (kvCacheInt8.ts)
+  keyScales: Float32Array; // [heads, rows]
+  values: Int8Array; // [heads, rows, headDim]: q
+  valueScales: Float32Array; // [heads, rows]
 }
 
 /** The int8 part of a segment: its first `length` positions. */
@@ -45,13 +44,6 @@ export interface QuantizedPart {
   length: number;
   blockTokens: number;
   layers: QuantizedLayerRows[];
-}
-
-/** Blocks of `blockTokens` that positions [start, start + length) touch: [first, first + count). */
-export function blocksOf(start: number, length: number, blockTokens: number): { first: number; count: number } {
-  if (length === 0) return { first: Math.floor(start / blockTokens), count: 0 };
-  const first = Math.floor(start / blockTokens);
-  return { first, count: Math.floor((start + length - 1) / blockTokens) - first + 1 };
 }
 
 export class KvSegment {
@@ -80,10 +72,9 @@ export class KvSegment {
       if (rows.keys.length !== heads.full[l] * exactRows * headDim || rows.values.length !== rows.keys.length) throw new Error(`KV segment: layer ${l} holds the wrong number of full rows`);
     });
     if (quantized) {
-      const blocks = blocksOf(start, quantized.length, quantized.blockTokens).count;
       quantized.layers.forEach((rows, l) => {
         const n = heads.full[l] * quantized.length;
-        if (rows.keys.length !== n * headDim || rows.values.length !== n * headDim || rows.valueScales.length !== n || rows.keyScales.length !== heads.full[l] * blocks * headDim) {
+        if (rows.keys.length !== n * headDim || rows.values.length !== n * headDim || rows.valueScales.length !== n || rows.keyScales.length !== n) {
           throw new Error(`KV segment: layer ${l} holds the wrong number of int8 rows or scales`);
         }
       });
@@ -127,7 +118,7 @@ export class KvSegment {
       keys: sliceRows(rows.keys, this.heads.full[l], exactRows, headDim, eFrom - q, eTo - q),
       values: sliceRows(rows.values, this.heads.full[l], exactRows, headDim, eFrom - q, eTo - q),
     }));
-    const quantized = this.quantized && sliceQuantized(this.quantized, this.heads, this.start, from, Math.max(from, qTo));
+    const quantized = this.quantized && sliceQuantized(this.quantized, this.heads, from, Math.max(from, qTo));
     let first = 0;
     while (first < this.streamedPositions.length && this.streamedPositions[first] < this.start + from) first++;
     let last = first;
@@ -141,26 +132,23 @@ export class KvSegment {
   }
 }
 
-/** The int8 rows of offsets [from, to) of a part that starts at position `start`, with the scales of the blocks they touch. */
-function sliceQuantized(part: QuantizedPart, heads: KvSegmentHeads, start: number, from: number, to: number): QuantizedPart {
+/** The int8 rows of offsets [from, to) of a part, with their scales. */
+function sliceQuantized(part: QuantizedPart, heads: KvSegmentHeads, from: number, to: number): QuantizedPart {
   const { headDim } = heads;
-  const { blockTokens } = part;
-  const all = blocksOf(start, part.length, blockTokens);
-  const kept = blocksOf(start + from, to - from, blockTokens);
   const layers = part.layers.map((rows, l) => {
     const n = heads.full[l];
     return {
       keys: sliceRows(rows.keys, n, part.length, headDim, from, to),
+      keyScales: sliceRows(rows.keyScales, n, part.length, 1, from, to),
       values: sliceRows(rows.values, n, part.length, headDim, from, to),
       valueScales: sliceRows(rows.valueScales, n, part.length, 1, from, to),
-      keyScales: sliceRows(rows.keyScales, n, all.count, headDim, kept.first - all.first, kept.first - all.first + kept.count),
     };
   });
-  return { length: to - from, blockTokens, layers };
+  return { length: to - from, blockTokens: part.blockTokens, layers };
 }
 
 /** Rows [from, to) of every head of a [heads, rows, headDim] buffer, as a new [heads, to - from, headDim] buffer. */
-export function sliceRows<T extends Float32Array | Int8Array>(buffer: T, heads: number, rows: number, headDim: number, from: number, to: number): T {
+export function sliceRows<T extends Float32Array | Int8Array | Uint8Array>(buffer: T, heads: number, rows: number, headDim: number, from: number, to: number): T {
   const out = new (buffer.constructor as new (length: number) => T)(heads * (to - from) * headDim);
   for (let h = 0; h < heads; h++) out.set(buffer.subarray((h * rows + from) * headDim, (h * rows + to) * headDim), h * (to - from) * headDim);
   return out;

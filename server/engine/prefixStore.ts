@@ -8,9 +8,9 @@
 //                                                per layer full keys, full values (f32);
 //                                                streamed positions (i32); per layer
 //                                                streamed keys, values (f32); under int8
-//                                                KV, per layer the int8 rows: keys (i8),
-//                                                key scales (f32), values (i8), value
-//                                                scales (f32)
+//                                                KV, per layer the 8-bit rows: keys (u8,
+//                                                offset 128), key scales (f32, per
+//                                                position), values (i8), value scales (f32)
 // The header names the model (checkpoint sha256), the KV cache it was computed under (policy,
 // retrieval heads, S, W, weight format), the token sequence's sha256 and the payload's
 // sha256 and size. A file whose magic, version, key, sizes or checksums do not match is
@@ -21,12 +21,12 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
-import { blocksOf, KvSegment, type KvSegmentHeads } from './kvSegment';
+import { KvSegment, type KvSegmentHeads } from './kvSegment';
 import { FileProblemError, type LoadedModel } from './types';
 import { kvIdentity } from './kvPolicy';
 
 const magic = Buffer.from('HEEDKVC1', 'ascii');
-const formatVersion = 1;
+const formatVersion = 2; // 2: int8 keys offset-binary with a scale per position (1: per channel per block)
 
 /** What the KV was computed by: a file is used only under the same key. */
 export interface PrefixKey {
@@ -58,7 +58,7 @@ export class PrefixFileError extends FileProblemError {
   override name = 'PrefixFileError';
 }
 
-function bytesOf(array: Float32Array | Int32Array | Int8Array): Buffer {
+function bytesOf(array: Float32Array | Int32Array | Int8Array | Uint8Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -184,10 +184,9 @@ export function readPrefixFile(file: string, key: PrefixKey): { tokens: number[]
     const positions = ints(take(streamed * 4));
     const rows = heads.streaming.map((n) => ({ keys: floats(take(n * streamed * headDim * 4)), values: floats(take(n * streamed * headDim * 4)) }));
     if (!block) return new KvSegment(heads, start, length, full, positions, rows);
-    const blocks = blocksOf(start, quantized, block).count;
     const layers = heads.full.map((n) => ({
-      keys: int8s(take(n * quantized * headDim)),
-      keyScales: floats(take(n * blocks * headDim * 4)),
+      keys: Uint8Array.from(take(n * quantized * headDim)),
+      keyScales: floats(take(n * quantized * 4)),
       values: int8s(take(n * quantized * headDim)),
       valueScales: floats(take(n * quantized * 4)),
     }));

@@ -98,7 +98,7 @@ export function plainPart(g: GraphBuilder, keys: string, values: string, mask: s
   };
 }
 
-/** [heads, A, B, n] as [heads, rows, n] and back: the same memory, the layout int8's blocks and the flash kernel take. */
+/** [heads, A, B, n] as [heads, rows, n] and back: the same memory, the layout int8Part and the flash kernel take. */
 function byRows(g: GraphBuilder, t: string, n: number, name: string): string {
   return g.op('Reshape', [t, g.constInt64([0, -1, n])], {}, name);
 }
@@ -106,74 +106,86 @@ function inLayout(g: GraphBuilder, t: string, layout: QueryLayout, n: number, na
   return g.op('Reshape', [t, layout.shape(n)], {}, name);
 }
 
-/** int8 rows [heads, capacity, D] as floats by block: [heads, capacity / B, B, D] (not yet scaled). */
-function int8Blocks(g: GraphBuilder, rows: string, heads: number, block: number, D: number, name: string): string {
-  return g.op('Reshape', [g.op('Cast', [rows], { to: DataType.FLOAT }), g.constInt64([heads, -1, block, D])], {}, name);
+/** The int8 past's graph inputs (kvCacheInt8.ts): 8-bit rows with a scale per position. */
+export interface Int8PastInputs {
+  keys: string; // uint8 [heads, capacity, D]: q + 128
+  keyScales: string; // float [heads, 1, capacity]
+  values: string; // int8 [heads, capacity, D]: q
+  valueScales: string; // float [heads, 1, capacity]
+  mask: string; // float [1, 1, capacity]: 0 for the positions held, masked after
 }
 
-/** The int8 past's graph inputs (kvCacheInt8.ts): int8 rows and their scales, all [heads, …]. */
-export interface Int8PastInputs {
-  keys: string; // int8 [heads, capacity, D]
-  keyScales: string; // float [heads, capacity / B, 1, D]: per channel, per block
-  values: string; // int8 [heads, capacity, D]
-  valueScales: string; // float [heads, capacity / B, 1, B]: per position, laid out by block
-  mask: string; // float [1, capacity / B, 1, B]: 0 for the positions held, masked after
-}
+/** The zero point of the unsigned operands: keys, stored q + 128 (kvCacheInt8.ts), and the probabilities' low parts. */
+const unsignedZero = 128;
 
 /**
- * An int8 past, attended to by blocks of B positions without dequantizing it in full: the
- * rows are only cast to fp32, and the scales go where they cost least at decode:
- * - keys: q · (s_b ⊙ k) = (q ⊙ s_b) · k, so the queries are scaled per block,
- *   q' [heads, blocks, rows, D], and scores come per block [heads, blocks, rows, B];
- * - values: Σ p_t s_t v_t, so the probabilities are scaled per position before the product
- *   [heads, blocks, rows, B] · [heads, blocks, B, D], summed over blocks.
- * Both cost rows × capacity (not capacity × D, as a full dequantization would): a decode
- * step's few rows make them small; a prefill chunk's rows make them about the size of the
- * score matrix, one more pass over it.
+ * An int8 past attended to with onnxruntime's MatMulInteger over all its positions at once,
+ * reading 1 byte per key and value element where fp32 reads 4 (a decode step is bound by
+ * those reads). Its fast kernels take unsigned rows with a zero point as their first operand
+ * and signed ones as the second. Scores and weighted values come in the rows layout
+ * [heads, rows, ·] and go back to the pass's layout at the part's edges.
+ *
+ * The float side of each product (queries, probabilities) goes in as two 8-bit parts per
+ * row, stacked as twice the rows so that the past is still read once: x ≈ hi·s1 + lo·s2 with
+ * s1 = max|x| / 127 over the row, hi = round(x / s1), and the remainder at a 254th of that
+ * step, lo = round((x - hi·s1) / s2), about 1/32,000 of the row's largest. One part alone
+ * is too coarse: it moves a sharp score by a tenth, and rounds every probability under a
+ * 254th of the row's largest to 0, which over a long past is most of its tail.
+ * - Scores: keys [capacity, D] (stored q + 128, zero point 128) · [qHi; qLo]ᵀ [D, 2·rows]
+ *   (signed), then each half times its scale, summed, times the keys' scales.
+ * - Values: the probabilities times the values' scales, p ≥ 0, as [pHi; pLo] + 128
+ *   [2·rows, capacity] (zero point 128: MatMulInteger takes one for the whole operand) ·
+ *   values [capacity, D] (signed), then each half times its scale, summed.
  */
-export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, heads: number, layout: QueryLayout, block: number, D: number, base: string): AttentionPart {
-  const one = g.constInt64([1]);
-  const keys = int8Blocks(g, inputs.keys, heads, block, D, `${base}_k`);
-  const values = int8Blocks(g, inputs.values, heads, block, D, `${base}_v`);
-  // Blocks lay the rows out [heads, blocks, rows, ·]; the results go back to the pass's layout.
-  const overBlocks = (t: string, op: 'ReduceMax' | 'ReduceSum', name: string): string => {
-    // Over blocks and positions [heads, blocks, rows, B] → [heads, A, B, 1].
-    const reduced = op === 'ReduceMax' ? g.op(op, [t], { axes: [1, 3], keepdims: 1 }) : g.op(op, [t, g.constInt64([1, 3])], { keepdims: 1 }); // [heads, 1, rows, 1]
-    return inLayout(g, reduced, layout, 1, name);
+export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, layout: QueryLayout, D: number, base: string): AttentionPart {
+  const zeroPoint = g.initializerUint8(`${base}_zp`, new Uint8Array([unsignedZero]), []);
+  const lastAxis = (): string => g.constInt64([-1]);
+  const cast = (t: string, to: number): string => g.op('Cast', [t], { to });
+  /** Rows [heads, rows, n] as hi and lo parts stacked [heads, 2·rows, n] (floats holding integers), and their scales [heads, 2·rows, 1]. */
+  const twoParts = (x: string, name: string): { parts: string; scales: string } => {
+    const s1 = g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 }), g.constFloat(1e-30)]), g.constFloat(127)], {}, `${name}_s1`);
+    const s2 = g.op('Div', [s1, g.constFloat(254)], {}, `${name}_s2`);
+    const hi = g.op('Round', [g.op('Div', [x, s1])], {}, `${name}_hi`);
+    const lo = g.op('Round', [g.op('Div', [g.op('Sub', [x, g.op('Mul', [hi, s1])]), s2])], {}, `${name}_lo`);
+    return { parts: g.op('Concat', [hi, lo], { axis: 1 }, `${name}_parts`), scales: g.op('Concat', [s1, s2], { axis: 1 }, `${name}_scales`) };
+  };
+  /** [heads, 2·rows, n] products times their scales, the two halves summed: [heads, rows, n]. */
+  const joined = (products: string, scales: string, name: string): string => {
+    const [hi, lo] = g.opMulti('Split', [g.op('Mul', [cast(products, DataType.FLOAT), scales])], 2, { axis: 1 });
+    return g.op('Add', [hi, lo], {}, name); // [heads, rows, n]
   };
   return {
     scores(q, name) {
-      const rows = g.op('Unsqueeze', [byRows(g, q, D, `${name}_rows`), one]); // [heads, 1, rows, D]
-      const scaled = g.op('Mul', [rows, inputs.keyScales], {}, `${name}_q`); // [heads, blocks, rows, D]
-      const raw = g.msOp('FusedMatMul', [scaled, keys], { transB: 1 }, `${name}_raw`); // [heads, blocks, rows, B]
-      const scores = g.op('Add', [raw, inputs.mask], {}, name);
-      return { scores, rowMax: overBlocks(scores, 'ReduceMax', `${name}_max`) };
+      const rows = byRows(g, q, D, `${name}_rows`); // [heads, rows, D]
+      const { parts, scales } = twoParts(rows, `${name}_q`);
+      const dots = g.op('MatMulInteger', [inputs.keys, g.op('Transpose', [cast(parts, DataType.INT8)], { perm: [0, 2, 1] }), zeroPoint], {}, `${name}_raw`); // int32 [heads, capacity, 2·rows]
+      const unscaled = joined(g.op('Transpose', [dots], { perm: [0, 2, 1] }), scales, `${name}_dots`); // [heads, rows, capacity]
+      const scores = g.op('Add', [g.op('Mul', [unscaled, inputs.keyScales]), inputs.mask], {}, name);
+      return { scores, rowMax: inLayout(g, g.op('ReduceMax', [scores], { axes: [-1], keepdims: 1 }), layout, 1, `${name}_max`) };
     },
     exp(scores, rowMax, name) {
-      const rowMaxByBlock = g.op('Unsqueeze', [byRows(g, rowMax, 1, `${name}_max_rows`), one]); // [heads, 1, rows, 1]
-      const exp = g.op('Exp', [g.op('Sub', [scores, rowMaxByBlock])], {}, name); // [heads, blocks, rows, B]
-      return { exp, rowSum: overBlocks(exp, 'ReduceSum', `${name}_sum`) };
+      const exp = g.op('Exp', [g.op('Sub', [scores, byRows(g, rowMax, 1, `${name}_max_rows`)])], {}, name); // [heads, rows, capacity]
+      return { exp, rowSum: inLayout(g, g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }), layout, 1, `${name}_sum`) };
     },
     weighted(exp, name) {
-      const byBlock = g.op('MatMul', [g.op('Mul', [exp, inputs.valueScales]), values], {}, `${name}_blocks`); // [heads, blocks, rows, D]
-      return inLayout(g, g.op('ReduceSum', [byBlock, one], { keepdims: 1 }), layout, D, name); // [heads, A, B, D]
+      const { parts, scales } = twoParts(g.op('Mul', [exp, inputs.valueScales], {}, `${name}_p`), `${name}_p`);
+      const unsigned = cast(g.op('Add', [parts, g.constFloat(unsignedZero)]), DataType.UINT8); // [heads, 2·rows, capacity]
+      const products = g.op('MatMulInteger', [unsigned, inputs.values, zeroPoint], {}, `${name}_raw`); // int32 [heads, 2·rows, D]
+      return inLayout(g, joined(products, scales, `${name}_joined`), layout, D, name); // [heads, A, B, D]
     },
   };
 }
 
 /**
  * An int8 past dequantized in full, [heads, capacity, D] fp32 keys and values, for the flash
- * path: a long pass (hundreds of rows) pays one pass over the past for it, where the
- * block-wise scores of int8Part would cost a score matrix over the whole past.
+ * path: a long pass (hundreds of rows) pays one pass over the past for it, where int8Part
+ * would cost a score matrix over the whole past.
  */
-export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, heads: number, block: number, D: number, base: string): { keys: string; values: string } {
-  const blocks = (t: string, name: string): string => int8Blocks(g, t, heads, block, D, name);
-  const flat = (t: string, name: string): string => g.op('Reshape', [t, g.constInt64([heads, -1, D])], {}, name); // [heads, capacity, D]
-  const keys = g.op('Mul', [blocks(inputs.keys, `${base}_kb`), inputs.keyScales], {}, `${base}_ks`); // scales [heads, blocks, 1, D]
-  // Value scales [heads, blocks, 1, B] hold one scale per position: the same numbers as [heads, blocks, B, 1].
-  const valueScales = g.op('Reshape', [inputs.valueScales, g.constInt64([heads, -1, block, 1])], {}, `${base}_vsc`);
-  const values = g.op('Mul', [blocks(inputs.values, `${base}_vb`), valueScales], {}, `${base}_vs`);
-  return { keys: flat(keys, `${base}_k`), values: flat(values, `${base}_v`) };
+export function dequantizedInt8Past(g: GraphBuilder, inputs: Int8PastInputs, base: string): { keys: string; values: string } {
+  const perRow = (scales: string, name: string): string => g.op('Reshape', [scales, g.constInt64([0, -1, 1])], {}, name); // [heads, capacity, 1]
+  const keys = g.op('Mul', [g.op('Sub', [g.op('Cast', [inputs.keys], { to: DataType.FLOAT }), g.constFloat(unsignedZero)]), perRow(inputs.keyScales, `${base}_ksc`)], {}, `${base}_k`);
+  const values = g.op('Mul', [g.op('Cast', [inputs.values], { to: DataType.FLOAT }), perRow(inputs.valueScales, `${base}_vsc`)], {}, `${base}_v`);
+  return { keys, values };
 }
 
 /**

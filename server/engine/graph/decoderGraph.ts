@@ -39,13 +39,13 @@
 // slots, then the pass's own tokens causally). new_key.{l} holds all heads in the layout's
 // order; JS routes the rows.
 //
-// int8 KV (`int8Block` B, kvCacheInt8.ts): the full heads' past comes as int8 rows with
-// their scales, attended to block by block (graph/attention.ts int8Part):
-//   past_key_q.{l}            int8  [fullHeads, capacity, headDim]
-//   past_key_scale.{l}        float [fullHeads, capacity / B, 1, headDim]   per channel, per block
+// int8 KV (`int8Block` B, kvCacheInt8.ts): the full heads' past comes as 8-bit rows with a
+// scale per position, attended to with integer products (graph/attention.ts int8Part):
+//   past_key_q.{l}            uint8 [fullHeads, capacity, headDim]   q + 128
+//   past_key_scale.{l}        float [fullHeads, 1, capacity]
 //   past_value_q.{l}          int8  [fullHeads, capacity, headDim]
-//   past_value_scale.{l}      float [fullHeads, capacity / B, 1, B]         per position
-//   int8_mask                 float [1, capacity / B, 1, B]   0 for the int8 positions held
+//   past_value_scale.{l}      float [fullHeads, 1, capacity]
+//   int8_mask                 float [1, 1, capacity]   0 for the int8 positions held
 //   recent_key.{l}, recent_value.{l}  float [fullHeads, B, headDim]   the exact rows of the
 //                             block still filling, masked by recent_mask [1, B]
 //
@@ -427,20 +427,20 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const q = grouped(0, retrieval, `${base}_qr`);
       if (int8Block) {
         const recentRowMask = (recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]));
-        int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 'capacityBlocks', 1, int8Block]);
+        int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 1, 'capacity']);
         const recentK = g.input(graphNames.recentKey(l), DataType.FLOAT, [retrieval, int8Block, D]);
         const recentV = g.input(graphNames.recentValue(l), DataType.FLOAT, [retrieval, int8Block, D]);
         const int8Past = {
-          keys: g.input(graphNames.pastKeyQ(l), DataType.INT8, [retrieval, 'capacity', D]),
-          keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, D]),
+          keys: g.input(graphNames.pastKeyQ(l), DataType.UINT8, [retrieval, 'capacity', D]),
+          keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 1, 'capacity']),
           values: g.input(graphNames.pastValueQ(l), DataType.INT8, [retrieval, 'capacity', D]),
-          valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 'capacityBlocks', 1, int8Block]),
+          valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 1, 'capacity']),
           mask: int8Mask,
         };
         // The flash path reads the quantized blocks dequantized (past_length: their positions).
         const past = {
-          flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, retrieval, int8Block, D, `${base}_dq`),
-          masked: (b: GraphBuilder) => int8Part(b, int8Past, retrieval, queryLayout, int8Block, D, `${base}_q8`),
+          flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, `${base}_dq`),
+          masked: (b: GraphBuilder) => int8Part(b, int8Past, queryLayout, D, `${base}_q8`),
         };
         parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)])[0]);
       } else {

@@ -16,7 +16,8 @@ export interface SessionOptions {
 export type FeedTensor =
   | { type: 'float32'; data: Float32Array; dims: readonly number[] }
   | { type: 'int64'; data: BigInt64Array; dims: readonly number[] }
-  | { type: 'int8'; data: Int8Array; dims: readonly number[] };
+  | { type: 'int8'; data: Int8Array; dims: readonly number[] }
+  | { type: 'uint8'; data: Uint8Array; dims: readonly number[] };
 
 export interface OrtSession {
   readonly inputNames: readonly string[];

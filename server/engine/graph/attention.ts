@@ -115,63 +115,70 @@ export interface Int8PastInputs {
   mask: string; // float [1, 1, capacity]: 0 for the positions held, masked after
 }
 
-/** The zero point of the unsigned operands: keys, stored q + 128 (kvCacheInt8.ts), and the probabilities' low parts. */
+/** The keys' zero point: they are stored q + 128 (kvCacheInt8.ts). */
 const unsignedZero = 128;
 
 /**
  * An int8 past attended to with onnxruntime's MatMulInteger over all its positions at once,
  * reading 1 byte per key and value element where fp32 reads 4 (a decode step is bound by
- * those reads). Its fast kernels take unsigned rows with a zero point as their first operand
- * and signed ones as the second. Scores and weighted values come in the rows layout
+ * those reads). Its fast kernels take unsigned rows (with a zero point) as their first
+ * operand and signed ones as the second. Scores and weighted values come in the rows layout
  * [heads, rows, ·] and go back to the pass's layout at the part's edges.
  *
  * The float side of each product (queries, probabilities) goes in as two 8-bit parts per
- * row, stacked as twice the rows so that the past is still read once: x ≈ hi·s1 + lo·s2 with
- * s1 = max|x| / 127 over the row, hi = round(x / s1), and the remainder at a 254th of that
- * step, lo = round((x - hi·s1) / s2), about 1/32,000 of the row's largest. One part alone
- * is too coarse: it moves a sharp score by a tenth, and rounds every probability under a
- * 254th of the row's largest to 0, which over a long past is most of its tail.
- * - Scores: keys [capacity, D] (stored q + 128, zero point 128) · [qHi; qLo]ᵀ [D, 2·rows]
- *   (signed), then each half times its scale, summed, times the keys' scales.
- * - Values: the probabilities times the values' scales, p ≥ 0, as [pHi; pLo] + 128
- *   [2·rows, capacity] (zero point 128: MatMulInteger takes one for the whole operand) ·
- *   values [capacity, D] (signed), then each half times its scale, summed.
+ * row, stacked as twice the rows so that the past is still read once: x ≈ hi·254·s + lo·s,
+ * s a row's step. One part alone is too coarse: it moves a sharp score by a tenth, and
+ * rounds every probability under a few hundredths of the row's largest to 0, which over a
+ * long past is most of its tail.
+ * - Scores: queries signed, hi = round(q / 254s) and lo = round(q / s) - 254·hi with
+ *   s = max|q| / (127·254), both in [-127, 127]. Keys [capacity, D] (stored q + 128, zero
+ *   point 128) · [qHi; qLo]ᵀ [D, 2·rows] gives integer dot products; each half times its
+ *   scale, the halves summed, times the keys' scales.
+ * - Values: the probabilities times the values' scales, p ≥ 0, as x = round(p / s) with
+ *   s = max p / (255·254), hi = ⌊x / 254⌋ in [0, 255] and lo = x - 254·hi in [0, 253], both
+ *   unsigned with zero point 0: [pHi; pLo] [2·rows, capacity] · values [capacity, D]
+ *   (signed). A probability under s / 2, a 130,000th of the row's largest, still rounds to
+ *   0.
  */
 export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, layout: QueryLayout, D: number, base: string): AttentionPart {
   const zeroPoint = g.initializerUint8(`${base}_zp`, new Uint8Array([unsignedZero]), []);
   const lastAxis = (): string => g.constInt64([-1]);
   const cast = (t: string, to: number): string => g.op('Cast', [t], { to });
-  /** Rows [heads, rows, n] as hi and lo parts stacked [heads, 2·rows, n] (floats holding integers), and their scales [heads, 2·rows, 1]. */
-  const twoParts = (x: string, name: string): { parts: string; scales: string } => {
-    const s1 = g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 }), g.constFloat(1e-30)]), g.constFloat(127)], {}, `${name}_s1`);
-    const s2 = g.op('Div', [s1, g.constFloat(254)], {}, `${name}_s2`);
-    const hi = g.op('Round', [g.op('Div', [x, s1])], {}, `${name}_hi`);
-    const lo = g.op('Round', [g.op('Div', [g.op('Sub', [x, g.op('Mul', [hi, s1])]), s2])], {}, `${name}_lo`);
-    return { parts: g.op('Concat', [hi, lo], { axis: 1 }, `${name}_parts`), scales: g.op('Concat', [s1, s2], { axis: 1 }, `${name}_scales`) };
-  };
-  /** [heads, 2·rows, n] products times their scales, the two halves summed: [heads, rows, n]. */
-  const joined = (products: string, scales: string, name: string): string => {
+  /** The step of a row of [heads, rows, n]: max / levels, [heads, rows, 1], never 0 (a row of zeros divides by it). */
+  const step = (max: string, levels: number, name: string): string => g.op('Div', [g.op('Max', [max, g.constFloat(1e-30)]), g.constFloat(levels)], {}, name);
+  const rowMax = (t: string): string => g.op('ReduceMax', [t], { axes: [-1], keepdims: 1 });
+  /** [heads, 2·rows, n] products of the stacked parts times their scales (254·s and s), the halves summed: [heads, rows, n]. */
+  const joined = (products: string, s: string, name: string): string => {
+    const scales = g.op('Concat', [g.op('Mul', [s, g.constFloat(254)]), s], { axis: 1 }); // [heads, 2·rows, 1]
     const [hi, lo] = g.opMulti('Split', [g.op('Mul', [cast(products, DataType.FLOAT), scales])], 2, { axis: 1 });
     return g.op('Add', [hi, lo], {}, name); // [heads, rows, n]
   };
   return {
     scores(q, name) {
       const rows = byRows(g, q, D, `${name}_rows`); // [heads, rows, D]
-      const { parts, scales } = twoParts(rows, `${name}_q`);
-      const dots = g.op('MatMulInteger', [inputs.keys, g.op('Transpose', [cast(parts, DataType.INT8)], { perm: [0, 2, 1] }), zeroPoint], {}, `${name}_raw`); // int32 [heads, capacity, 2·rows]
-      const unscaled = joined(g.op('Transpose', [dots], { perm: [0, 2, 1] }), scales, `${name}_dots`); // [heads, rows, capacity]
+      const s = step(rowMax(g.op('Abs', [rows])), 127 * 254, `${name}_qs`);
+      const x = g.op('Round', [g.op('Div', [rows, s])]); // [-127·254, 127·254]
+      const hi = g.op('Round', [g.op('Div', [x, g.constFloat(254)])], {}, `${name}_q_hi`);
+      const lo = g.op('Sub', [x, g.op('Mul', [hi, g.constFloat(254)])], {}, `${name}_q_lo`);
+      const parts = cast(g.op('Concat', [hi, lo], { axis: 1 }), DataType.INT8); // [heads, 2·rows, D]
+      const dots = g.op('MatMulInteger', [inputs.keys, g.op('Transpose', [parts], { perm: [0, 2, 1] }), zeroPoint], {}, `${name}_raw`); // int32 [heads, capacity, 2·rows]
+      const unscaled = joined(g.op('Transpose', [dots], { perm: [0, 2, 1] }), s, `${name}_dots`); // [heads, rows, capacity]
       const scores = g.op('Add', [g.op('Mul', [unscaled, inputs.keyScales]), inputs.mask], {}, name);
-      return { scores, rowMax: inLayout(g, g.op('ReduceMax', [scores], { axes: [-1], keepdims: 1 }), layout, 1, `${name}_max`) };
+      return { scores, rowMax: inLayout(g, rowMax(scores), layout, 1, `${name}_max`) };
     },
     exp(scores, rowMax, name) {
       const exp = g.op('Exp', [g.op('Sub', [scores, byRows(g, rowMax, 1, `${name}_max_rows`)])], {}, name); // [heads, rows, capacity]
       return { exp, rowSum: inLayout(g, g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }), layout, 1, `${name}_sum`) };
     },
     weighted(exp, name) {
-      const { parts, scales } = twoParts(g.op('Mul', [exp, inputs.valueScales], {}, `${name}_p`), `${name}_p`);
-      const unsigned = cast(g.op('Add', [parts, g.constFloat(unsignedZero)]), DataType.UINT8); // [heads, 2·rows, capacity]
-      const products = g.op('MatMulInteger', [unsigned, inputs.values, zeroPoint], {}, `${name}_raw`); // int32 [heads, 2·rows, D]
-      return inLayout(g, joined(products, scales, `${name}_joined`), layout, D, name); // [heads, A, B, D]
+      const p = g.op('Mul', [exp, inputs.valueScales], {}, `${name}_p`); // [heads, rows, capacity], ≥ 0
+      const s = step(rowMax(p), 255 * 254, `${name}_ps`);
+      const x = g.op('Round', [g.op('Div', [p, s])]); // [0, 255·254]
+      const hi = g.op('Floor', [g.op('Div', [x, g.constFloat(254)])], {}, `${name}_p_hi`);
+      const lo = g.op('Sub', [x, g.op('Mul', [hi, g.constFloat(254)])], {}, `${name}_p_lo`);
+      const parts = cast(g.op('Concat', [hi, lo], { axis: 1 }), DataType.UINT8); // [heads, 2·rows, capacity]
+      const products = g.op('MatMulInteger', [parts, inputs.values], {}, `${name}_raw`); // int32 [heads, 2·rows, D]
+      return inLayout(g, joined(products, s, `${name}_joined`), layout, D, name); // [heads, A, B, D]
     },
   };
 }

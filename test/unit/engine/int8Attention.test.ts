@@ -141,8 +141,8 @@ test('int8 attention: a thin tail of probabilities over a long past is kept, not
   const actual = integerAttention(past, queries);
   for (let row = 0; row < heads * group; row++) {
     assert.ok(Math.abs(expected[row * D] - 1 / 3) < 1e-3, `the reference's tail share ${expected[row * D]}`);
-    // Each tail probability is within half the low part's step (the row's largest / 64,516) of
-    // itself, 1.5 % here; one 8-bit part would give 0.
+    // Each tail probability is within half the low part's step (the row's largest / 64,770)
+    // of itself, 0.8 % here; one 8-bit part would give 0.
     assert.ok(Math.abs(actual[row * D] - expected[row * D]) < 0.01, `row ${row}: tail share ${actual[row * D]}, expected ${expected[row * D]}`);
   }
 });

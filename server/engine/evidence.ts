@@ -277,7 +277,7 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * Gathers, during a generation, the query rows that picked its tokens (a QueryRowsHook for
  * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
  * that picked the first token; more: a question's own tokens too), then one per decoded
- * token. A head-aware fp32 sequence instead gives the attention mass on the full heads
+ * token. A head-aware sequence (fp32 or int8 KV) instead gives the attention mass on the full heads
  * (evidence's heads there) from the passes themselves (`addMass`): a short last prefill
  * pass its prompt rows' mass per head (cachedSequence.ts, maxMassPassTokens), each decoded
  * token's pass its mass summed over each layer's heads (a third of the bytes a step

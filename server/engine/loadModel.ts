@@ -219,7 +219,7 @@ class OrtSequence implements Sequence {
       }
       this.massFetch = this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
     } else {
-      // Only head-aware fp32 graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
+      // Only head-aware graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
       this.appendWithMass = undefined;
     }
   }
@@ -230,7 +230,7 @@ class OrtSequence implements Sequence {
   private readonly feedsPastMask: boolean;
   /** new_mask of the last pass's length, kept: the inputs are only read, and most prefill passes are a full chunk. */
   private newMask: Float32Array = new Float32Array(0);
-  /** Head-aware fp32 graphs take mass_rows, and give the full heads' attention mass of the layers listed. */
+  /** Head-aware graphs take mass_rows, and give the full heads' attention mass of the layers listed. */
   private readonly feedsMassRows: boolean;
   readonly maxMassTokens: number;
   private readonly massLayers: Array<{ layer: number; kvHeads: number[] }> = [];

@@ -92,7 +92,7 @@ export interface Sequence {
    */
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
   /**
-   * Head-aware fp32 sequences only (absent otherwise): append() for one pass of at most
+   * Head-aware sequences only, fp32 or int8 KV (absent otherwise): append() for one pass of at most
    * `maxMassTokens` tokens that also adds the attention mass on the full heads of its last
    * `countedTokens` tokens' queries (the probabilities squared and summed over each KV
    * head's query heads, evidence.ts), from the scores the pass computes anyway, to `sums`

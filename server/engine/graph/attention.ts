@@ -226,7 +226,8 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * each probability squared, weighted by its row's `mass.weights` ([rows, 1]: 1 for the
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
  * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
- * scores) as `mass` [heads, 1, slots], and on the second part's (the pass's own keys:
+ * scores; or int8Part's [heads, rows, slots] with its exact recent rows after it,
+ * `mass.recent`) as `mass` [heads, 1, slots], and on the last part's (the pass's own keys:
  * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]; or, with `mass.weightsShape`
  * and the rows shapes for it, summed over the heads too in the same product, [1, 1, ·],
  * a third of the bytes for three heads. Only when `mass.on` (bool [1])
@@ -251,7 +252,10 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
         const rows = b.op('Reshape', [exp, rowsShape], {}, `${name}_rows`); // [heads, A, B, slots] as [heads, rows, slots] or [1, heads * rows, slots]: the same memory
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads or 1, 1, slots]
       };
-      return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[1], mass.ownRowsShape, `${base}_own_mass`)];
+      if (!mass.recent) return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[1], mass.ownRowsShape, `${base}_own_mass`)];
+      // int8 KV: the quantized past, then its exact recent rows, padded into their positions' slots.
+      const recent = b.op('Pad', [summed(exps[1], mass.recent.rowsShape, `${base}_recent_mass`), mass.recent.pads], { mode: 'constant' }, `${base}_recent_mass_slots`);
+      return [b.op('Add', [summed(exps[0], mass.pastRowsShape, `${base}_mass`), recent], {}, `${base}_mass_all`), summed(exps[2], mass.ownRowsShape, `${base}_own_mass`)];
     },
     (b) => {
       const none = noMass(b, heads, `${base}_mass_off`);
@@ -275,6 +279,13 @@ export interface MassRequest {
   weightsShape: string;
   pastRowsShape: string;
   ownRowsShape: string;
+  /**
+   * Under int8 KV the parts are the quantized past (its exps in rows layout, [heads, rows,
+   * slots]), its exact recent rows and the pass's own keys: the recent rows' mass, viewed by
+   * `rowsShape` ([0 or 1, -1, B]), goes into the past's slots by `pads` (int64 [6]: the
+   * quantized positions before it, the slots after it).
+   */
+  recent?: { rowsShape: string; pads: string };
 }
 
 /** No attention mass: [heads, 1, 0], for a pass that computes none; an empty constant, so that a branch giving it runs no more than an Identity. */

@@ -49,9 +49,10 @@
 //   recent_key.{l}, recent_value.{l}  float [fullHeads, B, headDim]   the exact rows of the
 //                             block still filling, masked by recent_mask [1, B]
 //
-// Head-aware fp32 graphs also give evidence (evidence.ts) the full heads' attention mass
-// on the past, the probabilities squared and summed over the pass's counted rows, added to
-// a running sum, without a second product over the past:
+// Head-aware graphs (fp32 or int8 KV) also give evidence (evidence.ts) the full heads'
+// attention mass on the past, the probabilities squared and summed over the pass's counted
+// rows, added to a running sum, without a second product over the past (under int8 KV the
+// exact recent rows' mass goes into their positions' slots, after the quantized ones):
 //   mass_rows                 float [group * seqLen, 1] or [0, 1]   each query row's weight in the
 //                             mass (rows as the full heads' queries are laid out, [group,
 //                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
@@ -243,7 +244,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   let pastMaskInput: string | undefined;
   const pastMask = (): string => (pastMaskInput ??= g.input(graphNames.pastMask, DataType.FLOAT, [1, 'capacity']));
   let capacityShape: string | undefined;
-  const capacity = (): string => (capacityShape ??= g.op('Shape', [pastMask()], { start: 1, end: 2 }, 'capacity'));
+  const int8MaskInput = (): string => (int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 1, 'capacity']));
+  /** The full heads' past capacity, int64 [1]. */
+  const capacity = (): string =>
+    (capacityShape ??= int8Block ? g.op('Shape', [int8MaskInput()], { start: 2, end: 3 }, 'capacity') : g.op('Shape', [pastMask()], { start: 1, end: 2 }, 'capacity'));
   // The pass's query layout (attention.ts), chosen once per pass: a decode step's rows per
   // query head [heads, group, 1, ·], a longer pass's per KV head [heads, 1, group*seqLen, ·].
   // Its shapes for the last dimensions attention uses (1 and D), built in the main graph
@@ -290,20 +294,29 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const byHead = g.op('Greater', [g.input(graphNames.massByHead, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_by_head'); // bool [1]
     const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
     const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
+    // Under int8 KV the exact recent rows hold positions [quantized, quantized + B): their
+    // mass is padded into those slots of the past's (quantized: the int8 mask's zeros).
+    const recent = (block: number): MassRequest['recent'] => {
+      const held = g.op('Cast', [g.op('Equal', [int8MaskInput(), g.constFloat(0)])], { to: DataType.FLOAT }, 'int8_held');
+      const quantized = g.op('Reshape', [g.op('Cast', [g.op('ReduceSum', [held], { keepdims: 0 })], { to: DataType.INT64 }), g.constInt64([1])], {}, 'int8_quantized'); // int64 [1]
+      const after = g.op('Sub', [g.op('Sub', [capacity(), quantized]), g.constInt64([block])], {}, 'int8_after_recent');
+      return { rowsShape: rowsShape(g.constInt64([block]), 'mass_recent_rows_shape'), pads: g.op('Concat', [g.constInt64([0, 0]), quantized, g.constInt64([0, 0]), after], { axis: 0 }, 'mass_recent_pads') };
+    };
     return (massRows = {
       weights,
       on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
       weightsShape: g.op('Concat', [first, g.constInt64([1, -1])], { axis: 0 }, 'mass_weights_shape'),
       pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
       ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
+      ...(int8Block ? { recent: recent(int8Block) } : {}),
     });
   };
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
-   * (the branches read the parent's values and build their own nodes). With `withMass` (an
-   * fp32 past), also the pass's attention mass on the past's slots and on its own tokens
+   * (the branches read the parent's values and build their own nodes). With `withMass` (head-aware),
+   * also the pass's attention mass on the past's slots and on its own tokens
    * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
    * Returns the attention [heads, A, B, D] (the pass's query layout), then the two masses if asked.
    */
@@ -336,6 +349,18 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       },
       (b) => masked(b, `${base}_m`),
     );
+  };
+
+  /**
+   * Head-aware: the full heads are evidence's heads, so their attention mass is an output:
+   * the layer's sums so far plus this pass's, and the pass's own tokens'. Returns the attention.
+   */
+  const attentionWithMassOutputs = (l: number, [attended, mass, ownMass]: string[]): string => {
+    const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
+    const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+    g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+    g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
+    return attended;
   };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
@@ -427,7 +452,6 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const q = grouped(0, retrieval, `${base}_qr`);
       if (int8Block) {
         const recentRowMask = (recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]));
-        int8Mask ??= g.input(graphNames.int8Mask, DataType.FLOAT, [1, 1, 'capacity']);
         const recentK = g.input(graphNames.recentKey(l), DataType.FLOAT, [retrieval, int8Block, D]);
         const recentV = g.input(graphNames.recentValue(l), DataType.FLOAT, [retrieval, int8Block, D]);
         const int8Past = {
@@ -435,31 +459,24 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           keyScales: g.input(graphNames.pastKeyScale(l), DataType.FLOAT, [retrieval, 1, 'capacity']),
           values: g.input(graphNames.pastValueQ(l), DataType.INT8, [retrieval, 'capacity', D]),
           valueScales: g.input(graphNames.pastValueScale(l), DataType.FLOAT, [retrieval, 1, 'capacity']),
-          mask: int8Mask,
+          mask: int8MaskInput(),
         };
         // The flash path reads the quantized blocks dequantized (past_length: their positions).
         const past = {
           flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, `${base}_dq`),
           masked: (b: GraphBuilder) => int8Part(b, int8Past, queryLayout, D, `${base}_q8`),
         };
-        parts.push(fullHeadsAttention(q, retrieval, base, name, past, (b) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)])[0]);
+        const after = (b: GraphBuilder) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)];
+        if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, past, after, true)));
+        else parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const oneHead = retrieval === 1 ? (oneHeadShapes ??= oneHeadPast(g, isStep, capacity(), queryLayout, group)) : undefined;
         const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
         const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
-        if (layout) {
-          // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
-          const [attended, mass, ownMass] = fullHeadsAttention(q, retrieval, base, name, past, after, true);
-          parts.push(attended);
-          const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
-          const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [rows, 1, 'massSlots']);
-          g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [rows, 1, 'massSlots']);
-          g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
-        } else {
-          parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
-        }
+        if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, past, after, true)));
+        else parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
       }
     }
     if (retrieval < c.numKvHeads) {

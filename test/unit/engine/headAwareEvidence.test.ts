@@ -19,102 +19,107 @@ import { maxAbsDiff, tempDir, writePattern } from './engineFixtures';
 const root = resolve(__dirname, '../../../..');
 const modelDir = join(root, 'models', 'heed-code-30m');
 
-test('head-aware evidence from the decode steps\' own attention mass equals evidence from their queries', async () => {
-  const dir = tempDir('heed-head-aware-evidence-');
-  const patternFile = writePattern(dir, modelSha256(modelDir), 4, 60);
-  const model = await loadModel(modelDir, { chunkTokens: 128, kv: { policy: 'head-aware', patternFile } });
-  try {
-    assert.equal(model.kv.policy, 'head-aware');
-    const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8');
-    const heads = chooseEvidenceHeads(model, 'retrieval', () => undefined);
-    assert.equal(heads.kvHeads.length, 8);
-    // Chunks of 128: those after the first 1,024 tokens take the flash path. The last pass
-    // has 5 tokens (within maxMassPassTokens: the prompt's rows come as mass too) or 20
-    // (they come as queries); a question counts its prompt's last 3 rows.
-    for (const { tokens, promptRows } of [
-      { tokens: 1285, promptRows: 1 },
-      { tokens: 1300, promptRows: 1 },
-      { tokens: 1285, promptRows: 3 },
-    ]) {
-      const promptIds = model.tokenizer.encode(text).slice(0, tokens);
-      const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
-      const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
-        const cached = new CachedSequence(model);
-        const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
-        const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
-        return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
-      };
-      // The collector itself takes the mass; the wrapper offers only queries.
-      const byMass = run((collector) => collector);
-      const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
-      const what = `${tokens} tokens, ${promptRows} prompt rows`;
-      assert.deepEqual(byMass.tokens, byQueries.tokens, `${what}: the mass outputs change nothing the model computes`);
-      assert.equal(byMass.evidence.queries, byMass.tokens.length - 1 + promptRows, what);
+// Under int8 KV the passes' mass comes from the integer scores (queries in two 8-bit parts),
+// the queries' from fp32 scores over the dequantized keys: the same up to that rounding
+// (2e-5 in a line's score, where fp32 agrees within 1e-6).
+for (const int8 of [false, true]) {
+  test(`head-aware${int8 ? '+int8' : ''} evidence from the decode steps' own attention mass equals evidence from their queries`, async () => {
+    const dir = tempDir('heed-head-aware-evidence-');
+    const patternFile = writePattern(dir, modelSha256(modelDir), 4, 60);
+    const model = await loadModel(modelDir, { chunkTokens: 128, kv: { policy: 'head-aware', patternFile, int8 } });
+    const tolerance = int8 ? 1e-4 : 1e-5;
+    try {
+      assert.equal(model.kv.policy, 'head-aware');
+      assert.equal(Boolean(model.kv.int8Block), int8);
+      const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8');
+      const heads = chooseEvidenceHeads(model, 'retrieval', () => undefined);
+      assert.equal(heads.kvHeads.length, 8);
+      // Chunks of 128: those after the first 1,024 tokens take the flash path. The last pass
+      // has 5 tokens (within maxMassPassTokens: the prompt's rows come as mass too) or 20
+      // (they come as queries); a question counts its prompt's last 3 rows.
+      for (const { tokens, promptRows } of [
+        { tokens: 1285, promptRows: 1 },
+        { tokens: 1300, promptRows: 1 },
+        { tokens: 1285, promptRows: 3 },
+      ]) {
+        const promptIds = model.tokenizer.encode(text).slice(0, tokens);
+        const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
+        const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
+          const cached = new CachedSequence(model);
+          const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
+          const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
+          return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
+        };
+        // The collector itself takes the mass; the wrapper offers only queries.
+        const byMass = run((collector) => collector);
+        const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
+        const what = `${tokens} tokens, ${promptRows} prompt rows`;
+        assert.deepEqual(byMass.tokens, byQueries.tokens, `${what}: the mass outputs change nothing the model computes`);
+        assert.equal(byMass.evidence.queries, byMass.tokens.length - 1 + promptRows, what);
 
-      const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));
-      const expect = (got: PromptEvidence['lines'], want: PromptEvidence['lines'], part: string) => {
-        assert.equal(got.length, want.length, `${what}, ${part}`);
-        const wanted = scores(want);
-        const worst = Math.max(...got.map((l) => Math.abs(l.score - (wanted.get(`${l.part}:${l.line}`) ?? Infinity))));
-        assert.ok(worst < 1e-5, `${what}, ${part}: max |Δscore| ${worst}`);
-      };
-      expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
-      byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
-    }
-
-    // The logits of a step that asks for the mass are the logits of one that does not.
-    const promptIds = model.tokenizer.encode(text).slice(0, 1300);
-    const a = model.newSequence();
-    const b = model.newSequence();
-    a.append(promptIds);
-    b.append(promptIds);
-    assert.ok(a.appendWithMass, 'a head-aware fp32 sequence gives the mass');
-    const withMass = a.appendWithMass!([promptIds[5]]);
-    const plain = b.append([promptIds[5]]);
-    assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
-    assert.equal(withMass.mass.steps, 1);
-    // Each query head's probabilities sum to 1, so its squares sum to at most 1: per KV
-    // head, at most `group`. The step's own position has its share; later slots none.
-    for (const { sums, capacity, kvHeads } of withMass.mass.layers) {
-      kvHeads.forEach((_, j) => {
-        const head = sums.subarray(j * capacity, (j + 1) * capacity);
-        const total = head.reduce((sum, v) => sum + v, 0);
-        assert.ok(total > 0 && total <= 2 + 1e-5, `a step's mass per KV head: ${total}`);
-        assert.ok(head[promptIds.length] > 0, 'mass on the step\'s own position');
-        assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
-      });
-    }
-    // Summed over the heads (how decode steps give it): each layer's one row is its heads' rows added.
-    const c = model.newSequence();
-    c.append(promptIds);
-    const summed = c.appendWithMass!([promptIds[5]], undefined, 1, false);
-    assert.equal(summed.mass.byHead, false);
-    withMass.mass.layers.forEach(({ sums, capacity, kvHeads }, k) => {
-      const row = summed.mass.layers[k].sums;
-      assert.equal(row.length, capacity);
-      let worst = 0;
-      for (let p = 0; p < capacity; p++) {
-        let want = 0;
-        for (let j = 0; j < kvHeads.length; j++) want += sums[j * capacity + p];
-        worst = Math.max(worst, Math.abs(row[p] - want));
+        const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));
+        const expect = (got: PromptEvidence['lines'], want: PromptEvidence['lines'], part: string) => {
+          assert.equal(got.length, want.length, `${what}, ${part}`);
+          const wanted = scores(want);
+          const worst = Math.max(...got.map((l) => Math.abs(l.score - (wanted.get(`${l.part}:${l.line}`) ?? Infinity))));
+          assert.ok(worst < tolerance, `${what}, ${part}: max |Δscore| ${worst}`);
+        };
+        expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
+        byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
       }
-      assert.ok(worst < 1e-6, `layer ${summed.mass.layers[k].layer}: max |Δ| ${worst}`);
-    });
-    assert.throws(() => c.appendWithMass!([promptIds[6]], withMass.mass, 1, false), /only the same way/);
-    assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
-    assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), undefined, 3), /counts 1 to 2/);
-  } finally {
-    await model.dispose();
-  }
-});
 
-test('sequences without full-head mass outputs do not offer it: dense and int8 caches', async () => {
-  const dir = tempDir('heed-head-aware-evidence-');
-  const patternFile = writePattern(dir, modelSha256(modelDir), 4, 60);
-  for (const kv of [undefined, { policy: 'head-aware' as const, patternFile, int8: true }]) {
+      // The logits of a step that asks for the mass are the logits of one that does not.
+      const promptIds = model.tokenizer.encode(text).slice(0, 1300);
+      const a = model.newSequence();
+      const b = model.newSequence();
+      a.append(promptIds);
+      b.append(promptIds);
+      assert.ok(a.appendWithMass, 'a head-aware sequence gives the mass');
+      const withMass = a.appendWithMass!([promptIds[5]]);
+      const plain = b.append([promptIds[5]]);
+      assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
+      assert.equal(withMass.mass.steps, 1);
+      // Each query head's probabilities sum to 1, so its squares sum to at most 1: per KV
+      // head, at most `group`. The step's own position has its share; later slots none.
+      for (const { sums, capacity, kvHeads } of withMass.mass.layers) {
+        kvHeads.forEach((_, j) => {
+          const head = sums.subarray(j * capacity, (j + 1) * capacity);
+          const total = head.reduce((sum, v) => sum + v, 0);
+          assert.ok(total > 0 && total <= 2 + 1e-5, `a step's mass per KV head: ${total}`);
+          assert.ok(head[promptIds.length] > 0, 'mass on the step\'s own position');
+          assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
+        });
+      }
+      // Summed over the heads (how decode steps give it): each layer's one row is its heads' rows added.
+      const c = model.newSequence();
+      c.append(promptIds);
+      const summed = c.appendWithMass!([promptIds[5]], undefined, 1, false);
+      assert.equal(summed.mass.byHead, false);
+      withMass.mass.layers.forEach(({ sums, capacity, kvHeads }, k) => {
+        const row = summed.mass.layers[k].sums;
+        assert.equal(row.length, capacity);
+        let worst = 0;
+        for (let p = 0; p < capacity; p++) {
+          let want = 0;
+          for (let j = 0; j < kvHeads.length; j++) want += sums[j * capacity + p];
+          worst = Math.max(worst, Math.abs(row[p] - want));
+        }
+        assert.ok(worst < 1e-6, `layer ${summed.mass.layers[k].layer}: max |Δ| ${worst}`);
+      });
+      assert.throws(() => c.appendWithMass!([promptIds[6]], withMass.mass, 1, false), /only the same way/);
+      assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
+      assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), undefined, 3), /counts 1 to 2/);
+    } finally {
+      await model.dispose();
+    }
+  });
+}
+
+test('sequences without full-head mass outputs do not offer it: dense caches, fp32 and int8', async () => {
+  for (const kv of [undefined, { policy: 'dense' as const, int8: true }]) {
     const model = await loadModel(modelDir, { chunkTokens: 128, kv });
     try {
-      assert.equal(model.newSequence().appendWithMass, undefined, kv ? 'head-aware+int8' : 'dense');
+      assert.equal(model.newSequence().appendWithMass, undefined, kv ? 'dense+int8' : 'dense');
       assert.equal(model.newSequence().maxMassTokens, 0);
     } finally {
       await model.dispose();

@@ -289,20 +289,8 @@ export class QuantizedKvCache implements FullHeadsCache {
     const keys = this.recentKeys[layer].subarray(head * B * headDim, (head + 1) * B * headDim); // [B, headDim]
     const values = this.recentValues[layer].subarray(head * B * headDim, (head + 1) * B * headDim);
     const rowBase = head * this.capacityTokens + block * B;
-    for (let t = 0; t < B; t++) {
-      let max = 0;
-      for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(keys[t * headDim + d]));
-      const inverse = max > 0 ? qMax / max : 0;
-      this.keyScales[layer][rowBase + t] = max / qMax;
-      for (let d = 0; d < headDim; d++) this.keys[layer][(rowBase + t) * headDim + d] = Math.round(keys[t * headDim + d] * inverse) + keyOffset;
-    }
-    for (let t = 0; t < B; t++) {
-      let max = 0;
-      for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(values[t * headDim + d]));
-      const inverse = max > 0 ? qMax / max : 0;
-      this.valueScales[layer][rowBase + t] = max / qMax;
-      for (let d = 0; d < headDim; d++) this.values[layer][(rowBase + t) * headDim + d] = Math.round(values[t * headDim + d] * inverse);
-    }
+    quantizeRows(keys, B, headDim, this.keys[layer], this.keyScales[layer], rowBase, keyOffset);
+    quantizeRows(values, B, headDim, this.values[layer], this.valueScales[layer], rowBase, 0);
   }
 
   private resize(capacity: number): void {
@@ -317,6 +305,17 @@ export class QuantizedKvCache implements FullHeadsCache {
       this.keyScales[l] = regrowHeads(this.keyScales[l], heads, old, capacity, rows, 1, Float32Array);
     }
     this.capacityTokens = capacity;
+  }
+}
+
+/** `rows` rows [rows, headDim] of `exact`, each to 8 bits with its own scale (max|x| / 127), into rows [at, at + rows) of `out` (q + offset) and `scales`. */
+function quantizeRows(exact: Float32Array, rows: number, headDim: number, out: Int8Array | Uint8Array, scales: Float32Array, at: number, offset: number): void {
+  for (let t = 0; t < rows; t++) {
+    let max = 0;
+    for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(exact[t * headDim + d]));
+    const inverse = max > 0 ? qMax / max : 0;
+    scales[at + t] = max / qMax;
+    for (let d = 0; d < headDim; d++) out[(at + t) * headDim + d] = Math.round(exact[t * headDim + d] * inverse) + offset;
   }
 }
 

@@ -315,8 +315,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
-   * (the branches read the parent's values and build their own nodes). With `withMass` (head-aware),
-   * also the pass's attention mass on the past's slots and on its own tokens
+   * (the branches read the parent's values and build their own nodes). With `withMass`
+   * (head-aware), also the pass's attention mass on the past's slots and on its own tokens
    * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
    * Returns the attention [heads, A, B, D] (the pass's query layout), then the two masses if asked.
    */

@@ -123,7 +123,7 @@ test('int8: the tree and the file keep int8 blocks; a resume mid-block computes 
     const coldSequence = new CachedSequence(model);
     coldSequence.prefill(a, never);
     // Compared over the blocks before the last token's: that token is run again, over a past
-    // now int8 where the cold prefill's chunk saw exact rows, and its key joins its block's scales.
+    // now int8 where the cold prefill's chunk saw exact rows, so its own keys and values differ.
     const restoredRows = Math.floor((a.length - 1) / 16) * 16 * model.config.headDim;
     for (let l = 0; l < model.config.numLayers; l++) {
       for (let h = 0; h < model.config.numKvHeads; h++) {

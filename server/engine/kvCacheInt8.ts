@@ -28,7 +28,7 @@ import { grownCapacity, headsIn, regrowHeads, shrunkCapacity, type FullHeadsCach
 import { sliceRows, type KvSegment, type LayerRows, type QuantizedLayerRows, type QuantizedPart } from './kvSegment';
 import type { FeedTensor } from './runtime/ortRuntime';
 
-/** Positions per int8 block unless asked otherwise: fewer, larger blocks make prefill cheaper (the queries are scaled once per block) and keep more recent rows exact; a key scale costs 1 byte per position and head against 128 of int8 rows. */
+/** Positions per int8 block unless asked otherwise: the block still filling stays exact, so a larger block keeps more recent rows exact, for its fp32 rows' bytes (B · headDim · 8 per head). */
 export const defaultInt8BlockTokens = 256;
 
 const qMax = 127;
@@ -95,7 +95,7 @@ export class QuantizedKvCache implements FullHeadsCache {
   }
 
   reserve(tokens: number): void {
-    // Whole blocks, even where the model's last position is not on one (the graph reshapes keys by block).
+    // Whole blocks, even where the model's last position is not on one: the block still filling lies inside the capacity (the graph pads its rows' attention mass into their slots).
     const grown = Math.ceil(grownCapacity(this.capacityTokens, tokens, this.shape.maxPositions) / this.blockTokens) * this.blockTokens;
     if (grown !== this.capacityTokens) this.resize(grown);
   }

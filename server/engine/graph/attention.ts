@@ -146,9 +146,22 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, layout: QueryL
   const zeroPoint = g.initializerUint8(`${base}_zp`, new Uint8Array([keyZeroPoint]), []);
   const lastAxis = (): string => g.constInt64([-1]);
   const cast = (t: string, to: number): string => g.op('Cast', [t], { to });
-  /** The step of a row of [heads, rows, n]: max / levels, [heads, rows, 1], never 0 (a row of zeros divides by it). */
-  const step = (max: string, levels: number, name: string): string => g.op('Div', [g.op('Max', [max, g.constFloat(1e-30)]), g.constFloat(levels)], {}, name);
-  const rowMax = (t: string): string => g.op('ReduceMax', [t], { axes: [-1], keepdims: 1 });
+  /**
+   * Rows x [heads, rows, n] (≥ 0 when unsigned) as two 8-bit parts stacked [heads, 2·rows, n]:
+   * x ≈ hi·254·s + lo·s with s = max|x| / (127·254) signed, max x / (255·254) unsigned, never 0
+   * (a row of zeros divides by it).
+   * Signed, hi rounds to nearest and lo is in [-127, 127]; unsigned, hi is floored, so lo is in
+   * [0, 253] and both need no zero point.
+   */
+  const twoParts = (x: string, type: 'signed' | 'unsigned', name: string): { parts: string; s: string } => {
+    const signed = type === 'signed';
+    const max = g.op('ReduceMax', [signed ? g.op('Abs', [x]) : x], { axes: [-1], keepdims: 1 });
+    const s = g.op('Div', [g.op('Max', [max, g.constFloat(1e-30)]), g.constFloat((signed ? 127 : 255) * 254)], {}, `${name}_s`); // [heads, rows, 1]
+    const steps = g.op('Round', [g.op('Div', [x, s])]); // [-127·254, 127·254] or [0, 255·254]
+    const hi = g.op(signed ? 'Round' : 'Floor', [g.op('Div', [steps, g.constFloat(254)])], {}, `${name}_hi`);
+    const lo = g.op('Sub', [steps, g.op('Mul', [hi, g.constFloat(254)])], {}, `${name}_lo`);
+    return { parts: cast(g.op('Concat', [hi, lo], { axis: 1 }), signed ? DataType.INT8 : DataType.UINT8), s };
+  };
   /** [heads, 2·rows, n] products of the stacked parts times their scales (254·s and s), the halves summed: [heads, rows, n]. */
   const joined = (products: string, s: string, name: string): string => {
     const scales = g.op('Concat', [g.op('Mul', [s, g.constFloat(254)]), s], { axis: 1 }); // [heads, 2·rows, 1]
@@ -157,28 +170,19 @@ export function int8Part(g: GraphBuilder, inputs: Int8PastInputs, layout: QueryL
   };
   return {
     scores(q, name) {
-      const rows = byRows(g, q, D, `${name}_rows`); // [heads, rows, D]
-      const s = step(rowMax(g.op('Abs', [rows])), 127 * 254, `${name}_qs`);
-      const x = g.op('Round', [g.op('Div', [rows, s])]); // [-127·254, 127·254]
-      const hi = g.op('Round', [g.op('Div', [x, g.constFloat(254)])], {}, `${name}_q_hi`);
-      const lo = g.op('Sub', [x, g.op('Mul', [hi, g.constFloat(254)])], {}, `${name}_q_lo`);
-      const parts = cast(g.op('Concat', [hi, lo], { axis: 1 }), DataType.INT8); // [heads, 2·rows, D]
+      const { parts, s } = twoParts(byRows(g, q, D, `${name}_rows`), 'signed', `${name}_q`); // int8 [heads, 2·rows, D]
       const dots = g.op('MatMulInteger', [inputs.keys, g.op('Transpose', [parts], { perm: [0, 2, 1] }), zeroPoint], {}, `${name}_raw`); // int32 [heads, capacity, 2·rows]
       const unscaled = joined(g.op('Transpose', [dots], { perm: [0, 2, 1] }), s, `${name}_dots`); // [heads, rows, capacity]
       const scores = g.op('Add', [g.op('Mul', [unscaled, inputs.keyScales]), inputs.mask], {}, name);
-      return { scores, rowMax: inLayout(g, rowMax(scores), layout, 1, `${name}_max`) };
+      return { scores, rowMax: inLayout(g, g.op('ReduceMax', [scores], { axes: [-1], keepdims: 1 }), layout, 1, `${name}_max`) };
     },
     exp(scores, rowMax, name) {
       const exp = g.op('Exp', [g.op('Sub', [scores, byRows(g, rowMax, 1, `${name}_max_rows`)])], {}, name); // [heads, rows, capacity]
       return { exp, rowSum: inLayout(g, g.op('ReduceSum', [exp, lastAxis()], { keepdims: 1 }), layout, 1, `${name}_sum`) };
     },
     weighted(exp, name) {
-      const p = g.op('Mul', [exp, inputs.valueScales], {}, `${name}_p`); // [heads, rows, capacity], ≥ 0
-      const s = step(rowMax(p), 255 * 254, `${name}_ps`);
-      const x = g.op('Round', [g.op('Div', [p, s])]); // [0, 255·254]
-      const hi = g.op('Floor', [g.op('Div', [x, g.constFloat(254)])], {}, `${name}_p_hi`);
-      const lo = g.op('Sub', [x, g.op('Mul', [hi, g.constFloat(254)])], {}, `${name}_p_lo`);
-      const parts = cast(g.op('Concat', [hi, lo], { axis: 1 }), DataType.UINT8); // [heads, 2·rows, capacity]
+      const probs = g.op('Mul', [exp, inputs.valueScales], {}, `${name}_p`); // [heads, rows, capacity], ≥ 0
+      const { parts, s } = twoParts(probs, 'unsigned', `${name}_p`); // uint8 [heads, 2·rows, capacity]
       const products = g.op('MatMulInteger', [parts, inputs.values], {}, `${name}_raw`); // int32 [heads, 2·rows, D]
       return inLayout(g, joined(products, s, `${name}_joined`), layout, D, name); // [heads, A, B, D]
     },

@@ -5,7 +5,7 @@
 #
 #   bash training/run.sh [--npm-archive FILE.tar.xz] [--work DIR] [--time-budget-s S] [--eval-parts loss,repo,needle]
 #                        [--smoke] [--no-compile] [--continue-from MODEL_DIR] [--max-files-per-package N]
-#                        [--finish-training-by EPOCH_S]
+#                        [--finish-training-by EPOCH_S] [--long-fraction F] [--lr LR] [--copy-samples N4K,N16K]
 #
 # Without --npm-archive the packages are fetched with fetch_npm_corpus.sh (needs the npm
 # registry). The model lands in WORK/export/heed-code-30m; logs and evals beside it.
@@ -17,6 +17,8 @@
 # preparation time) smaller. --finish-training-by (seconds since the epoch) shortens the
 # training budget, when training starts, so that it ends by then: for a lease whose
 # preparation time is not known in advance. --eval-parts none skips the evaluation.
+# --long-fraction, --lr and --copy-samples replace a continued run's defaults (0.5, 3e-4,
+# 8000,1200): a second continuation spends more of its time at 16k at a lower peak rate.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work=/tmp/heed-train
@@ -29,6 +31,9 @@ compile=--compile
 continue_from=""
 max_files=0
 finish_by=0
+long_fraction=0.5
+peak_lr=3e-4
+copy_samples=8000,1200
 while [ $# -gt 0 ]; do
   case "$1" in
     --npm-archive) archive="$2"; shift 2 ;;
@@ -40,6 +45,9 @@ while [ $# -gt 0 ]; do
     --continue-from) continue_from="$(cd "$2" && pwd)"; shift 2 ;;
     --max-files-per-package) max_files="$2"; shift 2 ;;
     --finish-training-by) finish_by="$2"; shift 2 ;;
+    --long-fraction) long_fraction="$2"; shift 2 ;;
+    --lr) peak_lr="$2"; shift 2 ;;
+    --copy-samples) copy_samples="$2"; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -51,8 +59,8 @@ if [ -n "$continue_from" ]; then
   [ -f "$continue_from/tokenizer.json" ] || { echo "run.sh: $continue_from has no tokenizer.json" >&2; exit 2; }
   # Fewer copy windows than from scratch (a few minutes of training see a fraction of them),
   # a tenth of the peak learning rate, a short warm-up, and half the run at 16k.
-  copy=(--copy-samples 8000,1200)
-  continued=(--init-from "$continue_from" --lr 3e-4 --warmup 0.05 --long-fraction 0.5 --copy-rate-short 0.3 --copy-rate-long 0.5)
+  copy=(--copy-samples "$copy_samples")
+  continued=(--init-from "$continue_from" --lr "$peak_lr" --warmup 0.05 --long-fraction "$long_fraction" --copy-rate-short 0.3 --copy-rate-long 0.5)
   [ "$budget_set" = 1 ] || budget=300
 fi
 if [ "$smoke" = 1 ]; then

@@ -14,9 +14,10 @@
 # scratch: its tokenizer is used as it is (none is trained), the copy windows are fewer,
 # the learning rate is lower and the default time budget is 300 s. For a device lease too
 # short for a run from scratch. --max-files-per-package makes the corpus (and its
-# preparation time) smaller. --finish-training-by (seconds since the epoch) shortens the
-# training budget, when training starts, so that it ends by then: for a lease whose
-# preparation time is not known in advance. --eval-parts none skips the evaluation.
+# preparation time) smaller. --finish-training-by (seconds since the epoch) sets the
+# training budget, when training starts, to the time left until then (with --time-budget-s,
+# only ever shorter): for a lease whose preparation time is not known in advance.
+# --eval-parts none skips the evaluation.
 # --long-fraction, --lr and --copy-samples replace a continued run's defaults (0.5, 3e-4,
 # 8000,1200): a second continuation spends more of its time at 16k at a lower peak rate.
 set -euo pipefail
@@ -130,7 +131,8 @@ else
   if [ "$finish_by" != 0 ]; then
     left=$((finish_by - $(date +%s)))
     [ "$left" -ge 30 ] || { echo "run.sh: $left s left for training at $(date -u +%H:%M:%S)" >&2; exit 1; }
-    [ "$left" -ge "${budget%.*}" ] || { echo "run.sh: training budget $budget s cut to $left s"; budget=$left; }
+    if [ "$budget_set" = 0 ]; then echo "run.sh: training budget $left s, to end by the time asked for"; budget=$left
+    elif [ "$left" -lt "${budget%.*}" ]; then echo "run.sh: training budget $budget s cut to $left s"; budget=$left; fi
   fi
   py "$here/train.py" --data "$work/packed" --out "$work/train" --time-budget-s "$budget" $compile "${continued[@]}"
 fi

@@ -215,6 +215,9 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
  * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
+/** The full heads' past as the flash kernel reads it (keys and values) and as a masked attention part. */
+type FullHeadsPast = { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart };
+
 export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
   const { weightFormat = 'fp32', int4Compute = defaultInt4Compute, layout, int8Block, flashPast = defaultFlashPast } = options;
   const g = new GraphBuilder(externalData);
@@ -325,7 +328,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     heads: number,
     base: string,
     name: string,
-    past: { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart },
+    past: FullHeadsPast,
     after: (b: GraphBuilder) => AttentionPart[],
     withMass = false,
   ): string[] => {
@@ -450,6 +453,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       const maskNew = newTokensMaskRows();
       const name = retrieval === c.numKvHeads ? base : `${base}_r`;
       const q = grouped(0, retrieval, `${base}_qr`);
+      // The full heads' past (int8 or fp32) and the parts after it (int8's exact recent rows, the pass's own keys).
+      let fullPast: FullHeadsPast;
+      let after: (b: GraphBuilder) => AttentionPart[];
       if (int8Block) {
         const recentRowMask = (recentMask ??= g.input(graphNames.recentMask, DataType.FLOAT, [1, int8Block]));
         const recentK = g.input(graphNames.recentKey(l), DataType.FLOAT, [retrieval, int8Block, D]);
@@ -462,22 +468,20 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
           mask: int8MaskInput(),
         };
         // The flash path reads the quantized blocks dequantized (past_length: their positions).
-        const past = {
+        fullPast = {
           flash: (b: GraphBuilder) => dequantizedInt8Past(b, int8Past, `${base}_dq`),
           masked: (b: GraphBuilder) => int8Part(b, int8Past, queryLayout, D, `${base}_q8`),
         };
-        const after = (b: GraphBuilder) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)];
-        if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, past, after, true)));
-        else parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
+        after = (b: GraphBuilder) => [plainPart(b, recentK, recentV, recentRowMask), plainPart(b, kNew, vNew, maskNew)];
       } else {
         const pastK = g.input(graphNames.pastKey(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const pastV = g.input(graphNames.pastValue(l), DataType.FLOAT, [retrieval, 'capacity', D]);
         const oneHead = retrieval === 1 ? (oneHeadShapes ??= oneHeadPast(g, isStep, capacity(), queryLayout, group)) : undefined;
-        const past = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
-        const after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
-        if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, past, after, true)));
-        else parts.push(fullHeadsAttention(q, retrieval, base, name, past, after)[0]);
+        fullPast = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
+        after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
       }
+      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, true)));
+      else parts.push(fullHeadsAttention(q, retrieval, base, name, fullPast, after)[0]);
     }
     if (retrieval < c.numKvHeads) {
       const streaming = c.numKvHeads - retrieval;

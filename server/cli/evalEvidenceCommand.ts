@@ -88,6 +88,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   let notAsGenerated = 0;
   const anyCrossFile: CaseFigures[] = [];
   const anyDeclaration: CaseFigures[] = [];
+  const sourceLines: CaseFigures[] = [];
   const needles: CaseFigures[] = [];
   const needleExcluded: Record<'not_exact' | NeedleHitExclusion, number> = { not_exact: 0, no_value_line: 0, defined_outside_prompt: 0 };
   const headSources = new Set<string>();
@@ -126,7 +127,10 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         const hit: CrossFileHit | { excluded: HitExclusion } | undefined = anyHit && !score.exactMatch ? { excluded: 'not_exact' } : anyHit;
         if (hit && 'excluded' in hit) hitExcluded[hit.excluded]++;
         if (anyHit && 'hits' in anyHit) anyCrossFile.push({ drops: [], hits: anyHit.hits });
-        if (hit && 'hits' in hit) anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
+        if (hit && 'hits' in hit) {
+          anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
+          sourceLines.push({ drops: [], hits: hit.sourceHits });
+        }
         // Needles the model gets right: it can only have copied the value from one line.
         const needle = c.kind === 'needle' ? (score.exactMatch ? needleHit(c, prompt.parts, evidence, ks) : { excluded: 'not_exact' as const }) : undefined;
         if (needle && 'hits' in needle) needles.push({ drops: [], hits: needle.hits });
@@ -197,6 +201,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
     drops,
     hit_at_k: { ...hits, excluded: hitExcluded },
     hit_at_k_any_declaration: summarizeHits(anyDeclaration),
+    hit_at_k_source_line: summarizeHits(sourceLines),
     hit_at_k_any_cross_file: summarizeHits(anyCrossFile),
     hit_at_k_needle: { ...summarizeHits(needles), excluded: needleExcluded },
     scored_not_as_generated: notAsGenerated,
@@ -245,7 +250,7 @@ function caseRecord(c: CompletionCase, completion: string, exactMatch: boolean, 
           top: { retrieval: faith.top.retrieval.map(lineKey), all: faith.top.all.map(lineKey), oracle: faith.top.oracle.map(lineKey) },
         }
       : {}),
-    ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining } : {}),
+    ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining, hit_at_k_source_line: hit.sourceHits, source_line: hit.source } : {}),
     ...(hit && 'excluded' in hit ? { hit_excluded: hit.excluded } : {}),
   };
 }
@@ -258,6 +263,7 @@ interface PrintedSummary {
   scored_not_as_generated: number;
   hit_at_k: ReturnType<typeof summarizeHits> & { excluded: Record<HitExclusion, number> };
   hit_at_k_any_declaration: ReturnType<typeof summarizeHits>;
+  hit_at_k_source_line: ReturnType<typeof summarizeHits>;
   hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
   hit_at_k_needle: ReturnType<typeof summarizeHits> & { excluded: Record<string, number> };
 }
@@ -283,6 +289,8 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, h));
     lines.push('the same, any line of the prompt that declares a needed identifier counting');
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
+    lines.push('the same, the source line: of the lines holding a needed identifier, the one most like the target');
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_source_line));
     lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
   }

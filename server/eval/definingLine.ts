@@ -6,7 +6,7 @@
 
 import type { PromptParts } from '../worker/messages';
 import type { CompletionCase } from './cases';
-import { identifiers } from './metrics';
+import { editSimilarity, identifiers } from './metrics';
 import { nearestFirst } from './pathProximity';
 import { candidateLines, type PartLine } from './removeLines';
 import { hitsAtK, rankedCandidates, type EvidenceMethod } from './evidenceEval';
@@ -88,6 +88,37 @@ export function definingLine(c: CompletionCase, paths: string[] = Object.keys(c.
   return firstMatch(declarationPattern, true) ?? firstMatch(wordPattern, false);
 }
 
+export interface SourceLine extends DefiningLine {
+  /** The line's edit similarity to the target (0–100), both trimmed. */
+  similarity: number;
+}
+
+/**
+ * The source line: of the lines of the workspace files `paths` that contain a foreign
+ * identifier, the one most like the target line (edit similarity), the nearest file and
+ * then the first line on ties. Where the defining line asks where a name is declared, this
+ * asks where the completion could have been copied from: code often repeats a line across
+ * files (a signature in a `.d.ts` beside its body in the `.js`, `set state(value: unknown);`
+ * in every breaker), and a name like `value` or `client` is "declared" by lines that have
+ * nothing to do with the target. Undefined when the target uses no foreign identifier.
+ */
+export function sourceLine(c: CompletionCase, paths: string[] = Object.keys(c.workspace)): SourceLine | undefined {
+  const names = foreignIdentifiers(c, paths);
+  if (names.length === 0) return undefined;
+  const patterns = names.map((name) => ({ name, pattern: wordPattern(name) }));
+  const target = c.target.trim();
+  let best: SourceLine | undefined;
+  for (const path of nearestFirst(paths, c.path)) {
+    for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
+      const found = patterns.find((d) => d.pattern.test(text));
+      if (!found) continue;
+      const similarity = editSimilarity(text.trim(), target);
+      if (best === undefined || similarity > best.similarity) best = { identifier: found.name, path, line, declares: declarationPattern(found.name).test(text), similarity };
+    }
+  }
+  return best;
+}
+
 /**
  * The workspace files casePrompt put in the prompt, path → index of its text part (a part
  * whose text is the file's path, a line break, then exactly the file's text).
@@ -123,6 +154,9 @@ export interface CrossFileHit {
    */
   anyDeclarationHits: MethodHits;
   defining: DefiningLine;
+  /** The same for the source line (sourceLine): the line most like the target among those holding a foreign identifier. */
+  sourceHits: MethodHits;
+  source: SourceLine;
 }
 
 /** Every line of the workspace files `paths` that declares one of `names`, as prompt lines. */
@@ -144,7 +178,7 @@ function rankedHits(where: PartLine, parts: PromptParts, evidence: Record<Eviden
 
 /**
  * hit@k for a cross-file case: whether the defining line (among the workspace files in the
- * prompt) is in each method's top k. Evidence is ranked as the removals rank it, among the
+ * prompt) is in each method's top k, and the same for the source line. Evidence is ranked as the removals rank it, among the
  * candidate lines only. A case without such a line says why instead.
  */
 export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): CrossFileHit | { excluded: HitExclusion } {
@@ -155,7 +189,11 @@ export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Re
   const { ranked, hits } = rankedHits(where, parts, evidence, ks);
   const declaring = defining.declares ? declaringPromptLines(c, foreignIdentifiers(c, [...files.keys()]), files) : [where];
   const anyHitsAtK = (r: PartLine[]) => Object.fromEntries(ks.map((k) => [String(k), declaring.some((d) => hitsAtK(d, r, [k])[String(k)])]));
-  return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining };
+  // Defined whenever the defining line is: both need a foreign identifier in these files.
+  const source = sourceLine(c, [...files.keys()])!;
+  const sourceWhere = promptLineOf(source, files)!;
+  const sourceHits = { retrieval: hitsAtK(sourceWhere, ranked.retrieval, ks), all: hitsAtK(sourceWhere, ranked.all, ks) };
+  return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining, sourceHits, source };
 }
 
 /** The value a needle case's target repeats: the target without the call's closing `);` (TypeScript needles end so). */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { crossFileHit, declarationPattern, definingLine, foreignIdentifiers, needleDefiningLine, needleHit, promptLineOf, workspaceParts } from '../../../server/eval/definingLine';
+import { crossFileHit, declarationPattern, definingLine, foreignIdentifiers, needleDefiningLine, needleHit, promptLineOf, sourceLine, workspaceParts } from '../../../server/eval/definingLine';
 import { casePrompt } from '../../../server/eval/casePrompt';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import type { CompletionCase } from '../../../server/eval/cases';
@@ -105,6 +105,30 @@ test('hit@k ranks evidence among candidate lines: the cursor line before the def
   assert.deepEqual(result.defining, { identifier: 'LIMIT', path: 'src/limits.ts', line: 1, declares: true });
   assert.deepEqual(result.hits, { retrieval: { 1: true, 3: true, 4: true }, all: { 1: false, 3: false, 4: true } });
   assert.deepEqual(result.anyDeclarationHits, { retrieval: { 1: true, 3: true, 4: true }, all: { 1: true, 3: true, 4: true } });
+  // lib/far.ts's line is a character shorter, so more like the target: the source line, which only all heads rank.
+  assert.deepEqual({ ...result.source, similarity: Math.round(result.source.similarity) }, { identifier: 'LIMIT', path: 'lib/far.ts', line: 0, declares: true, similarity: 56 });
+  assert.deepEqual(result.sourceHits, { retrieval: { 1: false, 3: false, 4: false }, all: { 1: true, 3: true, 4: true } });
+});
+
+test('the source line: of the lines holding a foreign identifier, the one most like the target, wherever the name is declared', () => {
+  const c = caseOf(
+    {
+      'src/breaker/count.js': 'Object.defineProperty(exports, "__esModule", { value: true });\nclass CountBreaker {\n  set state(value) {\n  }\n}\n',
+      'src/breaker/sampling.d.ts': 'export declare class SamplingBreaker {\n  get state(): unknown;\n  set state(value: unknown);\n}\n',
+      'lib/far.d.ts': 'set state(value: unknown);\n',
+    },
+    '  set state(value: unknown);',
+    'export declare class CountBreaker {\n  get state(): unknown;\n',
+    'src/breaker/count.d.ts',
+  );
+  // The defining line is the first line that merely contains `value`; the source line is the signature copied
+  // (lib/far.d.ts holds the same line, but the nearer file wins the tie).
+  assert.deepEqual(definingLine(c), { identifier: 'value', path: 'src/breaker/count.js', line: 0, declares: false });
+  const source = sourceLine(c)!;
+  assert.deepEqual({ ...source, similarity: Math.round(source.similarity) }, { identifier: 'set', path: 'src/breaker/sampling.d.ts', line: 2, declares: false, similarity: 100 });
+  // Among other files only, the far file's identical line.
+  assert.equal(sourceLine(c, ['lib/far.d.ts', 'src/breaker/count.js'])!.path, 'lib/far.d.ts');
+  assert.equal(sourceLine(caseOf({ 'src/a.py': 'x = 1\n' }, 'return other', '')), undefined);
 });
 
 test("a needle's defining line assigns the value its target repeats; hit@k asks whether evidence ranks that line", () => {

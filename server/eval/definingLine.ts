@@ -64,6 +64,26 @@ export function foreignIdentifiers(c: CompletionCase, paths: string[]): string[]
   return result;
 }
 
+/** Each line of the files `paths` (nearest the case's path first) that `patternOf` one of `names` matches, with the first such name. */
+function* linesNaming(c: CompletionCase, names: string[], paths: string[], patternOf: (name: string) => RegExp): Generator<{ name: string; path: string; line: number; text: string }> {
+  const patterns = names.map((name) => ({ name, pattern: patternOf(name) }));
+  for (const path of nearestFirst(paths, c.path)) {
+    for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
+      const found = patterns.find((d) => d.pattern.test(text));
+      if (found) yield { name: found.name, path, line, text };
+    }
+  }
+}
+
+/** definingLine for foreign identifiers `names` already found. */
+function definingLineOf(c: CompletionCase, names: string[], paths: string[]): DefiningLine | undefined {
+  const first = (patternOf: (name: string) => RegExp, declares: boolean): DefiningLine | undefined => {
+    for (const { name, path, line } of linesNaming(c, names, paths, patternOf)) return { identifier: name, path, line, declares };
+    return undefined;
+  };
+  return first(declarationPattern, true) ?? first(wordPattern, false);
+}
+
 /**
  * The defining line among the workspace files `paths` (default: all of the case's), the
  * files taken nearest to the case's path first: the first file with a line declaring a
@@ -71,26 +91,23 @@ export function foreignIdentifiers(c: CompletionCase, paths: string[]): string[]
  * that contains one. Undefined when the target uses no foreign identifier.
  */
 export function definingLine(c: CompletionCase, paths: string[] = Object.keys(c.workspace)): DefiningLine | undefined {
-  const names = foreignIdentifiers(c, paths);
-  if (names.length === 0) return undefined;
-  const ordered = nearestFirst(paths, c.path);
-  // The first line, nearest file first, where one of the names matches `patternOf`.
-  const firstMatch = (patternOf: (name: string) => RegExp, declares: boolean): DefiningLine | undefined => {
-    const patterns = names.map((name) => ({ name, pattern: patternOf(name) }));
-    for (const path of ordered) {
-      for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
-        const found = patterns.find((d) => d.pattern.test(text));
-        if (found) return { identifier: found.name, path, line, declares };
-      }
-    }
-    return undefined;
-  };
-  return firstMatch(declarationPattern, true) ?? firstMatch(wordPattern, false);
+  return definingLineOf(c, foreignIdentifiers(c, paths), paths);
 }
 
 export interface SourceLine extends DefiningLine {
   /** The line's edit similarity to the target (0–100), both trimmed. */
   similarity: number;
+}
+
+/** sourceLine for foreign identifiers `names` already found. */
+function sourceLineOf(c: CompletionCase, names: string[], paths: string[]): SourceLine | undefined {
+  const target = c.target.trim();
+  let best: SourceLine | undefined;
+  for (const { name, path, line, text } of linesNaming(c, names, paths, wordPattern)) {
+    const similarity = editSimilarity(text.trim(), target);
+    if (best === undefined || similarity > best.similarity) best = { identifier: name, path, line, declares: declarationPattern(name).test(text), similarity };
+  }
+  return best;
 }
 
 /**
@@ -103,20 +120,7 @@ export interface SourceLine extends DefiningLine {
  * nothing to do with the target. Undefined when the target uses no foreign identifier.
  */
 export function sourceLine(c: CompletionCase, paths: string[] = Object.keys(c.workspace)): SourceLine | undefined {
-  const names = foreignIdentifiers(c, paths);
-  if (names.length === 0) return undefined;
-  const patterns = names.map((name) => ({ name, pattern: wordPattern(name) }));
-  const target = c.target.trim();
-  let best: SourceLine | undefined;
-  for (const path of nearestFirst(paths, c.path)) {
-    for (const [line, text] of (c.workspace[path] ?? '').split('\n').entries()) {
-      const found = patterns.find((d) => d.pattern.test(text));
-      if (!found) continue;
-      const similarity = editSimilarity(text.trim(), target);
-      if (best === undefined || similarity > best.similarity) best = { identifier: found.name, path, line, declares: declarationPattern(found.name).test(text), similarity };
-    }
-  }
-  return best;
+  return sourceLineOf(c, foreignIdentifiers(c, paths), paths);
 }
 
 /**
@@ -169,11 +173,16 @@ export function declaringPromptLines(c: CompletionCase, names: string[], files: 
   return lines;
 }
 
+/** Whether `where` is among the top k of each method's ranked lines. */
+function methodHits(where: PartLine, ranked: Record<EvidenceMethod, PartLine[]>, ks: number[]): MethodHits {
+  return { retrieval: hitsAtK(where, ranked.retrieval, ks), all: hitsAtK(where, ranked.all, ks) };
+}
+
 /** Each method's candidate lines in evidence order, and whether `where` is among the top k of each. */
 function rankedHits(where: PartLine, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): { ranked: Record<EvidenceMethod, PartLine[]>; hits: MethodHits } {
   const candidates = candidateLines(parts);
   const ranked = { retrieval: rankedCandidates(evidence.retrieval, candidates), all: rankedCandidates(evidence.all, candidates) };
-  return { ranked, hits: { retrieval: hitsAtK(where, ranked.retrieval, ks), all: hitsAtK(where, ranked.all, ks) } };
+  return { ranked, hits: methodHits(where, ranked, ks) };
 }
 
 /**
@@ -183,16 +192,17 @@ function rankedHits(where: PartLine, parts: PromptParts, evidence: Record<Eviden
  */
 export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Record<EvidenceMethod, PartLine[]>, ks: number[]): CrossFileHit | { excluded: HitExclusion } {
   const files = workspaceParts(c, parts);
-  const defining = definingLine(c, [...files.keys()]);
+  const paths = [...files.keys()];
+  const names = foreignIdentifiers(c, paths);
+  const defining = definingLineOf(c, names, paths);
   if (defining === undefined) return { excluded: definingLine(c) === undefined ? 'no_foreign_identifier' : 'defined_outside_prompt' };
   const where = promptLineOf(defining, files)!;
   const { ranked, hits } = rankedHits(where, parts, evidence, ks);
-  const declaring = defining.declares ? declaringPromptLines(c, foreignIdentifiers(c, [...files.keys()]), files) : [where];
+  const declaring = defining.declares ? declaringPromptLines(c, names, files) : [where];
   const anyHitsAtK = (r: PartLine[]) => Object.fromEntries(ks.map((k) => [String(k), declaring.some((d) => hitsAtK(d, r, [k])[String(k)])]));
   // Defined whenever the defining line is: both need a foreign identifier in these files.
-  const source = sourceLine(c, [...files.keys()])!;
-  const sourceWhere = promptLineOf(source, files)!;
-  const sourceHits = { retrieval: hitsAtK(sourceWhere, ranked.retrieval, ks), all: hitsAtK(sourceWhere, ranked.all, ks) };
+  const source = sourceLineOf(c, names, paths)!;
+  const sourceHits = methodHits(promptLineOf(source, files)!, ranked, ks);
   return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining, sourceHits, source };
 }
 

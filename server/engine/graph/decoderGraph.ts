@@ -211,13 +211,13 @@ export function expectedWeightShapes(c: DecoderConfig): Map<string, number[]> {
   return shapes;
 }
 
+/** The full heads' past as the flash kernel reads it (keys and values) and as a masked attention part. */
+type FullHeadsPast = { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart };
+
 /**
  * Builds and serializes the graph; `weights` must hold every tensor of expectedWeightShapes.
  * With `externalData`, large weights go to the sink instead of into the returned bytes.
  */
-/** The full heads' past as the flash kernel reads it (keys and values) and as a masked attention part. */
-type FullHeadsPast = { flash: (b: GraphBuilder) => { keys: string; values: string }; masked: (b: GraphBuilder) => AttentionPart };
-
 export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF32>, externalData?: ExternalDataSink, options: GraphOptions = {}): Uint8Array {
   const { weightFormat = 'fp32', int4Compute = defaultInt4Compute, layout, int8Block, flashPast = defaultFlashPast } = options;
   const g = new GraphBuilder(externalData);

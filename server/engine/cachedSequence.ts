@@ -13,7 +13,7 @@
 import { sameHeads, type KvSegment, type KvSegmentHeads } from './kvSegment';
 import { PrefixFileError, readPrefixFile, writePrefixFile, type PrefixKey } from './prefixStore';
 import { PrefixTree } from './prefixTree';
-import type { LoadedModel, MassSums, Sequence } from './types';
+import type { LoadedModel, MassPerHead, MassSummed, Sequence } from './types';
 
 export class CancelledError extends Error {
   constructor() {
@@ -64,14 +64,15 @@ export interface QueryRowsHook {
   readonly promptRows: number;
   add(queries: Float32Array[], n: number, fromRow: number): void;
   /**
-   * Attention mass instead of queries, where the sequence gives it (Sequence.appendWithMass):
-   * a last prefill pass of at most `maxMassPassTokens` tokens hands its `promptRows` rows'
-   * mass per head to `addMass` (its tokens counted, at most promptRows); each decode step
-   * continues `massSums()`, summed over the heads, and hands the new sums to `addMass`
-   * (0 prompt rows).
+   * Attention mass instead of queries, where the sequence gives it (Sequence.appendWithMass,
+   * appendWithMassSum): a last prefill pass of at most `maxMassPassTokens` tokens hands its
+   * `promptRows` rows' mass per head to `addPromptMass` (its tokens counted, at most
+   * promptRows); each decode step continues `massSums()`, summed over every head, and hands
+   * the new sums to `addStepMass`. The three come together.
    */
-  massSums?(): MassSums | undefined;
-  addMass?(sums: MassSums, promptRows: number): void;
+  massSums?(): MassSummed | undefined;
+  addPromptMass?(mass: MassPerHead, promptRows: number): void;
+  addStepMass?(sums: MassSummed): void;
 }
 
 /**
@@ -142,10 +143,10 @@ export class CachedSequence {
         const piece = promptIds.slice(start, end);
         if (onLastQueries && end === promptIds.length) {
           const counted = Math.min(tailTokens, piece.length);
-          if (onLastQueries.addMass && this.sequence.appendWithMass && piece.length <= Math.min(maxMassPassTokens, this.sequence.maxMassTokens)) {
+          if (onLastQueries.addPromptMass && this.sequence.appendWithMass && piece.length <= Math.min(maxMassPassTokens, this.sequence.maxMassTokens)) {
             // A short last pass adds its counted rows' mass itself (fewer squared scores than the graph afterwards costs).
-            const out = this.sequence.appendWithMass(piece, undefined, counted);
-            onLastQueries.addMass(out.mass, counted);
+            const out = this.sequence.appendWithMass(piece, counted);
+            onLastQueries.addPromptMass(out.mass, counted);
             logits = out.logits;
           } else {
             const out = this.sequence.appendWithQueries(piece);
@@ -191,9 +192,9 @@ export class CachedSequence {
   /** Runs one more token; `onQueries` (when given) hears its pass's queries. */
   appendOne(tokenId: number, onQueries?: QueryRowsHook): Float32Array {
     let logits: Float32Array;
-    if (onQueries?.addMass && this.sequence.appendWithMass) {
-      const out = this.sequence.appendWithMass([tokenId], onQueries.massSums?.(), 1, false);
-      onQueries.addMass(out.mass, 0);
+    if (onQueries?.addStepMass && this.sequence.appendWithMassSum) {
+      const out = this.sequence.appendWithMassSum([tokenId], onQueries.massSums?.());
+      onQueries.addStepMass(out.mass);
       logits = out.logits;
     } else if (onQueries) {
       const out = this.sequence.appendWithQueries([tokenId]);

@@ -11,7 +11,7 @@ import { buildAttentionMassGraph, attentionMassNames } from './graph/attentionMa
 import { maskedScore } from './graph/decoderGraph';
 import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRuntime';
 import type { PartTokens } from './promptTokens';
-import type { LoadedModel, MassSums, Sequence } from './types';
+import type { LoadedModel, MassPerHead, MassSummed, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
 
 /** What a generation is asked to report. */
@@ -278,10 +278,10 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * generate()), for the chosen heads only: the prompt's last `promptRows` rows (1: the one
  * that picked the first token; more: a question's own tokens too), then one per decoded
  * token. A head-aware sequence (fp32 or int8 KV) instead gives the attention mass on the full heads
- * (evidence's heads there) from the passes themselves (`addMass`): a short last prefill
- * pass its prompt rows' mass per head (cachedSequence.ts, maxMassPassTokens), each decoded
- * token's pass its mass summed over each layer's heads (a third of the bytes a step
- * fetches for three heads); only rows that came as queries are computed again. `finish`
+ * (evidence's heads there) from the passes themselves: a short last prefill pass its
+ * prompt rows' mass per head (`addPromptMass`; cachedSequence.ts, maxMassPassTokens), each
+ * decoded token's pass its mass summed over every full head of every layer into one
+ * running row (`addStepMass`); only rows that came as queries are computed again. `finish`
  * turns them into line scores: every row counts in the ranked lines, the prompt's rows
  * alone in the per-head lines, under either cache.
  */
@@ -292,14 +292,14 @@ export class EvidenceCollector implements QueryRowsHook {
   /** Rows the prefill reported (its last pass: promptRows, or fewer for a shorter prompt). */
   private promptRowsSeen = 0;
   private passes = 0;
-  /** The prompt's rows' mass per head, when its last pass gave it (addMass; the rows are then not in `rows`). */
-  private promptMass?: MassSums;
+  /** The prompt's rows' mass per head, when its last pass gave it (addPromptMass; the rows are then not in `rows`). */
+  private promptMass?: MassPerHead;
   /**
-   * The decode steps' mass summed over the heads, when the sequence gives it (addMass;
+   * The decode steps' mass summed over every head, when the sequence gives it (addStepMass;
    * their rows are then not in `rows`): after every step so far, and after all but the last.
    */
-  private latestSums?: MassSums;
-  private previousSums?: MassSums;
+  private latestSums?: MassSummed;
+  private previousSums?: MassSummed;
 
   constructor(
     private readonly model: LoadedModel,
@@ -311,22 +311,21 @@ export class EvidenceCollector implements QueryRowsHook {
     this.rows = heads.kvHeads.map(() => []);
   }
 
-  massSums(): MassSums | undefined {
+  massSums(): MassSummed | undefined {
     return this.latestSums;
   }
 
-  addMass(sums: MassSums, promptRows: number): void {
+  addPromptMass(mass: MassPerHead, promptRows: number): void {
+    // The prefill's last pass: the prompt's rows, before any decode step.
+    if (this.passes++ > 0 || this.promptMass || this.latestSums) throw new Error("the prompt's rows come before every decode step");
+    this.checkMassHeads(mass.layers);
+    this.promptRowsSeen = promptRows;
+    this.promptMass = mass;
+  }
+
+  addStepMass(sums: MassSummed): void {
     // The sequence's mass heads are the same in every pass: checked at the first.
-    if (!this.promptMass && !this.latestSums) this.checkMassHeads(sums);
-    if (promptRows > 0) {
-      // The prefill's last pass: the prompt's rows, before any decode step.
-      if (this.passes++ > 0 || this.promptMass || this.latestSums) throw new Error("the prompt's rows come before every decode step");
-      if (!sums.byHead) throw new Error("the prompt's rows' mass comes per head");
-      this.promptRowsSeen = promptRows;
-      this.promptMass = sums;
-      return;
-    }
-    if (sums.byHead) throw new Error("the decode steps' mass comes summed over the heads");
+    if (!this.promptMass && !this.latestSums) this.checkMassHeads(sums.heads);
     this.passes++;
     this.previousSums = this.latestSums;
     this.latestSums = sums;
@@ -391,7 +390,7 @@ export class EvidenceCollector implements QueryRowsHook {
       if (decodeRows > 0 && stepsByMass) {
         const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
         if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
-        for (const layer of sums.layers) addLineSums(total, layer.sums.subarray(0, layer.capacity), lines, sinks);
+        addLineSums(total, sums.sums.subarray(0, sums.capacity), lines, sinks);
       } else if (decodeRows > 0) {
         for (const mass of decodeByQueries) addLineSums(total, mass, lines, sinks);
       }
@@ -444,8 +443,8 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   /** The passes' mass heads include every chosen head, and are no more than those: the decode steps' mass is summed over them all. */
-  private checkMassHeads(sums: MassSums): void {
-    const given = new Set(sums.layers.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
+  private checkMassHeads(heads: ReadonlyArray<{ layer: number; kvHeads: number[] }>): void {
+    const given = new Set(heads.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
     const chosen = new Set(this.heads.kvHeads.map(({ layer, kvHead }) => `${layer}:${kvHead}`));
     const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));
     if (missing.length > 0) throw new Error(`evidence heads ${missing.map((h) => `${h.layer}:${h.kvHead}`).join(', ')} are not full heads of this sequence`);
@@ -453,7 +452,7 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   /** Adds a pass's per-head mass (`sums`, byHead) to each chosen head's line sums (headSums[i]). */
-  private addMassPerHead(headSums: Float64Array[], sums: MassSums, lines: PositionLines, sinks: number): void {
+  private addMassPerHead(headSums: Float64Array[], sums: MassPerHead, lines: PositionLines, sinks: number): void {
     const index = new Map(this.heads.kvHeads.map(({ layer, kvHead }, i) => [`${layer}:${kvHead}`, i]));
     for (const { layer, kvHeads, capacity, sums: summed } of sums.layers) {
       kvHeads.forEach((kvHead, j) => {

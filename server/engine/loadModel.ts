@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { KvSegment, KvSegmentHeads } from './kvSegment';
-import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, type MassSums, Tokenizer } from './types';
+import { DecoderConfig, LoadedModel, ModelLoadError, Sequence, type MassPerHead, type MassSummed, Tokenizer } from './types';
 import { readDecoderConfig } from './checkpoint/config';
 import { readCheckpointWeights, TensorF32 } from './checkpoint/safetensors';
 import { loadTokenizer } from './tokenizer';
@@ -179,12 +179,11 @@ class OrtModel implements LoadedModel {
 
 const noFloats = new Float32Array(0);
 
-/** What a pass asked for attention mass counts: its last `countedTokens` tokens' rows, added to `sums` (null: zeros), per head or summed over the heads. */
-interface PassMass {
-  sums: MassSums | null;
-  countedTokens: number;
-  byHead: boolean;
-}
+/**
+ * What a pass asked for attention mass: its last `countedTokens` tokens' rows, per head
+ * (each layer's outputs), or summed over every full head and added to `sums` (null: zeros).
+ */
+type PassMass = { countedTokens: number; byHead: true } | { countedTokens: number; byHead: false; sums: MassSummed | null };
 /** mass_by_head: 1, the mass per full head; 0, summed over each layer's full heads. */
 const massPerHead = BigInt64Array.of(1n);
 const massSummed = BigInt64Array.of(0n);
@@ -197,6 +196,14 @@ export function massRowWeights(group: number, count: number, countedTokens: numb
 }
 /** mass_rows of a pass that asks for no attention mass: every pass but evidence's. */
 const noMassRows: Float32Array = new Float32Array(0);
+/** What appendWithMassSum fetches besides the default. */
+const sumFetch = [graphNames.massSum, graphNames.ownMassSum];
+
+/** Adds a pass's mass on its own tokens (`own`, [rows, 1, n]) to `sums` ([rows, 1, capacity]) at their positions [first, first + n). */
+function addOwnMass(sums: Float32Array, capacity: number, own: Float32Array, n: number, first: number): void {
+  const rows = own.length / n;
+  for (let h = 0; h < rows; h++) for (let j = 0; j < n; j++) sums[h * capacity + first + j] += own[h * n + j];
+}
 
 class OrtSequence implements Sequence {
   constructor(
@@ -215,12 +222,13 @@ class OrtSequence implements Sequence {
     this.maxMassTokens = this.feedsMassRows && layout ? maxMassTokens : 0;
     if (this.feedsMassRows && layout) {
       for (let l = 0; l < config.numLayers; l++) {
-        if (session.outputNames.includes(graphNames.massSum(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
+        if (session.outputNames.includes(graphNames.layerMass(l))) this.massLayers.push({ layer: l, kvHeads: layout.order[l].slice(0, layout.retrievalCount[l]) });
       }
-      this.massFetch = this.massLayers.flatMap(({ layer }) => [graphNames.massSum(layer), graphNames.ownMass(layer)]);
+      this.perHeadFetch = this.massLayers.flatMap(({ layer }) => [graphNames.layerMass(layer), graphNames.layerOwnMass(layer)]);
     } else {
       // Only head-aware graphs carry the mass (decoderGraph.ts); others compute it from queries and keys.
       this.appendWithMass = undefined;
+      this.appendWithMassSum = undefined;
     }
   }
 
@@ -233,9 +241,10 @@ class OrtSequence implements Sequence {
   /** Head-aware graphs take mass_rows, and give the full heads' attention mass of the layers listed. */
   private readonly feedsMassRows: boolean;
   readonly maxMassTokens: number;
+  /** The layers with full heads and their original KV head numbers: the mass's heads. */
   private readonly massLayers: Array<{ layer: number; kvHeads: number[] }> = [];
-  /** What appendWithMass fetches besides the default: each mass layer's sums and own-token mass. */
-  private readonly massFetch: string[] = [];
+  /** What appendWithMass fetches besides the default: each mass layer's mass on the past and on the pass's tokens. */
+  private readonly perHeadFetch: string[] = [];
   /** Query heads per KV head; a decode step's mass_rows: each of them one row, counted. */
   private readonly group: number;
   private readonly stepMassRows: Float32Array;
@@ -282,41 +291,50 @@ class OrtSequence implements Sequence {
     return { logits: out[graphNames.logits], queries: queryNames.map((name, l) => this.cache.originalQueryOrder(l, out[name], n)) };
   }
 
-  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens = 1, byHead = true): { logits: Float32Array; mass: MassSums } {
-    const n = tokenIds.length;
-    if (n === 0 || n > this.maxMassTokens) throw new RangeError(`appendWithMass() takes 1 to ${this.maxMassTokens} tokens, got ${n}`);
-    if (!Number.isInteger(countedTokens) || countedTokens < 1 || countedTokens > n) throw new RangeError(`appendWithMass() counts 1 to ${n} tokens' rows, got ${countedTokens}`);
-    if (sums && sums.byHead !== byHead) throw new Error(`appendWithMass() continues sums ${sums.byHead ? 'per head' : 'summed over heads'} only the same way`);
-    this.checkAppend(tokenIds);
+  appendWithMass?(tokenIds: ArrayLike<number>, countedTokens = 1): { logits: Float32Array; mass: MassPerHead } {
+    const n = this.checkMassPass(tokenIds, countedTokens, 'appendWithMass');
     const first = this.cache.length; // the pass's own positions: [first, first + n), within the past's capacity
-    const out = this.forward(tokenIds, 0, n, this.massFetch, { sums: sums ?? null, countedTokens, byHead });
+    const out = this.forward(tokenIds, 0, n, this.perHeadFetch, { countedTokens, byHead: true });
     const layers = this.massLayers.map(({ layer, kvHeads }) => {
-      const summed = out[graphNames.massSum(layer)]; // [heads or 1, 1, capacity]
-      const own = out[graphNames.ownMass(layer)]; // [heads or 1, 1, n]
-      const rows = byHead ? kvHeads.length : 1;
-      const capacity = summed.length / rows;
-      for (let h = 0; h < rows; h++) for (let j = 0; j < n; j++) summed[h * capacity + first + j] += own[h * n + j];
-      return { layer, kvHeads, capacity, sums: summed };
+      const sums = out[graphNames.layerMass(layer)]; // [heads, 1, capacity]
+      const capacity = sums.length / kvHeads.length;
+      addOwnMass(sums, capacity, out[graphNames.layerOwnMass(layer)], n, first); // [heads, 1, n]
+      return { layer, kvHeads, capacity, sums };
     });
-    return { logits: out[graphNames.logits], mass: { steps: (sums?.steps ?? 0) + 1, byHead, layers } };
+    return { logits: out[graphNames.logits], mass: { byHead: true, layers } };
   }
 
-  /** The mass_rows and mass_sum_in.{l} feeds: nothing asked (no rows, empty sums), or the counted tokens' rows and `sums` (zeros when none) at the past's capacity. */
+  appendWithMassSum?(tokenIds: ArrayLike<number>, sums?: MassSummed, countedTokens = 1): { logits: Float32Array; mass: MassSummed } {
+    const n = this.checkMassPass(tokenIds, countedTokens, 'appendWithMassSum');
+    const first = this.cache.length;
+    const out = this.forward(tokenIds, 0, n, sumFetch, { countedTokens, byHead: false, sums: sums ?? null });
+    const summed = out[graphNames.massSum]; // [1, 1, capacity]
+    addOwnMass(summed, summed.length, out[graphNames.ownMassSum], n, first); // [1, 1, n]
+    return { logits: out[graphNames.logits], mass: { byHead: false, steps: (sums?.steps ?? 0) + 1, heads: this.massLayers, capacity: summed.length, sums: summed } };
+  }
+
+  /** Validates a mass pass's tokens and counted rows; returns the tokens' count. */
+  private checkMassPass(tokenIds: ArrayLike<number>, countedTokens: number, method: string): number {
+    const n = tokenIds.length;
+    if (n === 0 || n > this.maxMassTokens) throw new RangeError(`${method}() takes 1 to ${this.maxMassTokens} tokens, got ${n}`);
+    if (!Number.isInteger(countedTokens) || countedTokens < 1 || countedTokens > n) throw new RangeError(`${method}() counts 1 to ${n} tokens' rows, got ${countedTokens}`);
+    this.checkAppend(tokenIds);
+    return n;
+  }
+
+  /** The mass_rows, mass_by_head and mass_sum_in feeds: nothing asked (no rows, an empty sum), or the counted tokens' rows and, summed over the heads, the sums so far (zeros when none) at the past's capacity. */
   private feedMass(feeds: Record<string, FeedTensor>, capacity: number, count: number, mass: PassMass | undefined): void {
     let rows: Float32Array = noMassRows;
     if (mass) rows = count === 1 ? this.stepMassRows : massRowWeights(this.group, count, mass.countedTokens);
     feeds[graphNames.massRows] = { type: 'float32', data: rows, dims: [rows.length, 1] };
-    const byHead = mass?.byHead ?? true;
-    feeds[graphNames.massByHead] = { type: 'int64', data: byHead ? massPerHead : massSummed, dims: [1] };
-    const slots = mass ? capacity : 0;
-    this.massLayers.forEach(({ layer, kvHeads }, k) => {
-      const heads = byHead ? kvHeads.length : 1;
-      const held = mass?.sums?.layers[k];
-      let data: Float32Array = noFloats;
+    feeds[graphNames.massByHead] = { type: 'int64', data: mass?.byHead === false ? massSummed : massPerHead, dims: [1] };
+    let data: Float32Array = noFloats;
+    if (mass && !mass.byHead) {
       // Sums from zeros, or moved to a capacity the past grew to in the last pass.
-      if (slots > 0) data = held && held.capacity === capacity ? held.sums : regrowHeads(held?.sums, heads, held?.capacity ?? 0, capacity, Math.min(held?.capacity ?? 0, capacity), 1, Float32Array);
-      feeds[graphNames.massSumIn(layer)] = { type: 'float32', data, dims: [heads, 1, slots] };
-    });
+      const held = mass.sums;
+      data = held && held.capacity === capacity ? held.sums : regrowHeads(held?.sums, 1, held?.capacity ?? 0, capacity, Math.min(held?.capacity ?? 0, capacity), 1, Float32Array);
+    }
+    feeds[graphNames.massSumIn] = { type: 'float32', data, dims: [1, 1, data.length] };
   }
 
   keys(layer: number, kvHead: number): Float32Array {
@@ -354,7 +372,7 @@ class OrtSequence implements Sequence {
 
   /**
    * One forward pass over tokenIds[start, start + count) at positions [cache.length, …).
-   * `mass`: absent, no attention mass; else the counted tokens and the sums to continue (null: from zeros; appendWithMass).
+   * `mass`: absent, no attention mass; else the counted tokens, per head or summed into the sums to continue (appendWithMass, appendWithMassSum).
    */
   private forward(tokenIds: ArrayLike<number>, start: number, count: number, extraFetch: string[] = [], mass?: PassMass): Record<string, Float32Array> {
     const { headDim } = this.config;

@@ -58,18 +58,28 @@ export interface Tokenizer {
   readonly chatTemplate?: string;
 }
 
-/** The full heads' attention mass summed over passes (Sequence.appendWithMass). */
-export interface MassSums {
-  /** How many passes the sums hold. */
-  steps: number;
-  /** Per head (`kvHeads` rows of `capacity`), or summed over each layer's heads (one row). */
-  byHead: boolean;
+/** The attention mass on a head-aware sequence's full heads per cached position (Sequence.appendWithMass, appendWithMassSum). */
+export type MassSums = MassPerHead | MassSummed;
+
+/** One pass's mass per full head. */
+export interface MassPerHead {
+  byHead: true;
   /**
-   * Per layer that has full heads: their original KV head numbers, and per head the summed
-   * mass on each cached position, sums[i * capacity + p] (a pass adds to the positions
-   * before its own); summed over the heads (byHead false), the one row sums[p].
+   * Per layer that has full heads: their original KV head numbers, and per head the mass on
+   * each cached position, sums[i * capacity + p] (the pass's own positions included).
    */
   layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
+}
+
+/** Passes' mass summed over every full head of every layer, sums[p] for p < capacity. */
+export interface MassSummed {
+  byHead: false;
+  /** How many passes the sums hold. */
+  steps: number;
+  /** The heads summed: per layer that has full heads, their original KV head numbers. */
+  heads: Array<{ layer: number; kvHeads: number[] }>;
+  capacity: number;
+  sums: Float32Array;
 }
 
 /**
@@ -93,15 +103,18 @@ export interface Sequence {
   appendWithQueries(tokenIds: ArrayLike<number>): { logits: Float32Array; queries: Float32Array[] };
   /**
    * Head-aware sequences only, fp32 or int8 KV (absent otherwise): append() for one pass of at most
-   * `maxMassTokens` tokens that also adds the attention mass on the full heads of its last
+   * `maxMassTokens` tokens that also gives the attention mass on the full heads of its last
    * `countedTokens` tokens' queries (the probabilities squared and summed over each KV
-   * head's query heads, evidence.ts), from the scores the pass computes anyway, to `sums`
-   * (the previous pass's result; none: zeros), and returns the new sums. With `byHead`
-   * false, summed over each layer's full heads as well (one row a layer instead of one per
-   * head: fewer bytes each pass); sums continue only the way they began.
+   * head's query heads, evidence.ts), from the scores the pass computes anyway, per head.
    */
-  appendWithMass?(tokenIds: ArrayLike<number>, sums?: MassSums, countedTokens?: number, byHead?: boolean): { logits: Float32Array; mass: MassSums };
-  /** The most tokens appendWithMass takes in one pass (longer passes attend through the flash kernel, which gives no mass); 0 without appendWithMass. */
+  appendWithMass?(tokenIds: ArrayLike<number>, countedTokens?: number): { logits: Float32Array; mass: MassPerHead };
+  /**
+   * The same (present with appendWithMass) summed over every full head of every layer and
+   * added to `sums` (the previous pass's result; none: zeros): a decode step's running sum,
+   * one row over the past however many layers have full heads.
+   */
+  appendWithMassSum?(tokenIds: ArrayLike<number>, sums?: MassSummed, countedTokens?: number): { logits: Float32Array; mass: MassSummed };
+  /** The most tokens appendWithMass and appendWithMassSum take in one pass (longer passes attend through the flash kernel, which gives no mass); 0 without them. */
   readonly maxMassTokens: number;
   /** Zero-copy view of one KV head's cached keys after RoPE: [length, headDim]. Read-only; valid until the next append. */
   keys(layer: number, kvHead: number): Float32Array;

@@ -51,19 +51,26 @@
 //
 // Head-aware graphs (fp32 or int8 KV) also give evidence (evidence.ts) the full heads'
 // attention mass on the past, the probabilities squared and summed over the pass's counted
-// rows, added to a running sum, without a second product over the past (under int8 KV the
-// exact recent rows' mass goes into their positions' slots, after the quantized ones):
+// rows, without a second product over the past (under int8 KV the exact recent rows' mass
+// goes into their positions' slots, after the quantized ones):
 //   mass_rows                 float [group * seqLen, 1] or [0, 1]   each query row's weight in the
 //                             mass (rows as the full heads' queries are laid out, [group,
 //                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
 //                             nothing computed
-//   mass_by_head              int64 [1]   1: the mass per full head, as below; 0: summed over
-//                             the layer's full heads, [1, 1, ·] where [retrievalCount[l], 1, ·] is
-//   mass_sum_in.{l}           float [retrievalCount[l], 1, slots]   the sum so far: slots is the
-//                             past's capacity, or 0 with mass_rows empty
-//   mass_sum.{l}              float [retrievalCount[l], 1, slots]   with this pass's added
-//   own_mass.{l}              float [retrievalCount[l], 1, seqLen or 0]   this pass's mass on its
-//                             own tokens (positions past_length…), which the sums leave out
+//   mass_by_head              int64 [1]   1: the layers' mass per full head, as below; 0: summed
+//                             over the layer's full heads, [1, 1, ·] where [retrievalCount[l], 1, ·] is
+//   mass.{l}                  float [retrievalCount[l], 1, slots]   this pass's mass on the past's
+//                             slots: slots is the past's capacity, or 0 with mass_rows empty
+//   own_mass.{l}              float [retrievalCount[l], 1, seqLen or 0]   on the pass's own tokens
+//                             (positions past_length…), which the past's slots leave out
+//   mass_sum_in               float [1, 1, slots]   with mass_by_head 0, a running sum over every
+//                             layer's full heads; else [1, 1, 0]
+//   mass_sum                  float [1, 1, slots]   with mass_by_head 0, the sum plus this pass's
+//                             mass.{l} of every layer; else [1, 1, 0]
+//   own_mass_sum              float [1, 1, seqLen]   with mass_by_head 0, own_mass.{l} of every
+//                             layer added; else [1, 1, 0]
+// Decode steps take the sums (one input, two outputs a step, however many layers have full
+// heads); a short last prefill pass takes the layers' per head.
 // Only a masked pass (a decode step, a short last prefill pass) computes it; a flash pass
 // must ask for none. onnxruntime runs every node whatever is fetched, so the rows' weights,
 // not the fetch, are what switch the work off.
@@ -147,9 +154,11 @@ export const graphNames = {
   pastLength: 'past_length',
   massRows: 'mass_rows',
   massByHead: 'mass_by_head',
-  massSumIn: (layer: number) => `mass_sum_in.${layer}`,
-  massSum: (layer: number) => `mass_sum.${layer}`,
-  ownMass: (layer: number) => `own_mass.${layer}`,
+  layerMass: (layer: number) => `mass.${layer}`,
+  layerOwnMass: (layer: number) => `own_mass.${layer}`,
+  massSumIn: 'mass_sum_in',
+  massSum: 'mass_sum',
+  ownMassSum: 'own_mass_sum',
 };
 
 /**
@@ -289,6 +298,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return flashCondition;
   };
   let massRows: MassRequest | undefined;
+  /** bool [1]: the mass is asked, summed over the heads (mass_by_head 0): the sums over every layer are computed. */
+  let massSummed: string | undefined;
   /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
   const massWanted = (): MassRequest => {
     if (massRows) return massRows;
@@ -296,6 +307,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     // Per head, the first dimension stays the heads' (0 copies it); summed over heads, it is 1.
     const byHead = g.op('Greater', [g.input(graphNames.massByHead, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_by_head'); // bool [1]
     const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
+    const on = g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on');
+    massSummed = g.op('And', [on, g.op('Not', [byHead], {}, 'mass_not_by_head')], {}, 'mass_summed');
     const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
     // Under int8 KV the exact recent rows hold positions [quantized, quantized + B): their
     // mass is padded into those slots of the past's (quantized: the int8 mask's zeros).
@@ -307,7 +320,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     };
     return (massRows = {
       weights,
-      on: g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on'),
+      on,
       weightsShape: g.op('Concat', [first, g.constInt64([1, -1])], { axis: 0 }, 'mass_weights_shape'),
       pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
       ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
@@ -318,7 +331,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
-   * (the branches read the parent's values and build their own nodes). With `withMass`
+   * (the branches read the parent's values and build their own nodes). With `massNames`
    * (head-aware), also the pass's attention mass on the past's slots and on its own tokens
    * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
    * Returns the attention [heads, A, B, D] (the pass's query layout), then the two masses if asked.
@@ -330,9 +343,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     name: string,
     past: FullHeadsPast,
     after: (b: GraphBuilder) => AttentionPart[],
-    withMass = false,
+    massNames?: { mass: string; ownMass: string },
   ): string[] => {
-    const rows = withMass ? massWanted() : undefined;
+    const rows = massNames ? massWanted() : undefined;
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
       if (!rows) return [attention(b, q, parts, at)];
@@ -343,10 +356,13 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
     return g.ifOp(
       useFlash(flashPast),
-      withMass ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(`${base}_mass`, [`${base}_massHeads`, 1, 'massSlots']), output(`${base}_own_mass`, [`${base}_massHeads`, 1, 'ownSlots'])] : [output(name, [heads, 'layoutA', 'layoutB', D])],
+      // The masses named as the graph's outputs, so that exposing them adds no Identity copy.
+      massNames
+        ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(massNames.mass, [`${base}_massHeads`, 1, 'massSlots']), output(massNames.ownMass, [`${base}_massHeads`, 1, 'ownSlots'])]
+        : [output(name, [heads, 'layoutA', 'layoutB', D])],
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, queryLayout, D, `${base}_f`);
-        if (!withMass) return [attended];
+        if (!massNames) return [attended];
         const none = noMass(b, heads, `${base}_f_mass`);
         return [attended, none, none];
       },
@@ -354,16 +370,46 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     );
   };
 
+  /** Each mass layer's pass mass on the past and on its own tokens, for the sums over every layer. */
+  const layerMassTerms: string[] = [];
+  const layerOwnMassTerms: string[] = [];
   /**
    * Head-aware: the full heads are evidence's heads, so their attention mass is an output:
-   * the layer's sums so far plus this pass's, and the pass's own tokens'. Returns the attention.
+   * this pass's per layer (mass.{l}, own_mass.{l}), and its share of the sums over every
+   * layer (massSumOutputs). Returns the attention.
    */
   const attentionWithMassOutputs = (l: number, [attended, mass, ownMass]: string[]): string => {
     const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
-    const sumIn = g.input(graphNames.massSumIn(l), DataType.FLOAT, [rows, 1, 'massSlots']);
-    g.output(g.op('Add', [sumIn, mass], {}, graphNames.massSum(l)), graphNames.massSum(l), DataType.FLOAT, [rows, 1, 'massSlots']);
-    g.output(ownMass, graphNames.ownMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
+    g.output(mass, graphNames.layerMass(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+    g.output(ownMass, graphNames.layerOwnMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
+    layerMassTerms.push(mass);
+    layerOwnMassTerms.push(ownMass);
     return attended;
+  };
+  /**
+   * mass_sum = mass_sum_in + every mass layer's pass mass on the past, and own_mass_sum the
+   * same on the pass's own tokens; computed when the mass is asked summed over the heads
+   * (each layer's [1, 1, ·]), else [1, 1, 0] both (the layers' rows differ per head).
+   */
+  const massSumOutputs = (): void => {
+    if (layerMassTerms.length === 0 || !massSummed) return;
+    const sumIn = g.input(graphNames.massSumIn, DataType.FLOAT, [1, 1, 'massSumSlots']);
+    const sumDims = [1, 1, 'massSumSlots'];
+    const ownDims = [1, 1, 'ownSumSlots'];
+    const [summed, ownSummed] = g.ifOp(
+      massSummed,
+      [
+        { base: graphNames.massSum, elemType: DataType.FLOAT, dims: sumDims },
+        { base: graphNames.ownMassSum, elemType: DataType.FLOAT, dims: ownDims },
+      ],
+      (b) => [b.op('Sum', [sumIn, ...layerMassTerms], {}, 'mass_sum_layers'), b.op('Sum', layerOwnMassTerms, {}, 'own_mass_sum_layers')],
+      (b) => {
+        const none = noMass(b, 1, 'mass_sum_off');
+        return [none, none];
+      },
+    );
+    g.output(summed, graphNames.massSum, DataType.FLOAT, sumDims);
+    g.output(ownSummed, graphNames.ownMassSum, DataType.FLOAT, ownDims);
   };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
@@ -480,7 +526,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         fullPast = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
         after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
       }
-      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, true)));
+      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, { mass: graphNames.layerMass(l), ownMass: graphNames.layerOwnMass(l) })));
       else parts.push(fullHeadsAttention(q, retrieval, base, name, fullPast, after)[0]);
     }
     if (retrieval < c.numKvHeads) {
@@ -504,6 +550,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])], {}, `l${l}_silu`), up], {}, `l${l}_swiglu`);
     x = g.op('Add', [x, linear(act, `${p}.mlp.down_proj`, false, `l${l}_down`)], {}, `l${l}_resid2`);
   }
+
+  massSumOutputs();
 
   // Only the last position's logits are needed; norm and project just that row.
   const last = g.op('Slice', [x, g.constInt64([-1]), g.constInt64([int64Max]), g.constInt64([0])], {}, 'last_hidden'); // [1, hidden]

@@ -2,7 +2,7 @@
 // checkpoints, and a plain-JS reference forward pass of the Qwen2/Llama decoder.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { TensorF32, writeSafetensors } from '../../../server/engine/checkpoint/safetensors';
 import { expectedWeightShapes } from '../../../server/engine/graph/decoderGraph';
@@ -10,6 +10,12 @@ import { makeTinyModel } from '../../../server/engine/tinyModel';
 import { DecoderConfig } from '../../../server/engine/types';
 import { seededRandom } from '../../../server/engine/sampling';
 import { chooseRetrievalHeads, rankHeads, type HeadPattern } from '../../../server/engine/headPattern';
+
+/**
+ * Real code to prompt the shipped model with: a frozen copy of an engine source file, so
+ * that editing the engine does not change what the tests compute.
+ */
+export const codePromptFile = resolve(__dirname, '../../../../test/fixtures/code-prompt.txt');
 
 /** A two-layer GQA model (4 query heads over 2 KV heads) for random-weight tests over the tiny byte tokenizer. */
 export const smallRandomConfig: DecoderConfig = {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadModel } from '../../../server/engine/loadModel';
 import { modelSha256 } from '../../../server/engine/checkpoint/modelHash';
 import type { KvRequest, LoadedModel } from '../../../server/engine/types';
-import { maxAbsDiff, tempDir, writePattern } from './engineFixtures';
+import { codePromptFile, maxAbsDiff, tempDir, writePattern } from './engineFixtures';
 
 const root = resolve(__dirname, '../../../..');
 const modelDir = join(root, 'models', 'heed-code-30m');
@@ -34,7 +34,7 @@ test('head-aware cache: exact where it keeps everything, smaller where it does n
     return model;
   };
   try {
-    const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8'); // real code, always present
+    const text = readFileSync(codePromptFile, 'utf8');
     const prompt = dense.tokenizer.encode(text).slice(0, 600);
     assert.equal(prompt.length, 600);
     const decode = prompt.slice(100, 108);

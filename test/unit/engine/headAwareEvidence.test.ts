@@ -14,7 +14,7 @@ import { CachedSequence, generate, defaultGenerateOptions } from '../../../serve
 import { chooseEvidenceHeads, EvidenceCollector, type PromptEvidence } from '../../../server/engine/evidence';
 import type { QueryRowsHook } from '../../../server/engine/cachedSequence';
 import type { PartTokens } from '../../../server/engine/promptTokens';
-import { maxAbsDiff, tempDir, writePattern } from './engineFixtures';
+import { codePromptFile, maxAbsDiff, tempDir, writePattern } from './engineFixtures';
 
 const root = resolve(__dirname, '../../../..');
 const modelDir = join(root, 'models', 'heed-code-30m');
@@ -31,7 +31,7 @@ for (const int8 of [false, true]) {
     try {
       assert.equal(model.kv.policy, 'head-aware');
       assert.equal(Boolean(model.kv.int8Block), int8);
-      const text = readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8');
+      const text = readFileSync(codePromptFile, 'utf8');
       const heads = chooseEvidenceHeads(model, 'retrieval', () => undefined);
       assert.equal(heads.kvHeads.length, 8);
       // Chunks of 128: those after the first 1,024 tokens take the flash path. The last pass
@@ -78,7 +78,7 @@ for (const int8 of [false, true]) {
       const withMass = a.appendWithMass!([promptIds[5]]);
       const plain = b.append([promptIds[5]]);
       assert.ok(maxAbsDiff(withMass.logits, plain) < 1e-6);
-      assert.equal(withMass.mass.steps, 1);
+      assert.equal(withMass.mass.byHead, true);
       // Each query head's probabilities sum to 1, so its squares sum to at most 1: per KV
       // head, at most `group`. The step's own position has its share; later slots none.
       for (const { sums, capacity, kvHeads } of withMass.mass.layers) {
@@ -90,25 +90,29 @@ for (const int8 of [false, true]) {
           assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
         });
       }
-      // Summed over the heads (how decode steps give it): each layer's one row is its heads' rows added.
+      // Summed (how decode steps give it): the one row is every layer's heads' rows added,
+      // and the next step adds its own to it.
+      const everyHead = (mass: typeof withMass.mass, p: number) => mass.layers.reduce((sum, { sums, capacity, kvHeads }) => sum + kvHeads.reduce((s, _, j) => s + sums[j * capacity + p], 0), 0);
+      const closeTo = (row: Float32Array, want: (p: number) => number, what: string) => {
+        let worst = 0;
+        for (let p = 0; p < row.length; p++) worst = Math.max(worst, Math.abs(row[p] - want(p)));
+        assert.ok(worst < 1e-5, `${what}: max |Δ| ${worst}`);
+      };
       const c = model.newSequence();
       c.append(promptIds);
-      const summed = c.appendWithMass!([promptIds[5]], undefined, 1, false);
+      const summed = c.appendWithMassSum!([promptIds[5]]);
       assert.equal(summed.mass.byHead, false);
-      withMass.mass.layers.forEach(({ sums, capacity, kvHeads }, k) => {
-        const row = summed.mass.layers[k].sums;
-        assert.equal(row.length, capacity);
-        let worst = 0;
-        for (let p = 0; p < capacity; p++) {
-          let want = 0;
-          for (let j = 0; j < kvHeads.length; j++) want += sums[j * capacity + p];
-          worst = Math.max(worst, Math.abs(row[p] - want));
-        }
-        assert.ok(worst < 1e-6, `layer ${summed.mass.layers[k].layer}: max |Δ| ${worst}`);
-      });
-      assert.throws(() => c.appendWithMass!([promptIds[6]], withMass.mass, 1, false), /only the same way/);
+      assert.equal(summed.mass.steps, 1);
+      assert.deepEqual(summed.mass.heads, withMass.mass.layers.map(({ layer, kvHeads }) => ({ layer, kvHeads })));
+      assert.equal(summed.mass.capacity, withMass.mass.layers[0].capacity);
+      closeTo(summed.mass.sums, (p) => everyHead(withMass.mass, p), 'one step summed');
+      const next = a.appendWithMass!([promptIds[6]]);
+      const continued = c.appendWithMassSum!([promptIds[6]], summed.mass);
+      assert.equal(continued.mass.steps, 2);
+      closeTo(continued.mass.sums, (p) => summed.mass.sums[p] + everyHead(next.mass, p), 'two steps summed');
       assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
-      assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), undefined, 3), /counts 1 to 2/);
+      assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), 3), /counts 1 to 2/);
+      assert.throws(() => c.appendWithMassSum!(promptIds.slice(0, c.maxMassTokens + 1)), /takes 1 to/);
     } finally {
       await model.dispose();
     }
@@ -120,6 +124,7 @@ test('sequences without full-head mass outputs do not offer it: dense caches, fp
     const model = await loadModel(modelDir, { chunkTokens: 128, kv });
     try {
       assert.equal(model.newSequence().appendWithMass, undefined, kv ? 'dense+int8' : 'dense');
+      assert.equal(model.newSequence().appendWithMassSum, undefined, kv ? 'dense+int8' : 'dense');
       assert.equal(model.newSequence().maxMassTokens, 0);
     } finally {
       await model.dispose();

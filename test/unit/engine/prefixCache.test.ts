@@ -10,7 +10,7 @@ import { modelSha256 } from '../../../server/engine/checkpoint/modelHash';
 import { CachedSequence, PrefixCache } from '../../../server/engine/cachedSequence';
 import { generate, type GenerateOptions } from '../../../server/engine/generate';
 import type { LoadedModel } from '../../../server/engine/types';
-import { maxAbsDiff, tempDir, tinyModelDir, writePattern } from './engineFixtures';
+import { codePromptFile, maxAbsDiff, tempDir, tinyModelDir, writePattern } from './engineFixtures';
 
 const root = resolve(__dirname, '../../../..');
 const options: GenerateOptions = { maxTokens: 6, temperature: 0, topP: 1, seed: 0, stop: [] };
@@ -18,7 +18,7 @@ const never = () => false;
 
 /** A shared prefix of real code and two different endings. */
 function prompts(model: LoadedModel, sharedTokens: number): { a: number[]; b: number[] } {
-  const ids = model.tokenizer.encode(readFileSync(join(root, 'server', 'engine', 'loadModel.ts'), 'utf8'));
+  const ids = model.tokenizer.encode(readFileSync(codePromptFile, 'utf8'));
   const shared = ids.slice(0, sharedTokens);
   return { a: [...shared, ...ids.slice(sharedTokens + 50, sharedTokens + 90)], b: [...shared, ...ids.slice(sharedTokens + 200, sharedTokens + 230)] };
 }

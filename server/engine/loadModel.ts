@@ -197,7 +197,7 @@ export function massRowWeights(group: number, count: number, countedTokens: numb
 /** mass_rows of a pass that asks for no attention mass: every pass but evidence's. */
 const noMassRows: Float32Array = new Float32Array(0);
 /** What appendWithMassSum fetches besides the default. */
-const sumFetch = [graphNames.massSum, graphNames.ownMassSum];
+const sumFetch = [graphNames.massSum];
 
 /** Adds a pass's mass on its own tokens (`own`, [rows, 1, n]) to `sums` ([rows, 1, capacity]) at their positions [first, first + n). */
 function addOwnMass(sums: Float32Array, capacity: number, own: Float32Array, n: number, first: number): void {
@@ -306,10 +306,8 @@ class OrtSequence implements Sequence {
 
   appendWithMassSum?(tokenIds: ArrayLike<number>, sums?: MassSummed, countedTokens = 1): { logits: Float32Array; mass: MassSummed } {
     const n = this.checkMassPass(tokenIds, countedTokens, 'appendWithMassSum');
-    const first = this.cache.length;
     const out = this.forward(tokenIds, 0, n, sumFetch, { countedTokens, byHead: false, sums: sums ?? null });
     const summed = out[graphNames.massSum]; // [1, 1, capacity]
-    addOwnMass(summed, summed.length, out[graphNames.ownMassSum], n, first); // [1, 1, n]
     return { logits: out[graphNames.logits], mass: { byHead: false, steps: (sums?.steps ?? 0) + 1, heads: this.massLayers, capacity: summed.length, sums: summed } };
   }
 

@@ -71,7 +71,7 @@ export interface MassPerHead {
   layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
 }
 
-/** Passes' mass summed over every full head of every layer, sums[p] for p < capacity. */
+/** Passes' mass on the positions before each pass, summed over every full head of every layer: sums[p] for p < capacity. */
 export interface MassSummed {
   byHead: false;
   /** How many passes the sums hold. */
@@ -110,8 +110,9 @@ export interface Sequence {
   appendWithMass?(tokenIds: ArrayLike<number>, countedTokens?: number): { logits: Float32Array; mass: MassPerHead };
   /**
    * The same (present with appendWithMass) summed over every full head of every layer and
-   * added to `sums` (the previous pass's result; none: zeros): a decode step's running sum,
-   * one row over the past however many layers have full heads.
+   * added to `sums` (the previous pass's result; none: zeros), on the positions before the
+   * pass only: a decode step's running sum (its own token is a generated one, never
+   * evidence), one row however many layers have full heads.
    */
   appendWithMassSum?(tokenIds: ArrayLike<number>, sums?: MassSummed, countedTokens?: number): { logits: Float32Array; mass: MassSummed };
   /** The most tokens appendWithMass and appendWithMassSum take in one pass (longer passes attend through the flash kernel, which gives no mass); 0 without them. */

@@ -67,10 +67,9 @@
 //                             layer's full heads; else [1, 1, 0]
 //   mass_sum                  float [1, 1, slots]   with mass_by_head 0, the sum plus this pass's
 //                             mass.{l} of every layer; else [1, 1, 0]
-//   own_mass_sum              float [1, 1, seqLen]   with mass_by_head 0, own_mass.{l} of every
-//                             layer added; else [1, 1, 0]
-// Decode steps take the sums (one input, two outputs a step, however many layers have full
-// heads); a short last prefill pass takes the layers' per head.
+// Decode steps take the sum (one input and one output a step, however many layers have full
+// heads; their own tokens are generated ones, never evidence); a short last prefill pass
+// takes the layers' per head.
 // Only a masked pass (a decode step, a short last prefill pass) computes it; a flash pass
 // must ask for none. onnxruntime runs every node whatever is fetched, so the rows' weights,
 // not the fetch, are what switch the work off.
@@ -158,7 +157,6 @@ export const graphNames = {
   layerOwnMass: (layer: number) => `own_mass.${layer}`,
   massSumIn: 'mass_sum_in',
   massSum: 'mass_sum',
-  ownMassSum: 'own_mass_sum',
 };
 
 /**
@@ -370,46 +368,36 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     );
   };
 
-  /** Each mass layer's pass mass on the past and on its own tokens, for the sums over every layer. */
+  /** Each mass layer's pass mass on the past, for the sum over every layer. */
   const layerMassTerms: string[] = [];
-  const layerOwnMassTerms: string[] = [];
   /**
    * Head-aware: the full heads are evidence's heads, so their attention mass is an output:
    * this pass's per layer (mass.{l}, own_mass.{l}), and its share of the sums over every
-   * layer (massSumOutputs). Returns the attention.
+   * layer (massSumOutput). Returns the attention.
    */
   const attentionWithMassOutputs = (l: number, [attended, mass, ownMass]: string[]): string => {
     const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
     g.output(mass, graphNames.layerMass(l), DataType.FLOAT, [rows, 1, 'massSlots']);
     g.output(ownMass, graphNames.layerOwnMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
     layerMassTerms.push(mass);
-    layerOwnMassTerms.push(ownMass);
     return attended;
   };
   /**
-   * mass_sum = mass_sum_in + every mass layer's pass mass on the past, and own_mass_sum the
-   * same on the pass's own tokens; computed when the mass is asked summed over the heads
-   * (each layer's [1, 1, ·]), else [1, 1, 0] both (the layers' rows differ per head).
+   * mass_sum = mass_sum_in + every mass layer's pass mass on the past, computed when the
+   * mass is asked summed over the heads (each layer's [1, 1, ·]), else [1, 1, 0] (the
+   * layers' rows differ per head).
    */
-  const massSumOutputs = (): void => {
+  const massSumOutput = (): void => {
     if (layerMassTerms.length === 0 || !massSummed) return;
-    const sumIn = g.input(graphNames.massSumIn, DataType.FLOAT, [1, 1, 'massSumSlots']);
-    const sumDims = [1, 1, 'massSumSlots'];
-    const ownDims = [1, 1, 'ownSumSlots'];
-    const [summed, ownSummed] = g.ifOp(
+    const dims = [1, 1, 'massSumSlots'];
+    const sumIn = g.input(graphNames.massSumIn, DataType.FLOAT, dims);
+    const [summed] = g.ifOp(
       massSummed,
-      [
-        { base: graphNames.massSum, elemType: DataType.FLOAT, dims: sumDims },
-        { base: graphNames.ownMassSum, elemType: DataType.FLOAT, dims: ownDims },
-      ],
-      (b) => [b.op('Sum', [sumIn, ...layerMassTerms], {}, 'mass_sum_layers'), b.op('Sum', layerOwnMassTerms, {}, 'own_mass_sum_layers')],
-      (b) => {
-        const none = noMass(b, 1, 'mass_sum_off');
-        return [none, none];
-      },
+      [{ base: graphNames.massSum, elemType: DataType.FLOAT, dims }],
+      (b) => [b.op('Sum', [sumIn, ...layerMassTerms], {}, 'mass_sum_layers')],
+      (b) => [noMass(b, 1, 'mass_sum_off')],
     );
-    g.output(summed, graphNames.massSum, DataType.FLOAT, sumDims);
-    g.output(ownSummed, graphNames.ownMassSum, DataType.FLOAT, ownDims);
+    g.output(summed, graphNames.massSum, DataType.FLOAT, dims);
   };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
@@ -551,7 +539,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     x = g.op('Add', [x, linear(act, `${p}.mlp.down_proj`, false, `l${l}_down`)], {}, `l${l}_resid2`);
   }
 
-  massSumOutputs();
+  massSumOutput();
 
   // Only the last position's logits are needed; norm and project just that row.
   const last = g.op('Slice', [x, g.constInt64([-1]), g.constInt64([int64Max]), g.constInt64([0])], {}, 'last_hidden'); // [1, hidden]

@@ -90,8 +90,9 @@ for (const int8 of [false, true]) {
           assert.ok(head.subarray(promptIds.length + 1).every((v) => v === 0), 'no mass on unfilled slots');
         });
       }
-      // Summed (how decode steps give it): the one row is every layer's heads' rows added,
-      // and the next step adds its own to it.
+      // Summed (how decode steps give it): the one row is every layer's heads' rows added, on
+      // the positions before the step (its own is a generated token, never evidence), and
+      // the next step adds its own to it.
       const everyHead = (mass: typeof withMass.mass, p: number) => mass.layers.reduce((sum, { sums, capacity, kvHeads }) => sum + kvHeads.reduce((s, _, j) => s + sums[j * capacity + p], 0), 0);
       const closeTo = (row: Float32Array, want: (p: number) => number, what: string) => {
         let worst = 0;
@@ -105,11 +106,12 @@ for (const int8 of [false, true]) {
       assert.equal(summed.mass.steps, 1);
       assert.deepEqual(summed.mass.heads, withMass.mass.layers.map(({ layer, kvHeads }) => ({ layer, kvHeads })));
       assert.equal(summed.mass.capacity, withMass.mass.layers[0].capacity);
-      closeTo(summed.mass.sums, (p) => everyHead(withMass.mass, p), 'one step summed');
+      const ownPosition = promptIds.length;
+      closeTo(summed.mass.sums, (p) => (p === ownPosition ? 0 : everyHead(withMass.mass, p)), 'one step summed');
       const next = a.appendWithMass!([promptIds[6]]);
       const continued = c.appendWithMassSum!([promptIds[6]], summed.mass);
       assert.equal(continued.mass.steps, 2);
-      closeTo(continued.mass.sums, (p) => summed.mass.sums[p] + everyHead(next.mass, p), 'two steps summed');
+      closeTo(continued.mass.sums, (p) => summed.mass.sums[p] + (p === ownPosition + 1 ? 0 : everyHead(next.mass, p)), 'two steps summed');
       assert.throws(() => a.appendWithMass!(promptIds.slice(0, a.maxMassTokens + 1)), /takes 1 to/);
       assert.throws(() => a.appendWithMass!(promptIds.slice(0, 2), 3), /counts 1 to 2/);
       assert.throws(() => c.appendWithMassSum!(promptIds.slice(0, c.maxMassTokens + 1)), /takes 1 to/);

@@ -232,24 +232,28 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * each probability squared, weighted by its row's `mass.weights` ([rows, 1]: 1 for the
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
  * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
- * scores; or int8Part's [heads, rows, slots] with its exact recent rows after it,
- * `mass.recent`) as `mass` [heads, 1, slots], and on the last part's (the pass's own keys:
- * [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen]; or, with `mass.weightsShape`
- * and the rows shapes for it, summed over the heads too in the same product, [1, 1, ·],
- * a third of the bytes for three heads. Only when `mass.on` (bool [1])
- * holds: otherwise an If's other branch gives [heads, 1, 0] for both, so that passes that
- * do not ask for the mass pay one If node, not a pass over the scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
+ * scores; or int8Part's [heads, rows, slots]) as `mass` [heads, 1, slots], on the last
+ * part's (the pass's own keys: [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen], and
+ * under int8 KV on the exact recent rows between them as `recentMass` [heads, 1, B], which
+ * the caller places into their positions' slots (`mass.recent.pads`: once for every layer
+ * when summed); or, with `mass.weightsShape` and the rows shapes for it, summed over the
+ * heads too in the same product, [1, 1, ·], a third of the bytes for three heads. Only
+ * when `mass.on` (bool [1]) holds: otherwise an If's other branch gives [heads, 1, 0] for
+ * each, so that passes that do not ask for the mass pay one If node, not a pass over the
+ * scores. A sum is Σ_rows w (exp / rowSum)² = (w / rowSum²)ᵀ · exp², one
  * product over the squared exps (a ReduceSumSquare over the rows axis of the scaled exps
  * profiled about 4x slower than this product at 16k), left [heads, 1, slots]: a Squeeze
  * would copy it once more.
  */
-export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: MassRequest, heads: number): { attended: string; mass: string; ownMass: string } {
+export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPart[], base: string, mass: MassRequest, heads: number): { attended: string; mass: string; ownMass: string; recentMass?: string } {
   const { rowSum, weighted, exps } = softmaxParts(g, q, parts, base);
   const attended = g.op('Div', [weighted, rowSum], {}, `${base}_att`);
   const output = (name: string, slots: string) => ({ base: name, elemType: DataType.FLOAT, dims: [`${base}_massHeads`, 1, slots] });
-  const [past, own] = g.ifOp(
+  const outputs = [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')];
+  if (mass.recent) outputs.push(output(`${base}_recent_mass`, 'recentSlots'));
+  const [past, own, recent] = g.ifOp(
     mass.on,
-    [output(`${base}_mass`, 'massSlots'), output(`${base}_own_mass`, 'ownSlots')],
+    outputs,
     (b) => {
       const squaredSum = byRows(b, b.op('Mul', [rowSum, rowSum], {}, `${base}_mass_z2`), 1, `${base}_mass_z2_rows`); // [heads, rows, 1]
       // [heads, rows, 1] as [heads, 1, rows] or [1, 1, heads * rows]: the same memory, no transpose.
@@ -259,16 +263,15 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
         return b.op('MatMul', [weights, b.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads or 1, 1, slots]
       };
       if (!mass.recent) return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[1], mass.ownRowsShape, `${base}_own_mass`)];
-      // int8 KV: the quantized past, then its exact recent rows, padded into their positions' slots.
-      const recent = b.op('Pad', [summed(exps[1], mass.recent.rowsShape, `${base}_recent_mass`), mass.recent.pads], { mode: 'constant' }, `${base}_recent_mass_slots`);
-      return [b.op('Add', [summed(exps[0], mass.pastRowsShape, `${base}_mass`), recent], {}, `${base}_mass_all`), summed(exps[2], mass.ownRowsShape, `${base}_own_mass`)];
+      // int8 KV: the quantized past, the pass's own keys, and the exact recent rows between them.
+      return [summed(exps[0], mass.pastRowsShape, `${base}_mass`), summed(exps[2], mass.ownRowsShape, `${base}_own_mass`), summed(exps[1], mass.recent.rowsShape, `${base}_recent_mass`)];
     },
     (b) => {
       const none = noMass(b, heads, `${base}_mass_off`);
-      return [none, none];
+      return outputs.map(() => none);
     },
   );
-  return { attended, mass: past, ownMass: own };
+  return { attended, mass: past, ownMass: own, ...(recent ? { recentMass: recent } : {}) };
 }
 
 /**
@@ -289,7 +292,7 @@ export interface MassRequest {
    * Under int8 KV the parts are the quantized past (its exps in rows layout, [heads, rows,
    * slots]), its exact recent rows and the pass's own keys: the recent rows' mass, viewed by
    * `rowsShape` ([0 or 1, -1, B]), goes into the past's slots by `pads` (int64 [6]: the
-   * quantized positions before it, the slots after it).
+   * quantized positions before it, the slots after it; the caller pads it).
    */
   recent?: { rowsShape: string; pads: string };
 }

@@ -52,7 +52,8 @@
 // Head-aware graphs (fp32 or int8 KV) also give evidence (evidence.ts) the full heads'
 // attention mass on the past, the probabilities squared and summed over the pass's counted
 // rows, without a second product over the past (under int8 KV the exact recent rows' mass
-// goes into their positions' slots, after the quantized ones):
+// goes into their positions' slots, after the quantized ones: per layer when asked per
+// head, every layer's at once in the sum):
 //   mass_rows                 float [group * seqLen, 1] or [0, 1]   each query row's weight in the
 //                             mass (rows as the full heads' queries are laid out, [group,
 //                             seqLen]: 1 for the tokens counted, 0 for the others); empty:
@@ -298,6 +299,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   let massRows: MassRequest | undefined;
   /** bool [1]: the mass is asked, summed over the heads (mass_by_head 0): the sums over every layer are computed. */
   let massSummed: string | undefined;
+  /** bool [1]: the mass is asked per head (mass_by_head 1): each layer's own outputs are computed. */
+  let massPerHead: string | undefined;
   /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
   const massWanted = (): MassRequest => {
     if (massRows) return massRows;
@@ -307,6 +310,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
     const on = g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on');
     massSummed = g.op('And', [on, g.op('Not', [byHead], {}, 'mass_not_by_head')], {}, 'mass_summed');
+    massPerHead = g.op('And', [on, byHead], {}, 'mass_per_head');
     const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
     // Under int8 KV the exact recent rows hold positions [quantized, quantized + B): their
     // mass is padded into those slots of the past's (quantized: the int8 mask's zeros).
@@ -330,9 +334,10 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
    * If picks per pass between the flash kernel over the filled past and that masked part
    * (the branches read the parent's values and build their own nodes). With `massNames`
-   * (head-aware), also the pass's attention mass on the past's slots and on its own tokens
-   * ([heads, 1, slots] and [heads, 1, seqLen]; a flash pass has none: [heads, 1, 0]).
-   * Returns the attention [heads, A, B, D] (the pass's query layout), then the two masses if asked.
+   * (head-aware), also the pass's attention mass on the past's slots, on its own tokens and
+   * under int8 KV on the exact recent rows ([heads, 1, slots], [heads, 1, seqLen] and
+   * [heads, 1, B]; a flash pass has none: [heads, 1, 0]). Returns the attention [heads, A, B,
+   * D] (the pass's query layout), then the masses if asked.
    */
   const fullHeadsAttention = (
     q: string,
@@ -347,37 +352,51 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
       if (!rows) return [attention(b, q, parts, at)];
-      const { attended, mass, ownMass } = attentionAndMass(b, q, parts, at, rows, heads);
-      return [attended, mass, ownMass];
+      const { attended, mass, ownMass, recentMass } = attentionAndMass(b, q, parts, at, rows, heads);
+      return recentMass ? [attended, mass, ownMass, recentMass] : [attended, mass, ownMass];
     };
     if (!flashPast) return masked(g, name);
     const output = (base: string, dims: Array<number | string>) => ({ base, elemType: DataType.FLOAT, dims });
+    const outputs = [output(name, [heads, 'layoutA', 'layoutB', D])];
+    // The masses named as the graph's outputs, so that exposing them adds no Identity copy.
+    if (massNames) outputs.push(output(massNames.mass, [`${base}_massHeads`, 1, 'massSlots']), output(massNames.ownMass, [`${base}_massHeads`, 1, 'ownSlots']));
+    if (massNames && rows?.recent) outputs.push(output(`${base}_recent_mass`, [`${base}_massHeads`, 1, 'recentSlots']));
     return g.ifOp(
       useFlash(flashPast),
-      // The masses named as the graph's outputs, so that exposing them adds no Identity copy.
-      massNames
-        ? [output(name, [heads, 'layoutA', 'layoutB', D]), output(massNames.mass, [`${base}_massHeads`, 1, 'massSlots']), output(massNames.ownMass, [`${base}_massHeads`, 1, 'ownSlots'])]
-        : [output(name, [heads, 'layoutA', 'layoutB', D])],
+      outputs,
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, queryLayout, D, `${base}_f`);
-        if (!massNames) return [attended];
-        const none = noMass(b, heads, `${base}_f_mass`);
-        return [attended, none, none];
+        const none = massNames ? noMass(b, heads, `${base}_f_mass`) : '';
+        return outputs.map((_, i) => (i === 0 ? attended : none));
       },
       (b) => masked(b, `${base}_m`),
     );
   };
 
-  /** Each mass layer's pass mass on the past, for the sum over every layer. */
+  /** Each mass layer's pass mass on the past (under int8 KV, on its exact recent rows apart), for the sum over every layer. */
   const layerMassTerms: string[] = [];
+  const layerRecentMassTerms: string[] = [];
   /**
    * Head-aware: the full heads are evidence's heads, so their attention mass is an output:
    * this pass's per layer (mass.{l}, own_mass.{l}), and its share of the sums over every
-   * layer (massSumOutput). Returns the attention.
+   * layer (massSumOutput). Under int8 KV the recent rows' mass goes into its slots per layer
+   * only when asked per head; summed, every layer's goes in at once. Returns the attention.
    */
-  const attentionWithMassOutputs = (l: number, [attended, mass, ownMass]: string[]): string => {
+  const attentionWithMassOutputs = (l: number, [attended, mass, ownMass, recentMass]: string[]): string => {
     const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
-    g.output(mass, graphNames.layerMass(l), DataType.FLOAT, [rows, 1, 'massSlots']);
+    const dims = [rows, 1, 'massSlots'];
+    if (recentMass) {
+      const [withRecent] = g.ifOp(
+        massPerHead!,
+        [{ base: graphNames.layerMass(l), elemType: DataType.FLOAT, dims }],
+        (b) => [b.op('Add', [mass, b.op('Pad', [recentMass, massWanted().recent!.pads], { mode: 'constant' }, `l${l}_recent_mass_slots`)], {}, `l${l}_mass_all`)],
+        (b) => [noMass(b, 1, `l${l}_mass_summed`)],
+      );
+      g.output(withRecent, graphNames.layerMass(l), DataType.FLOAT, dims);
+      layerRecentMassTerms.push(recentMass);
+    } else {
+      g.output(mass, graphNames.layerMass(l), DataType.FLOAT, dims);
+    }
     g.output(ownMass, graphNames.layerOwnMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
     layerMassTerms.push(mass);
     return attended;
@@ -394,7 +413,15 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     const [summed] = g.ifOp(
       massSummed,
       [{ base: graphNames.massSum, elemType: DataType.FLOAT, dims }],
-      (b) => [b.op('Sum', [sumIn, ...layerMassTerms], {}, 'mass_sum_layers')],
+      (b) => {
+        const terms = [sumIn, ...layerMassTerms];
+        if (layerRecentMassTerms.length > 0) {
+          // Every layer's recent rows' mass, [1, 1, B], into their slots once.
+          const recent = layerRecentMassTerms.length === 1 ? layerRecentMassTerms[0] : b.op('Sum', layerRecentMassTerms, {}, 'recent_mass_layers');
+          terms.push(b.op('Pad', [recent, massWanted().recent!.pads], { mode: 'constant' }, 'recent_mass_slots'));
+        }
+        return [b.op('Sum', terms, {}, 'mass_sum_layers')];
+      },
       (b) => [noMass(b, 1, 'mass_sum_off')],
     );
     g.output(summed, graphNames.massSum, DataType.FLOAT, dims);
@@ -514,7 +541,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         fullPast = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
         after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
       }
-      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, { mass: graphNames.layerMass(l), ownMass: graphNames.layerOwnMass(l) })));
+      // Under int8 KV mass.{l} is the past's and the recent rows' together (attentionWithMassOutputs).
+      const massNames = { mass: int8Block ? `${base}_past_mass` : graphNames.layerMass(l), ownMass: graphNames.layerOwnMass(l) };
+      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, massNames)));
       else parts.push(fullHeadsAttention(q, retrieval, base, name, fullPast, after)[0]);
     }
     if (retrieval < c.numKvHeads) {

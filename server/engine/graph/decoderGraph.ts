@@ -62,6 +62,7 @@
 //                             over the layer's full heads, [1, 1, ·] where [retrievalCount[l], 1, ·] is
 //   mass.{l}                  float [retrievalCount[l], 1, slots]   this pass's mass on the past's
 //                             slots: slots is the past's capacity, or 0 with mass_rows empty
+//                             (under int8 KV also 0 unless asked per head)
 //   own_mass.{l}              float [retrievalCount[l], 1, seqLen or 0]   on the pass's own tokens
 //                             (positions past_length…), which the past's slots leave out
 //   mass_sum_in               float [1, 1, slots]   with mass_by_head 0, a running sum over every
@@ -296,21 +297,21 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     flashCondition = g.op('And', [tokens, atLeast(pastLength(), t.minPast)], {}, 'use_flash'); // bool [1]
     return flashCondition;
   };
-  let massRows: MassRequest | undefined;
-  /** bool [1]: the mass is asked, summed over the heads (mass_by_head 0): the sums over every layer are computed. */
-  let massSummed: string | undefined;
-  /** bool [1]: the mass is asked per head (mass_by_head 1): each layer's own outputs are computed. */
-  let massPerHead: string | undefined;
+  /**
+   * What attentionAndMass needs, and whether the mass is asked summed over the heads
+   * (`summed`, bool [1]: the sum over every layer is computed) or per head (`perHead`: each
+   * layer's outputs are).
+   */
+  type PassMassRequest = MassRequest & { summed: string; perHead: string };
+  let massRows: PassMassRequest | undefined;
   /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
-  const massWanted = (): MassRequest => {
+  const massWanted = (): PassMassRequest => {
     if (massRows) return massRows;
     const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);
     // Per head, the first dimension stays the heads' (0 copies it); summed over heads, it is 1.
     const byHead = g.op('Greater', [g.input(graphNames.massByHead, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_by_head'); // bool [1]
     const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
     const on = g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on');
-    massSummed = g.op('And', [on, g.op('Not', [byHead], {}, 'mass_not_by_head')], {}, 'mass_summed');
-    massPerHead = g.op('And', [on, byHead], {}, 'mass_per_head');
     const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
     // Under int8 KV the exact recent rows hold positions [quantized, quantized + B): their
     // mass is padded into those slots of the past's (quantized: the int8 mask's zeros).
@@ -323,6 +324,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     return (massRows = {
       weights,
       on,
+      summed: g.op('And', [on, g.op('Not', [byHead], {}, 'mass_not_by_head')], {}, 'mass_summed'),
+      perHead: g.op('And', [on, byHead], {}, 'mass_per_head'),
       weightsShape: g.op('Concat', [first, g.constInt64([1, -1])], { axis: 0 }, 'mass_weights_shape'),
       pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
       ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
@@ -366,8 +369,9 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       outputs,
       (b) => {
         const attended = attentionWithFlashPast(b, q, { ...past.flash(b), length: pastLength() }, after(b), heads, queryLayout, D, `${base}_f`);
-        const none = massNames ? noMass(b, heads, `${base}_f_mass`) : '';
-        return outputs.map((_, i) => (i === 0 ? attended : none));
+        if (!massNames) return [attended];
+        const none = noMass(b, heads, `${base}_f_mass`);
+        return [attended, ...outputs.slice(1).map(() => none)];
       },
       (b) => masked(b, `${base}_m`),
     );
@@ -385,11 +389,12 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
   const attentionWithMassOutputs = (l: number, [attended, mass, ownMass, recentMass]: string[]): string => {
     const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
     const dims = [rows, 1, 'massSlots'];
-    if (recentMass) {
+    const { perHead, recent } = massWanted();
+    if (recentMass && recent) {
       const [withRecent] = g.ifOp(
-        massPerHead!,
+        perHead,
         [{ base: graphNames.layerMass(l), elemType: DataType.FLOAT, dims }],
-        (b) => [b.op('Add', [mass, b.op('Pad', [recentMass, massWanted().recent!.pads], { mode: 'constant' }, `l${l}_recent_mass_slots`)], {}, `l${l}_mass_all`)],
+        (b) => [b.op('Add', [mass, b.op('Pad', [recentMass, recent.pads], { mode: 'constant' }, `l${l}_recent_mass_slots`)], {}, `l${l}_mass_all`)],
         (b) => [noMass(b, 1, `l${l}_mass_summed`)],
       );
       g.output(withRecent, graphNames.layerMass(l), DataType.FLOAT, dims);
@@ -407,18 +412,19 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
    * layers' rows differ per head).
    */
   const massSumOutput = (): void => {
-    if (layerMassTerms.length === 0 || !massSummed) return;
+    if (layerMassTerms.length === 0) return;
+    const { summed: asked, recent: recentRows } = massWanted();
     const dims = [1, 1, 'massSumSlots'];
     const sumIn = g.input(graphNames.massSumIn, DataType.FLOAT, dims);
     const [summed] = g.ifOp(
-      massSummed,
+      asked,
       [{ base: graphNames.massSum, elemType: DataType.FLOAT, dims }],
       (b) => {
         const terms = [sumIn, ...layerMassTerms];
-        if (layerRecentMassTerms.length > 0) {
+        if (recentRows && layerRecentMassTerms.length > 0) {
           // Every layer's recent rows' mass, [1, 1, B], into their slots once.
           const recent = layerRecentMassTerms.length === 1 ? layerRecentMassTerms[0] : b.op('Sum', layerRecentMassTerms, {}, 'recent_mass_layers');
-          terms.push(b.op('Pad', [recent, massWanted().recent!.pads], { mode: 'constant' }, 'recent_mass_slots'));
+          terms.push(b.op('Pad', [recent, recentRows.pads], { mode: 'constant' }, 'recent_mass_slots'));
         }
         return [b.op('Sum', terms, {}, 'mass_sum_layers')];
       },

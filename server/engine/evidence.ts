@@ -443,7 +443,7 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   /** The passes' mass heads include every chosen head, and are no more than those: the decode steps' mass is summed over them all. */
-  private checkMassHeads(heads: ReadonlyArray<{ layer: number; kvHeads: number[] }>): void {
+  private checkMassHeads(heads: ReadonlyArray<{ layer: number; kvHeads: readonly number[] }>): void {
     const given = new Set(heads.flatMap(({ layer, kvHeads }) => kvHeads.map((kvHead) => `${layer}:${kvHead}`)));
     const chosen = new Set(this.heads.kvHeads.map(({ layer, kvHead }) => `${layer}:${kvHead}`));
     const missing = this.heads.kvHeads.filter(({ layer, kvHead }) => !given.has(`${layer}:${kvHead}`));

@@ -76,8 +76,8 @@ export interface MassSummed {
   byHead: false;
   /** How many passes the sums hold. */
   steps: number;
-  /** The heads summed: per layer that has full heads, their original KV head numbers. */
-  heads: Array<{ layer: number; kvHeads: number[] }>;
+  /** The heads summed: per layer that has full heads, their original KV head numbers (the sequence's own list, read-only). */
+  heads: ReadonlyArray<{ readonly layer: number; readonly kvHeads: readonly number[] }>;
   capacity: number;
   sums: Float32Array;
 }

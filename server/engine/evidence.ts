@@ -156,19 +156,21 @@ export function positionLines(tokenizer: { decode(ids: number[]): string }, map:
   let lastPart = -1;
   let lastLine = -1;
   for (const entry of map) {
+    const { original, skip, start } = entry;
     let current = 0;
-    for (let i = 0; i < entry.skip; i++) current += newlinesOf(entry.original[i]);
-    const end = Math.min(entry.count, promptLength - entry.start);
+    for (let i = 0; i < skip; i++) current += newlinesOf(original[i]);
+    const end = Math.min(entry.count, promptLength - start);
     for (let j = 0; j < end; j++) {
-      const position = entry.start + j;
+      const position = start + j;
       if (lastPart !== entry.part || lastLine !== current) {
         lines.push({ part: entry.part, line: current });
-        [lastPart, lastLine] = [entry.part, current];
+        lastPart = entry.part;
+        lastLine = current;
       }
       part[position] = entry.part;
       line[position] = current;
       index[position] = lines.length - 1;
-      current += newlinesOf(entry.original[entry.skip + j]);
+      current += newlinesOf(original[skip + j]);
     }
   }
   return { part, line, index, lines, runs: lineRuns(index) };
@@ -183,8 +185,9 @@ export function lineRuns(index: Int32Array): Int32Array {
     let end = p + 1;
     while (end < index.length && index[end] === at) end++;
     if (at >= 0) {
-      runs.set([p, end, at], r);
-      r += 3;
+      runs[r++] = p;
+      runs[r++] = end;
+      runs[r++] = at;
     }
     p = end;
   }

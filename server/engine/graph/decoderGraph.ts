@@ -71,7 +71,7 @@
 //                             mass.{l} of every layer; else [1, 1, 0]
 // Decode steps take the sum (one input and one output a step, however many layers have full
 // heads; their own tokens are generated ones, never evidence); a short last prefill pass
-// takes the layers' per head.
+// takes the layers' per head (graph/massOutputs.ts).
 // Only a masked pass (a decode step, a short last prefill pass) computes it; a flash pass
 // must ask for none. onnxruntime runs every node whatever is fetched, so the rows' weights,
 // not the fetch, are what switch the work off.
@@ -92,7 +92,8 @@ import { TensorF32 } from '../checkpoint/safetensors';
 import { nbitsBlockSize, quantizeBlocks } from './quantize';
 import type { HeadLayout } from './headLayout';
 import type { WeightFormat } from '../weightFormat';
-import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, oneHeadPast, plainPart, type AttentionPart, type MassRequest, type OneHeadPast, type QueryLayout } from './attention';
+import { attention, attentionAndMass, attentionWithFlashPast, dequantizedInt8Past, int8Part, noMass, oneHeadPast, plainPart, type AttentionPart, type OneHeadPast, type QueryLayout } from './attention';
+import { massGraphNames, massOutputs } from './massOutputs';
 
 /**
  * The weight formats (weightFormat.ts) in the graph: embeddings (the lookup), norms and
@@ -153,12 +154,7 @@ export const graphNames = {
   recentMask: 'recent_mask',
   int8Mask: 'int8_mask',
   pastLength: 'past_length',
-  massRows: 'mass_rows',
-  massByHead: 'mass_by_head',
-  layerMass: (layer: number) => `mass.${layer}`,
-  layerOwnMass: (layer: number) => `own_mass.${layer}`,
-  massSumIn: 'mass_sum_in',
-  massSum: 'mass_sum',
+  ...massGraphNames,
 };
 
 /**
@@ -297,41 +293,8 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     flashCondition = g.op('And', [tokens, atLeast(pastLength(), t.minPast)], {}, 'use_flash'); // bool [1]
     return flashCondition;
   };
-  /**
-   * What attentionAndMass needs, and whether the mass is asked summed over the heads
-   * (`summed`, bool [1]: the sum over every layer is computed) or per head (`perHead`: each
-   * layer's outputs are).
-   */
-  type PassMassRequest = MassRequest & { summed: string; perHead: string };
-  let massRows: PassMassRequest | undefined;
-  /** mass_rows (float [group * seqLen, 1] or [0, 1]), whether it is not empty (bool [1]) and the shapes viewing exps as rows (MassRequest), built once. */
-  const massWanted = (): PassMassRequest => {
-    if (massRows) return massRows;
-    const weights = g.input(graphNames.massRows, DataType.FLOAT, ['massRows', 1]);
-    // Per head, the first dimension stays the heads' (0 copies it); summed over heads, it is 1.
-    const byHead = g.op('Greater', [g.input(graphNames.massByHead, DataType.INT64, [1]), g.constInt64([0])], {}, 'mass_by_head'); // bool [1]
-    const first = g.op('Where', [byHead, g.constInt64([0]), g.constInt64([1])], {}, 'mass_first_dim');
-    const on = g.op('Greater', [g.op('Size', [weights], {}, 'mass_rows_size'), g.constInt64([0])], {}, 'mass_on');
-    const rowsShape = (slots: string, name: string): string => g.op('Concat', [first, g.constInt64([-1]), slots], { axis: 0 }, name);
-    // Under int8 KV the exact recent rows hold positions [quantized, quantized + B): their
-    // mass is padded into those slots of the past's (quantized: the int8 mask's zeros).
-    const recent = (block: number): MassRequest['recent'] => {
-      const held = g.op('Cast', [g.op('Equal', [int8MaskInput(), g.constFloat(0)])], { to: DataType.FLOAT }, 'int8_held');
-      const quantized = g.op('Reshape', [g.op('Cast', [g.op('ReduceSum', [held], { keepdims: 0 })], { to: DataType.INT64 }), g.constInt64([1])], {}, 'int8_quantized'); // int64 [1]
-      const after = g.op('Sub', [g.op('Sub', [capacity(), quantized]), g.constInt64([block])], {}, 'int8_after_recent');
-      return { rowsShape: rowsShape(g.constInt64([block]), 'mass_recent_rows_shape'), pads: g.op('Concat', [g.constInt64([0, 0]), quantized, g.constInt64([0, 0]), after], { axis: 0 }, 'mass_recent_pads') };
-    };
-    return (massRows = {
-      weights,
-      on,
-      summed: g.op('And', [on, g.op('Not', [byHead], {}, 'mass_not_by_head')], {}, 'mass_summed'),
-      perHead: g.op('And', [on, byHead], {}, 'mass_per_head'),
-      weightsShape: g.op('Concat', [first, g.constInt64([1, -1])], { axis: 0 }, 'mass_weights_shape'),
-      pastRowsShape: rowsShape(capacity(), 'mass_past_rows_shape'),
-      ownRowsShape: rowsShape(seqLen, 'mass_own_rows_shape'),
-      ...(int8Block ? { recent: recent(int8Block) } : {}),
-    });
-  };
+  // Evidence's attention mass: inputs built on first use, outputs per layer, then the sum (massOutputs.ts).
+  const mass = massOutputs(g, { capacity, seqLen, ...(int8Block ? { int8: { block: int8Block, mask: int8MaskInput } } : {}) });
   /**
    * The full heads' attention over their past, then the parts after it (the pass's own keys,
    * int8's exact recent rows). Without the flash path, the past is a masked part; with it, an
@@ -351,7 +314,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     after: (b: GraphBuilder) => AttentionPart[],
     massNames?: { mass: string; ownMass: string },
   ): string[] => {
-    const rows = massNames ? massWanted() : undefined;
+    const rows = massNames ? mass.wanted() : undefined;
     const masked = (b: GraphBuilder, at: string): string[] => {
       const parts = [past.masked(b), ...after(b)];
       if (!rows) return [attention(b, q, parts, at)];
@@ -375,62 +338,6 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
       },
       (b) => masked(b, `${base}_m`),
     );
-  };
-
-  /** Each mass layer's pass mass on the past (under int8 KV, on its exact recent rows apart), for the sum over every layer. */
-  const layerMassTerms: string[] = [];
-  const layerRecentMassTerms: string[] = [];
-  /**
-   * Head-aware: the full heads are evidence's heads, so their attention mass is an output:
-   * this pass's per layer (mass.{l}, own_mass.{l}), and its share of the sums over every
-   * layer (massSumOutput). Under int8 KV the recent rows' mass goes into its slots per layer
-   * only when asked per head; summed, every layer's goes in at once. Returns the attention.
-   */
-  const attentionWithMassOutputs = (l: number, [attended, mass, ownMass, recentMass]: string[]): string => {
-    const rows = `massHeads${l}`; // retrieval per head, 1 summed over the heads
-    const dims = [rows, 1, 'massSlots'];
-    const { perHead, recent } = massWanted();
-    if (recentMass && recent) {
-      const [withRecent] = g.ifOp(
-        perHead,
-        [{ base: graphNames.layerMass(l), elemType: DataType.FLOAT, dims }],
-        (b) => [b.op('Add', [mass, b.op('Pad', [recentMass, recent.pads], { mode: 'constant' }, `l${l}_recent_mass_slots`)], {}, `l${l}_mass_all`)],
-        (b) => [noMass(b, 1, `l${l}_mass_summed`)],
-      );
-      g.output(withRecent, graphNames.layerMass(l), DataType.FLOAT, dims);
-      layerRecentMassTerms.push(recentMass);
-    } else {
-      g.output(mass, graphNames.layerMass(l), DataType.FLOAT, dims);
-    }
-    g.output(ownMass, graphNames.layerOwnMass(l), DataType.FLOAT, [rows, 1, 'ownSlots']);
-    layerMassTerms.push(mass);
-    return attended;
-  };
-  /**
-   * mass_sum = mass_sum_in + every mass layer's pass mass on the past, computed when the
-   * mass is asked summed over the heads (each layer's [1, 1, ·]), else [1, 1, 0] (the
-   * layers' rows differ per head).
-   */
-  const massSumOutput = (): void => {
-    if (layerMassTerms.length === 0) return;
-    const { summed: asked, recent: recentRows } = massWanted();
-    const dims = [1, 1, 'massSumSlots'];
-    const sumIn = g.input(graphNames.massSumIn, DataType.FLOAT, dims);
-    const [summed] = g.ifOp(
-      asked,
-      [{ base: graphNames.massSum, elemType: DataType.FLOAT, dims }],
-      (b) => {
-        const terms = [sumIn, ...layerMassTerms];
-        if (recentRows && layerRecentMassTerms.length > 0) {
-          // Every layer's recent rows' mass, [1, 1, B], into their slots once.
-          const recent = layerRecentMassTerms.length === 1 ? layerRecentMassTerms[0] : b.op('Sum', layerRecentMassTerms, {}, 'recent_mass_layers');
-          terms.push(b.op('Pad', [recent, recentRows.pads], { mode: 'constant' }, 'recent_mass_slots'));
-        }
-        return [b.op('Sum', terms, {}, 'mass_sum_layers')];
-      },
-      (b) => [noMass(b, 1, 'mass_sum_off')],
-    );
-    g.output(summed, graphNames.massSum, DataType.FLOAT, dims);
   };
 
   const rmsNorm = (input: string, weightName: string, base: string): string => {
@@ -547,10 +454,14 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
         fullPast = { flash: () => ({ keys: pastK, values: pastV }), masked: (b: GraphBuilder) => plainPart(b, pastK, pastV, pastMask(), oneHead) };
         after = (b: GraphBuilder) => [plainPart(b, kNew, vNew, maskNew)];
       }
-      // Under int8 KV mass.{l} is the past's and the recent rows' together (attentionWithMassOutputs).
-      const massNames = { mass: int8Block ? `${base}_past_mass` : graphNames.layerMass(l), ownMass: graphNames.layerOwnMass(l) };
-      if (layout) parts.push(attentionWithMassOutputs(l, fullHeadsAttention(q, retrieval, base, name, fullPast, after, massNames)));
-      else parts.push(fullHeadsAttention(q, retrieval, base, name, fullPast, after)[0]);
+      if (layout) {
+        // Head-aware: the full heads are evidence's heads, so their attention mass is an output.
+        const [attended, past, own, recent] = fullHeadsAttention(q, retrieval, base, name, fullPast, after, mass.layerNames(l, base));
+        mass.layerOutputs(l, { mass: past, ownMass: own, recentMass: recent });
+        parts.push(attended);
+      } else {
+        parts.push(fullHeadsAttention(q, retrieval, base, name, fullPast, after)[0]);
+      }
     }
     if (retrieval < c.numKvHeads) {
       const streaming = c.numKvHeads - retrieval;
@@ -574,7 +485,7 @@ export function buildDecoderGraph(c: DecoderConfig, weights: Map<string, TensorF
     x = g.op('Add', [x, linear(act, `${p}.mlp.down_proj`, false, `l${l}_down`)], {}, `l${l}_resid2`);
   }
 
-  massSumOutput();
+  mass.sumOutput();
 
   // Only the last position's logits are needed; norm and project just that row.
   const last = g.op('Slice', [x, g.constInt64([-1]), g.constInt64([int64Max]), g.constInt64([0])], {}, 'last_hidden'); // [1, hidden]

@@ -56,6 +56,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   });
   if (!values.cases || !values.model) throw new Error('--cases FILE and --model DIR are required');
   const kvRequest = parseKvRequest(values);
+  // Every case compares the retrieval heads with every head, whose evidence reads every head's whole past.
+  if (kvRequest.policy === 'head-aware') throw new Error("eval-evidence compares the retrieval heads' evidence with every head's, which needs every head's whole past: run it with --kv dense or dense+int8");
   const budget: CaseBudget = {
     contextTokens: parseNumber('context-tokens', values['context-tokens']!, true),
     prefixTokens: parseNumber('prefix-tokens', values['prefix-tokens']!, true),

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -185,6 +185,11 @@ test('eval-evidence rescores each completion without its evidence lines and writ
   assert.equal(summary.cases + summary.skipped_empty_completion, 2);
   assert.equal(summary.errors, 0);
   assert.equal(summary.drops.length, summary.cases > 0 ? 3 : 0);
+  // Every head's evidence needs every head's whole past: a head-aware cache is refused before any case runs.
+  const headAware = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', join(work, 'evidence-head-aware.jsonl'), '--model', model, '--kv', 'head-aware+int8'], { encoding: 'utf8', env });
+  assert.equal(headAware.status, 1);
+  assert.match(headAware.stderr, /run it with --kv dense or dense\+int8/);
+  assert.equal(existsSync(join(work, 'evidence-head-aware.jsonl')), false, 'no results file for a refused run');
 });
 
 test('cases writes repo cases from a folder, and needle cases only with a model to count tokens', () => {

@@ -58,10 +58,7 @@ export interface Tokenizer {
   readonly chatTemplate?: string;
 }
 
-/** The attention mass on a head-aware sequence's full heads per cached position (Sequence.appendWithMass, appendWithMassSum). */
-export type MassSums = MassPerHead | MassSummed;
-
-/** One pass's mass per full head. */
+/** One pass's attention mass per full head of a head-aware sequence, per cached position (Sequence.appendWithMass). */
 export interface MassPerHead {
   byHead: true;
   /**
@@ -71,7 +68,7 @@ export interface MassPerHead {
   layers: Array<{ layer: number; kvHeads: number[]; capacity: number; sums: Float32Array }>;
 }
 
-/** Passes' mass on the positions before each pass, summed over every full head of every layer: sums[p] for p < capacity. */
+/** Passes' mass on the positions before each pass, summed over every full head of every layer: sums[p] for p < capacity (Sequence.appendWithMassSum). */
 export interface MassSummed {
   byHead: false;
   /** How many passes the sums hold. */

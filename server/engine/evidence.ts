@@ -131,70 +131,81 @@ function newlineCounter(tokenizer: { decode(ids: number[]): string }): (id: numb
   };
 }
 
-/** Each prompt position's text part and line (the line its first character is on), and a dense index over the distinct (part, line) pairs. */
+/** The prompt's positions by (text part, line): a dense list of the distinct pairs, and runs of positions on each. */
 export interface PositionLines {
-  /** part[p]: the prompt part of position p; -1 where no text part is (special tokens). */
-  part: Int32Array;
-  line: Int32Array;
-  /** index[p]: which entry of `lines` position p is on; -1 where part is -1. */
-  index: Int32Array;
   lines: Array<{ part: number; line: number }>;
   /**
-   * The positions by line, as runs: [start, end, entry of `lines`] for each maximal run of
-   * consecutive positions on one line, in position order. Summing mass over a run reads it
-   * in order, where going through `index` position by position costs an indirect write each.
+   * The positions by line, as runs: [start, end, entry of `lines`] for each run of
+   * consecutive positions on one line of one part's tokens, in position order; positions on
+   * no text part (special tokens) are in none. Summing mass over a run reads it in order.
    */
   runs: Int32Array;
 }
 
-export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): PositionLines {
+/**
+ * Per tokenizer, per token array of a prompt part (PartTokens.original: a workspace file's
+ * is the same array in every prompt, tokenizePrompt memoizes it), its kept tokens' runs by
+ * line, keyed by `skip:kept`: the workspace's lines are counted once, not at every completion.
+ */
+const entryRunsMemos = new WeakMap<object, WeakMap<object, Map<string, Int32Array>>>();
+
+/**
+ * Tokens [skip, skip + kept) of `original` as runs [from, to, line], one per line: offsets
+ * from the first kept token, the line of a token's first character counted from the part's start.
+ */
+function entryLineRuns(tokenizer: { decode(ids: number[]): string }, original: PartTokens['original'], skip: number, kept: number): Int32Array {
+  let byTokens = entryRunsMemos.get(tokenizer);
+  if (!byTokens) entryRunsMemos.set(tokenizer, (byTokens = new WeakMap()));
+  let byRange = byTokens.get(original);
+  if (!byRange) byTokens.set(original, (byRange = new Map()));
+  const key = `${skip}:${kept}`;
+  const held = byRange.get(key);
+  if (held) return held;
   const newlinesOf = newlineCounter(tokenizer);
-  const part = new Int32Array(promptLength).fill(-1);
-  const line = new Int32Array(promptLength);
-  const index = new Int32Array(promptLength).fill(-1);
+  let line = 0;
+  for (let i = 0; i < skip; i++) line += newlinesOf(original[i]);
+  const runs: number[] = [];
+  let from = 0;
+  for (let j = 0; j < kept; j++) {
+    const breaks = newlinesOf(original[skip + j]);
+    if (breaks === 0) continue;
+    // The next token starts a later line.
+    runs.push(from, j + 1, line);
+    from = j + 1;
+    line += breaks;
+  }
+  if (from < kept) runs.push(from, kept, line);
+  const entryRuns = Int32Array.from(runs);
+  byRange.set(key, entryRuns);
+  return entryRuns;
+}
+
+/** The (part, line) of each of the first `promptLength` prompt positions laid out as `map` says. */
+export function positionLines(tokenizer: { decode(ids: number[]): string }, map: readonly PartTokens[], promptLength: number): PositionLines {
   const lines: PositionLines['lines'] = [];
+  const entries = map.map(({ original, skip, start, count }) => entryLineRuns(tokenizer, original, skip, Math.max(0, Math.min(count, promptLength - start))));
+  const runs = new Int32Array(entries.reduce((total, runsOf) => total + runsOf.length, 0));
+  let r = 0;
   let lastPart = -1;
   let lastLine = -1;
-  for (const entry of map) {
-    const { original, skip, start } = entry;
-    let current = 0;
-    for (let i = 0; i < skip; i++) current += newlinesOf(original[i]);
-    const end = Math.min(entry.count, promptLength - start);
-    for (let j = 0; j < end; j++) {
-      const position = start + j;
-      if (lastPart !== entry.part || lastLine !== current) {
-        lines.push({ part: entry.part, line: current });
-        lastPart = entry.part;
-        lastLine = current;
+  map.forEach(({ part, start }, e) => {
+    const entryRuns = entries[e];
+    for (let k = 0; k < entryRuns.length; k += 3) {
+      const line = entryRuns[k + 2];
+      if (part !== lastPart || line !== lastLine) {
+        lines.push({ part, line });
+        lastPart = part;
+        lastLine = line;
       }
-      part[position] = entry.part;
-      line[position] = current;
-      index[position] = lines.length - 1;
-      current += newlinesOf(original[skip + j]);
+      runs[r++] = start + entryRuns[k];
+      runs[r++] = start + entryRuns[k + 1];
+      runs[r++] = lines.length - 1;
     }
-  }
-  return { part, line, index, lines, runs: lineRuns(index) };
+  });
+  return { lines, runs };
 }
 
-/** PositionLines.runs from its index: [start, end, entry] for each maximal run of positions with the same index ≥ 0. */
-export function lineRuns(index: Int32Array): Int32Array {
-  const runs = new Int32Array(3 * index.length);
-  let r = 0;
-  for (let p = 0; p < index.length; ) {
-    const at = index[p];
-    let end = p + 1;
-    while (end < index.length && index[end] === at) end++;
-    if (at >= 0) {
-      runs[r++] = p;
-      runs[r++] = end;
-      runs[r++] = at;
-    }
-    p = end;
-  }
-  return runs.slice(0, r);
-}
-
-/** Adds `mass[p]` to its line's sum, sums[index[p]], for positions p in [sinks, promptLength) that are on a line. */
+/** Adds `mass[p]` to the sum of its line (its run's entry of lines.lines), for positions p ≥ sinks that are on a line. */
 export function addLineSums(sums: Float64Array, mass: Float32Array, lines: PositionLines, sinks: number): void {
   const { runs } = lines;
   for (let r = 0; r < runs.length; r += 3) {
@@ -220,16 +231,21 @@ export function rankedLines(sums: Float64Array, lines: PositionLines, limit = In
   for (let i = 0; i < sums.length; i++) total += sums[i];
   // Larger sum first, then earlier part, then earlier line.
   const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines.lines[i].part - lines.lines[j].part || lines.lines[i].line - lines.lines[j].line) < 0);
-  let ranked: number[];
+  let ranked: ArrayLike<number>;
   if (limit * 8 < sums.length) {
     ranked = topLines(sums, before, limit);
   } else {
-    ranked = [];
-    for (let i = 0; i < sums.length; i++) if (sums[i] > 0) ranked.push(i);
-    ranked.sort((i, j) => (before(i, j) ? -1 : before(j, i) ? 1 : 0));
-    if (ranked.length > limit) ranked.length = limit;
+    let positive = 0;
+    for (let i = 0; i < sums.length; i++) if (sums[i] > 0) positive++;
+    const indices = new Int32Array(positive);
+    for (let i = 0, k = 0; i < sums.length; i++) if (sums[i] > 0) indices[k++] = i;
+    // before's order as one comparison (sums are finite: their difference has the sign); a
+    // typed array sorts in half the time of an array here.
+    const at = lines.lines;
+    indices.sort((i, j) => sums[j] - sums[i] || at[i].part - at[j].part || at[i].line - at[j].line);
+    ranked = indices.subarray(0, Math.min(limit, positive));
   }
-  return ranked.map((i) => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 }));
+  return Array.from(ranked, (i) => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 }));
 }
 
 /**

@@ -49,7 +49,7 @@ const engine = new EngineService(process.env.HEED_WORKER_PATH ?? join(__dirname,
 });
 
 const workspaceContext = new WorkspaceContext(documents, log);
-const evidence = new EvidenceFeature(documents);
+const evidence = new EvidenceFeature(documents, log);
 const completion = new CompletionFeature(engine, documents, workspaceContext, log, (message) => notice({ severity: 'warning', message }), evidence);
 const ask = new AskFeature(engine, documents, workspaceContext, evidence, log);
 const features: Feature[] = [completion, evidence, ask];

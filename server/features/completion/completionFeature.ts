@@ -151,9 +151,9 @@ export class CompletionFeature implements Feature {
       if (this.evidence && result.evidence) {
         const id = this.evidence.newId('completion');
         const current = { uri: document.uri, path, text, prefixStart, cursor: offset, excludeCursorLine: true };
-        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p), current);
-        this.evidence.record(
-          buildReport(result.evidence, sources, current, {
+        const evidence = result.evidence;
+        this.evidence.recordAfterReply(id, 'completion', () =>
+          buildReport(evidence, partSources(prompt, (p) => workspace.uriOfPath.get(p), current), current, {
             id,
             kind: 'completion',
             text: insert,

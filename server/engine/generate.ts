@@ -22,7 +22,8 @@ export const defaultGenerateOptions: GenerateOptions = { maxTokens: 64, temperat
 
 export type StopReason = 'eos' | 'stop' | 'max_tokens' | 'context_full';
 
-export interface GenerateResult {
+/** What generate() gives: the generated text and tokens with their timing. */
+export interface Generation {
   text: string;
   tokens: number[];
   /** Natural-log probability of each generated token under the model (temperature 1). */
@@ -33,11 +34,15 @@ export interface GenerateResult {
   reusedTokens: number;
   /** Of those, the tokens restored from the prefix cache (the rest were in the sequence already). */
   restoredTokens: number;
-  /** Whole prompt units (workspace files) the worker left out to fit the budget; set by the worker. */
-  droppedPromptUnits?: number;
   ttftMs: number;
   totalMs: number;
   kvBytes: number;
+}
+
+/** A generate job's result: the generation, and what the worker adds to it. */
+export interface GenerateResult extends Generation {
+  /** Whole prompt units (workspace files) the worker left out to fit the budget. */
+  droppedPromptUnits?: number;
   /** The chosen heads' attention over the prompt's lines, when the job asked for it (engine/evidence.ts); its time is in totalMs. */
   evidence?: PromptEvidence;
   /** Why evidence that was asked for is missing (the completion is still good). */
@@ -91,7 +96,7 @@ export function generate(
   shouldStop: () => boolean,
   onToken?: (textSoFar: string) => void,
   onQueries?: QueryRowsHook,
-): GenerateResult {
+): Generation {
   const { model } = cached;
   const maxPositions = model.config.maxPositions;
   if (promptIds.length >= maxPositions) {

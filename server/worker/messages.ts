@@ -10,6 +10,7 @@ import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/gen
 import type { HeadPattern } from '../engine/headPattern';
 import type { CalibrateOptions, CalibrateProgress } from '../calibrate/calibrate';
 import type { EvidenceRequest } from '../engine/evidence';
+import type { PackedEvidence } from './evidenceWire';
 
 export interface WorkerInit {
   /** Int32Array view over it: [0] is the cancel flag of the job in flight. */
@@ -93,7 +94,8 @@ export interface WarmProgress {
 
 export type JobResult =
   | { kind: 'load'; model: ModelSummary }
-  | { kind: 'generate'; result: GenerateResult }
+  /** Evidence packed for the crossing (evidenceWire.ts); the host unpacks it. */
+  | { kind: 'generate'; result: Omit<GenerateResult, 'evidence'> & { evidence?: PackedEvidence } }
   | { kind: 'score'; result: ScoreResult }
   | { kind: 'calibrate'; pattern: HeadPattern }
   | { kind: 'warm'; result: WarmResult }

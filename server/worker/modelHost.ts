@@ -3,6 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { applyToNewThreads } from '../engine/runtime/v8Heap';
+import { unpackEvidence } from './evidenceWire';
 import type { FromWorker, JobError, JobRequest, JobResult, ModelSummary, PartialUpdate, PersistResult, PromptParts, WarmProgress, WarmResult, WorkerInit } from './messages';
 import type { GenerateOptions, GenerateResult, ScoreResult } from '../engine/generate';
 import type { HeadPattern } from '../engine/headPattern';
@@ -211,7 +212,8 @@ export class ModelHost {
     const job: JobRequest = { kind: 'generate', prompt, maxPromptTokens, options, stream: onText !== undefined, ...(evidence ? { evidence } : {}) };
     const result = await this.enqueue(job, priority, signal, false, onText && ((update) => typeof update === 'string' && onText(update)));
     if (result.kind !== 'generate') throw new Error(`unexpected ${result.kind} result`);
-    return result.result;
+    const { evidence: packed, ...generated } = result.result;
+    return packed ? { ...generated, evidence: unpackEvidence(packed) } : generated;
   }
 
   /** The log-probability of `continuation` after `context`, token by token. */

@@ -10,6 +10,7 @@ import { PrefixCache } from '../engine/cachedSequence';
 import { ModelLoadError, type LoadedModel } from '../engine/types';
 import { tokenizePrompt, type PartTokens } from '../engine/promptTokens';
 import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval } from '../engine/evidence';
+import { packEvidence } from './evidenceWire';
 import type { FromWorker, JobError, JobRequest, JobResult, PersistResult, ToWorker, WorkerInit } from './messages';
 import { existsSync } from 'node:fs';
 import { prefixKeyOf, type PrefixKey } from '../engine/prefixStore';
@@ -111,7 +112,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   // Evidence never costs the completion: a failure is reported beside it.
   try {
     const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
-    return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence, droppedPromptUnits: fit.droppedUnits } };
+    return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence: packEvidence(evidence), droppedPromptUnits: fit.droppedUnits } };
   } catch (error) {
     return { kind: 'generate', result: { ...result, evidenceProblem: error instanceof Error ? error.message : String(error), droppedPromptUnits: fit.droppedUnits } };
   }

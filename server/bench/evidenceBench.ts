@@ -4,12 +4,14 @@
 // pass's queries (or, under the head-aware cache, each step's attention mass), the
 // attention-mass graph, and the mapping to lines. Besides the two kinds' medians, the
 // record gives the median over pairs of neighbouring runs on the same keystroke, which a
-// slow phase of the machine shifts less.
+// slow phase of the machine shifts less. Apart, what the evidence's crossing from the worker
+// to the language server costs on the reply's way (packed, cloned as postMessage clones,
+// unpacked: evidenceWire.ts), which this in-process loop does not pay.
 
 import type { WeightFormat } from '../engine/graph/decoderGraph';
 import { kvLabel } from '../engine/kvPolicy';
 import { CachedSequence, generate, type GenerateOptions } from '../engine/generate';
-import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval } from '../engine/evidence';
+import { chooseEvidenceHeads, EvidenceCollector, readFolderRetrieval, type PromptEvidence } from '../engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../engine/promptTokens';
 import type { LoadedModel } from '../engine/types';
 import type { SourceFile } from '../eval/caseGen';
@@ -17,6 +19,8 @@ import { contextParts } from '../context/assemble';
 import { completionPrompt } from '../features/completion/prompt';
 import type { PromptParts } from '../worker/messages';
 import { appendRecord, currentCommit, measured, median } from './engineBench';
+import { packEvidence, unpackEvidence } from '../worker/evidenceWire';
+import { deserialize, serialize } from 'node:v8';
 
 /** Characters per token when filling a context by estimate; the exact count is the tokenizer's. */
 const charsPerTokenEstimate = 3;
@@ -81,6 +85,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const withMs: number[] = [];
     const evidenceMs: number[] = [];
     const collectingMs: number[] = [];
+    const crossingMs: number[] = [];
     const msByRun = new Map<number, number>();
     let generated = 0;
     let promptTokens = 0;
@@ -94,12 +99,13 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       // each, each in turn first, and each seeing both keystrokes (their completions differ).
       const withEvidence = run > 0 && (run % 4 === 1 || run % 4 === 0);
       const started = performance.now();
+      let evidence: PromptEvidence | undefined;
       if (withEvidence) {
         const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
         const result = generate(cached, ids, generateOptions, () => false, undefined, collector);
-        if (run > 0) collectingMs.push(performance.now() - started);
-        const evidence = collector.finish(cached.sequence, ids.length, result.tokens.length, map);
-        if (run > 0) evidenceMs.push(evidence.ms);
+        collectingMs.push(performance.now() - started);
+        evidence = collector.finish(cached.sequence, ids.length, result.tokens.length, map);
+        evidenceMs.push(evidence.ms);
         generated = result.tokens.length;
       } else {
         generate(cached, ids, generateOptions, () => false);
@@ -109,6 +115,11 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
         const ms = performance.now() - started;
         (withEvidence ? withMs : plainMs).push(ms);
         msByRun.set(run, ms);
+      }
+      if (evidence) {
+        const crossing = performance.now();
+        unpackEvidence(deserialize(serialize(packEvidence(evidence))));
+        crossingMs.push(performance.now() - crossing);
       }
     }
     const plain = measured(plainMs);
@@ -126,6 +137,8 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       with_evidence_ms_median: Number(withEvidence.median.toFixed(2)),
       evidence_compute_ms_median: Number(measured(evidenceMs).median.toFixed(2)),
       generation_with_queries_ms_median: Number(measured(collectingMs).median.toFixed(2)),
+      // Not in the times above: the evidence's crossing from the worker, packed (evidenceWire.ts).
+      evidence_crossing_ms_median: Number(median(crossingMs).toFixed(3)),
       median: Number(((withEvidence.median - plain.median) / plain.median).toFixed(4)),
       unit: 'share of the completion time',
       // Per pair of runs on the same keystroke, one with evidence and one without, next to each other.

@@ -59,6 +59,47 @@ export function pairedOverheads(msByRun: ReadonlyMap<number, number>): Array<{ m
   return pairs;
 }
 
+/** Pairs of passes, with evidence and without, that evidenceByParts times. */
+const partPairs = 200;
+
+/**
+ * Evidence's cost by its parts, each timed many times over with and without evidence in
+ * alternation (the order switching every pair), on the sequence of a finished run: a
+ * keystroke's prefill pass (the prompt's last pass, which gives the prompt's rows; the
+ * sequence holds the other keystroke's prompt before each), and a decode step at the
+ * prompt's end (cut off again after each). The medians of the pairs' differences, in ms: a
+ * completion's evidence then costs about prefill + (generated − 1) × step + the work after
+ * the generation, each part with far less spread than whole completions give.
+ */
+export function evidenceByParts(cached: CachedSequence, collector: () => EvidenceCollector, keystrokes: [number[], number[]], pairs = partPairs): { prefillMs: number; stepMs: number } {
+  const prefill: number[] = [];
+  const step: number[] = [];
+  const stepCollector = collector(); // the steps' mass runs on, as in a generation
+  const timed = (work: () => void): number => {
+    const started = performance.now();
+    work();
+    return performance.now() - started;
+  };
+  /** The work with evidence's time less the work without's, run in the order given. */
+  const difference = (withWork: () => void, plainWork: () => void, withFirst: boolean): number => {
+    if (!withFirst) {
+      const plainMs = timed(plainWork);
+      return timed(withWork) - plainMs;
+    }
+    const withMs = timed(withWork);
+    return withMs - timed(plainWork);
+  };
+  for (let pair = 0; pair < pairs; pair++) {
+    const withFirst = pair % 2 === 1;
+    const [plainIds, withIds] = withFirst ? keystrokes : [keystrokes[1], keystrokes[0]];
+    prefill.push(difference(() => cached.prefill(withIds, () => false, undefined, collector()), () => cached.prefill(plainIds, () => false), withFirst));
+    const length = cached.length;
+    const token = plainIds[plainIds.length - 1];
+    step.push(difference(() => (cached.appendOne(token, stepCollector), cached.truncate(length)), () => (cached.appendOne(token), cached.truncate(length)), withFirst));
+  }
+  return { prefillMs: median(prefill), stepMs: median(step) };
+}
+
 export interface EvidenceBenchOptions {
   model: LoadedModel;
   /** The model's folder, where its head pattern is. */
@@ -89,12 +130,14 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const msByRun = new Map<number, number>();
     let generated = 0;
     let promptTokens = 0;
+    const keystrokes: number[][] = [];
     for (let run = 0; run < options.runs * 2 + 1; run++) {
       // A keystroke between requests: the prompt differs from the cached one in its last tokens.
       const parts = evidenceBenchPrompt(model, options.files, contextTokens, run % 2 === 0 ? 'x' : 'y');
       const map: PartTokens[] = [];
       const ids = tokenizePrompt(model.tokenizer, parts, contextTokens, undefined, map);
       promptTokens = ids.length;
+      if (run < 2) keystrokes.push(ids);
       // With evidence at runs 1, 4, 5, 8, 9, …, without at 2, 3, 6, 7, …: as many runs of
       // each, each in turn first, and each seeing both keystrokes (their completions differ).
       const withEvidence = run > 0 && (run % 4 === 1 || run % 4 === 0);
@@ -125,6 +168,9 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const plain = measured(plainMs);
     const pairs = pairedOverheads(msByRun);
     const withEvidence = measured(withMs);
+    const parts = evidenceByParts(cached, () => new EvidenceCollector(model, heads, { heads: 'retrieval' }), [keystrokes[0], keystrokes[1]]);
+    const finishMs = median(evidenceMs);
+    const byPartsMs = parts.prefillMs + Math.max(0, generated - 1) * parts.stepMs + finishMs;
     const record = {
       metric: 'evidence_overhead',
       context_tokens: contextTokens,
@@ -145,6 +191,14 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       paired_overhead_ms_median: Number(median(pairs.map((p) => p.ms)).toFixed(2)),
       paired_median: Number(median(pairs.map((p) => p.share)).toFixed(4)),
       pairs: pairs.length,
+      // By parts (evidenceByParts): the keystroke's pass and a decode step, each the median of
+      // partPairs differences; with the work after the generation, what a completion's
+      // evidence adds, and its share of the completion without it.
+      by_parts_prefill_pass_ms: Number(parts.prefillMs.toFixed(3)),
+      by_parts_decode_step_ms: Number(parts.stepMs.toFixed(3)),
+      by_parts_overhead_ms: Number(byPartsMs.toFixed(2)),
+      by_parts_share: Number((byPartsMs / plain.median).toFixed(4)),
+      part_pairs: partPairs,
       runs: options.runs,
       commit,
       threads: options.threads,

@@ -64,7 +64,8 @@
 //                             slots: slots is the past's capacity, or 0 with mass_rows empty
 //                             (under int8 KV also 0 unless asked per head)
 //   own_mass.{l}              float [retrievalCount[l], 1, seqLen or 0]   on the pass's own tokens
-//                             (positions past_length…), which the past's slots leave out
+//                             (positions past_length…), which the past's slots leave out; only
+//                             with mass_by_head 1 (summed, the own tokens are never read)
 //   mass_sum_in               float [1, 1, slots]   with mass_by_head 0, a running sum over every
 //                             layer's full heads; else [1, 1, 0]
 //   mass_sum                  float [1, 1, slots]   with mass_by_head 0, the sum plus this pass's

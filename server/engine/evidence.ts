@@ -229,20 +229,19 @@ export function lineScores(mass: Float32Array, lines: PositionLines, sinks: numb
 export function rankedLines(sums: Float64Array, lines: PositionLines, limit = Infinity): PartLineScore[] {
   let total = 0;
   for (let i = 0; i < sums.length; i++) total += sums[i];
-  // Larger sum first, then earlier part, then earlier line.
-  const before = (i: number, j: number): boolean => sums[i] > sums[j] || (sums[i] === sums[j] && (lines.lines[i].part - lines.lines[j].part || lines.lines[i].line - lines.lines[j].line) < 0);
+  // Larger sum first, then earlier part, then earlier line (sums are finite: their difference has the sign).
+  const at = lines.lines;
+  const order = (i: number, j: number): number => sums[j] - sums[i] || at[i].part - at[j].part || at[i].line - at[j].line;
   let ranked: ArrayLike<number>;
   if (limit * 8 < sums.length) {
-    ranked = topLines(sums, before, limit);
+    ranked = topLines(sums, (i, j) => order(i, j) < 0, limit);
   } else {
     let positive = 0;
     for (let i = 0; i < sums.length; i++) if (sums[i] > 0) positive++;
     const indices = new Int32Array(positive);
     for (let i = 0, k = 0; i < sums.length; i++) if (sums[i] > 0) indices[k++] = i;
-    // before's order as one comparison (sums are finite: their difference has the sign); a
-    // typed array sorts in half the time of an array here.
-    const at = lines.lines;
-    indices.sort((i, j) => sums[j] - sums[i] || at[i].part - at[j].part || at[i].line - at[j].line);
+    // A typed array sorts in half the time of an array here.
+    indices.sort(order);
     ranked = indices.subarray(0, Math.min(limit, positive));
   }
   return Array.from(ranked, (i) => ({ part: lines.lines[i].part, line: lines.lines[i].line, score: total > 0 ? sums[i] / total : 0 }));

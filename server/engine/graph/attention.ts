@@ -233,8 +233,8 @@ export function attention(g: GraphBuilder, q: string, parts: AttentionPart[], ba
  * rows counted, 0 for the others; rows = group * seqLen, query heads first) and summed over
  * the rows, on the first part's slots (the past, a plain part: [heads, A, B, slots]
  * scores; or int8Part's [heads, rows, slots]) as `mass` [heads, 1, slots], on the last
- * part's (the pass's own keys: [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen] (with
- * `mass.perHead`, only when it holds; else [heads, 1, 0], in an If of its own), and
+ * part's (the pass's own keys: [heads, A, B, seqLen]) as `ownMass` [heads, 1, seqLen] (only
+ * when `mass.perHead` holds; else [heads, 1, 0], in an If of its own), and
  * under int8 KV on the exact recent rows between them as `recentMass` [heads, 1, B], which
  * the caller places into their positions' slots (`mass.recent.pads`: once for every layer
  * when summed); or, with `mass.weightsShape` and the rows shapes for it, summed over the
@@ -264,20 +264,15 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
         return at.op('MatMul', [weights, at.op('Mul', [rows, rows], {}, `${name}_sq`)], {}, `${name}_on`); // [heads or 1, 1, slots]
       };
       // The pass's own mass only where it is kept: per head (a prompt's pass), not summed (a decode step's own token is never evidence).
-      const ownExp = exps[exps.length - 1];
-      const ownMass = (): string => {
-        if (!mass.perHead) return summed(b, ownExp, mass.ownRowsShape, `${base}_own_mass`);
-        const [kept] = b.ifOp(
-          mass.perHead,
-          [output(`${base}_own_kept`, 'ownSlots')],
-          (inner) => [summed(inner, ownExp, mass.ownRowsShape, `${base}_own_mass`)],
-          (inner) => [noMass(inner, heads, `${base}_own_off`)],
-        );
-        return kept;
-      };
-      if (!mass.recent) return [summed(b, exps[0], mass.pastRowsShape, `${base}_mass`), ownMass()];
+      const pastMass = summed(b, exps[0], mass.pastRowsShape, `${base}_mass`);
+      const [ownMass] = b.ifOp(
+        mass.perHead,
+        [output(`${base}_own_kept`, 'ownSlots')],
+        (inner) => [summed(inner, exps[exps.length - 1], mass.ownRowsShape, `${base}_own_mass`)],
+        (inner) => [noMass(inner, heads, `${base}_own_off`)],
+      );
       // int8 KV: the quantized past, the exact recent rows after it, and the pass's own keys.
-      return [summed(b, exps[0], mass.pastRowsShape, `${base}_mass`), ownMass(), summed(b, exps[1], mass.recent.rowsShape, `${base}_recent_mass`)];
+      return mass.recent ? [pastMass, ownMass, summed(b, exps[1], mass.recent.rowsShape, `${base}_recent_mass`)] : [pastMass, ownMass];
     },
     (b) => {
       const none = noMass(b, heads, `${base}_mass_off`);
@@ -297,8 +292,8 @@ export function attentionAndMass(g: GraphBuilder, q: string, parts: AttentionPar
 export interface MassRequest {
   weights: string;
   on: string;
-  /** bool [1]: the mass is asked per head. Given, the pass's own mass is computed only then (summed over the heads it is never read). */
-  perHead?: string;
+  /** bool [1]: the mass is asked per head; the pass's own mass is computed only then (summed over the heads it is never read). */
+  perHead: string;
   /** int64 [3]: [0, 1, -1] per head, [1, 1, -1] summed over the heads (mass_by_head). */
   weightsShape: string;
   pastRowsShape: string;

@@ -27,11 +27,11 @@ export interface MassGraphContext {
 }
 
 /**
- * What attentionAndMass needs, and whether the mass is asked summed over the heads
+ * What attentionAndMass needs, with whether the mass is asked summed over the heads
  * (`summed`, bool [1]: the sum over every layer is computed) or per head (`perHead`: each
  * layer's outputs are).
  */
-export type PassMassRequest = MassRequest & { summed: string; perHead: string };
+export type PassMassRequest = MassRequest & { summed: string };
 
 /** A layer's mass as attentionAndMass gives it: on the past's slots, on the pass's own tokens, and under int8 KV on the exact recent rows. */
 export interface LayerMass {

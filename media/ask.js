@@ -16,7 +16,8 @@
    * The snapshots src/webview/askView.ts describes (TurnView, LocationView).
    * @typedef {{ uri: string, line: number, label: string, relativeScore: number, text: string }} LocationView
    * @typedef {{ askId: string, question: string, status: 'running' | 'done' | 'failed' | 'cancelled', answer: string,
-   *   framing?: string, stopReason?: string, error?: string, locations?: LocationView[] | null }} TurnView
+   *   framing?: string, stopReason?: string, error?: string, locations?: LocationView[] | null,
+   *   questionLocations?: LocationView[] }} TurnView
    */
 
   /** @type {Record<TurnView['status'], string>} */
@@ -39,15 +40,17 @@
     article.append(element('h2', 'question'), element('p', 'status'), element('pre', 'answer'), element('p', 'error'));
     const framing = element('details', 'framing');
     framing.append(element('summary', undefined, 'What was asked of the model'), element('pre'));
-    const locations = element('section', 'locations');
-    locations.append(element('h3', undefined, 'Workspace lines the model attended to'), element('ol'), element('p', 'empty'));
+    const pointed = element('section', 'locations question-locations');
+    pointed.append(element('h3', undefined, 'Where the question points'), element('p', 'note', 'The workspace lines the model attended to while it read the question, before answering.'), element('ol'), element('p', 'empty', 'No workspace lines.'));
+    const locations = element('section', 'locations answer-locations');
+    locations.append(element('h3', undefined, 'Workspace lines the answer drew on'), element('p', 'note', 'Attended to while the model read the question and wrote the answer.'), element('ol'), element('p', 'empty'));
     const actions = element('div', 'actions');
     const copy = element('button', 'copy', 'Copy answer');
     copy.addEventListener('click', () => vscode.postMessage({ type: 'copy', askId }));
     const evidence = element('button', 'evidence', 'Show evidence');
     evidence.addEventListener('click', () => vscode.postMessage({ type: 'evidence', askId }));
     actions.append(copy, evidence);
-    article.append(framing, locations, actions);
+    article.append(framing, pointed, locations, actions);
     conversation.append(article);
     return article;
   }
@@ -70,8 +73,12 @@
     const framing = part(article, '.framing');
     framing.hidden = turn.framing === undefined;
     part(framing, 'pre').textContent = turn.framing ?? '';
-    // Locations appear once the answer is done; for "where is" questions they are the answer.
-    const locations = part(article, '.locations');
+    // Locations appear once the answer is done; for "where is" questions those the question points to are the answer.
+    const pointed = part(article, '.question-locations');
+    pointed.hidden = turn.questionLocations === undefined;
+    part(pointed, 'ol').replaceChildren(...(turn.questionLocations ?? []).map(locationItem));
+    part(pointed, '.empty').hidden = (turn.questionLocations ?? []).length > 0;
+    const locations = part(article, '.answer-locations');
     locations.hidden = turn.locations === undefined;
     const list = part(locations, 'ol');
     list.replaceChildren(...(turn.locations ?? []).map(locationItem));

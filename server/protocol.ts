@@ -151,6 +151,11 @@ export interface EvidenceReport {
   /** Which heads' attention this is, in words, e.g. "8 retrieval KV heads of 32 (head-pattern.json)". */
   heads: string;
   spans: EvidenceSpan[];
+  /**
+   * An answer's: the spans its question's own tokens attended to, before the answer was
+   * written (for "where is …" questions, the answer, however weak the text).
+   */
+  questionSpans?: EvidenceSpan[];
   heat: EvidenceHeat[];
   /** Each head's own lines, from the prompt's rows: its attention up to the first token. */
   perHead: EvidenceHead[];
@@ -224,7 +229,7 @@ export interface AskResult {
    */
   framing: string;
   stopReason: string;
-  /** The evidence; for "where is …" questions its ranked locations are the answer. */
+  /** The evidence; for "where is …" questions the ranked locations of its `questionSpans` are the answer. */
   evidence: EvidenceReport | null;
 }
 

@@ -47,6 +47,12 @@ export interface PromptEvidence {
   lines: PartLineScore[];
   /** Each KV head's own top lines from the prompt's rows (the attention up to the first token), normalized the same way within the head. */
   perHead: Array<{ layer: number; kvHead: number; lines: PartLineScore[] }>;
+  /**
+   * With a request's `fromPart` (a question): the lines as `lines` ranks them, but from the
+   * prompt's rows alone (the question's own tokens, every head together), before any
+   * generated token: where the question points, which a weak answer's rows cannot blur.
+   */
+  promptLines?: PartLineScore[];
   /** Queries counted: the prompt's last token and each generated token before the last. */
   queries: number;
   ms: number;
@@ -301,7 +307,7 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * decoded token's pass its mass summed over every full head of every layer into one
  * running row (`addStepMass`); only rows that came as queries are computed again. `finish`
  * turns them into line scores: every row counts in the ranked lines, the prompt's rows
- * alone in the per-head lines, under either cache.
+ * alone in the per-head lines (and, for a question, in `promptLines`), under either cache.
  */
 export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
@@ -386,6 +392,7 @@ export class EvidenceCollector implements QueryRowsHook {
     const headSums = this.heads.kvHeads.map(() => new Float64Array(lines.lines.length));
     const total = new Float64Array(lines.lines.length);
     const perHead: PromptEvidence['perHead'] = [];
+    let promptLines: PartLineScore[] | undefined;
     const sinks = this.heads.sinks;
     const { kvHeads } = this.heads;
     if (rows > 0 && length <= sequence.length && kvHeads.length > 0) {
@@ -405,6 +412,7 @@ export class EvidenceCollector implements QueryRowsHook {
       headSums.forEach((sums) => {
         for (let j = 0; j < total.length; j++) total[j] += sums[j];
       });
+      if (this.request.fromPart !== undefined) promptLines = rankedLines(total, lines);
       if (decodeRows > 0 && stepsByMass) {
         const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
         if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
@@ -420,6 +428,7 @@ export class EvidenceCollector implements QueryRowsHook {
       headSource: this.heads.source,
       lines: rankedLines(total, lines),
       perHead,
+      ...(promptLines ? { promptLines } : {}),
       queries: rows,
       ms: performance.now() - started,
     };

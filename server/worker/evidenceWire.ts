@@ -14,9 +14,10 @@ export interface PackedLines {
 }
 
 /** PromptEvidence with its lines packed. */
-export type PackedEvidence = Omit<PromptEvidence, 'lines' | 'perHead'> & {
+export type PackedEvidence = Omit<PromptEvidence, 'lines' | 'perHead' | 'promptLines'> & {
   lines: PackedLines;
   perHead: Array<{ layer: number; kvHead: number; lines: PackedLines }>;
+  promptLines?: PackedLines;
 };
 
 export function packLines(lines: readonly PartLineScore[]): PackedLines {
@@ -35,9 +36,11 @@ export function unpackLines({ part, line, score }: PackedLines): PartLineScore[]
 }
 
 export function packEvidence(evidence: PromptEvidence): PackedEvidence {
-  return { ...evidence, lines: packLines(evidence.lines), perHead: evidence.perHead.map((head) => ({ ...head, lines: packLines(head.lines) })) };
+  const { promptLines, ...rest } = evidence;
+  return { ...rest, lines: packLines(evidence.lines), perHead: evidence.perHead.map((head) => ({ ...head, lines: packLines(head.lines) })), ...(promptLines ? { promptLines: packLines(promptLines) } : {}) };
 }
 
 export function unpackEvidence(evidence: PackedEvidence): PromptEvidence {
-  return { ...evidence, lines: unpackLines(evidence.lines), perHead: evidence.perHead.map((head) => ({ ...head, lines: unpackLines(head.lines) })) };
+  const { promptLines, ...rest } = evidence;
+  return { ...rest, lines: unpackLines(evidence.lines), perHead: evidence.perHead.map((head) => ({ ...head, lines: unpackLines(head.lines) })), ...(promptLines ? { promptLines: unpackLines(promptLines) } : {}) };
 }

@@ -31,8 +31,10 @@ export interface TurnView {
   framing?: string;
   stopReason?: string;
   error?: string;
-  /** null: done, and the server returned no evidence. */
+  /** The answer's evidence, question and answer together; null: done, and the server returned no evidence. */
   locations?: LocationView[] | null;
+  /** Where the question points: the spans its own tokens attended to, before the answer (EvidenceReport.questionSpans); absent without them. */
+  questionLocations?: LocationView[];
 }
 
 /** Posted by the extension to media/ask.js. */
@@ -40,7 +42,12 @@ export type AskPanelUpdate = { type: 'reset' } | { type: 'turn'; turn: TurnView 
 
 /** The evidence spans as locations, best first. */
 export function locationsOf(report: EvidenceReport): LocationView[] {
-  const spans = rankedSpans(report.spans);
+  return spanLocations(report.spans);
+}
+
+/** Spans as locations, best first, bars relative to the best. */
+export function spanLocations(evidenceSpans: EvidenceReport['spans']): LocationView[] {
+  const spans = rankedSpans(evidenceSpans);
   const top = spans.length > 0 ? spans[0].score : 0;
   return spans.map((span) => ({
     uri: span.uri,
@@ -60,6 +67,7 @@ export function doneTurn(askId: string, question: string, result: AskResult): Tu
     framing: result.framing,
     stopReason: result.stopReason,
     locations: result.evidence ? locationsOf(result.evidence) : null,
+    ...(result.evidence?.questionSpans ? { questionLocations: spanLocations(result.evidence.questionSpans) } : {}),
   };
 }
 

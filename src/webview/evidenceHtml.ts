@@ -19,7 +19,7 @@ export interface EvidenceView {
 export function evidenceUris(report: EvidenceReport): Set<string> {
   const uris = new Set<string>();
   if (report.uri) uris.add(report.uri);
-  for (const span of report.spans) {
+  for (const span of [...report.spans, ...(report.questionSpans ?? [])]) {
     uris.add(span.uri);
     for (const line of span.lines) uris.add(line.uri);
   }
@@ -93,9 +93,14 @@ function whereHtml(report: EvidenceReport): string {
   return ` at <button class="location" ${target(report.uri, report.line)}>${escapeHtml(lineRangeLabel(name, report.line))}</button>`;
 }
 
-export function renderEvidenceBody(report: EvidenceReport, view: EvidenceView): string {
-  const spans = rankedSpans(report.spans);
+/** Spans best first as a list, bars relative to the best; `none` when there are none. */
+function spansHtml(evidenceSpans: readonly EvidenceSpan[], none: string): string {
+  const spans = rankedSpans(evidenceSpans);
   const topScore = spans.length > 0 ? spans[0].score : 0;
+  return spans.length > 0 ? `<ol class="spans">\n${spans.map((span) => spanHtml(span, topScore)).join('\n')}\n</ol>` : `<p class="empty">${none}</p>`;
+}
+
+export function renderEvidenceBody(report: EvidenceReport, view: EvidenceView): string {
   // A loop, not Math.max(...scores): a long file's scores would overflow the argument list.
   let maxHeat = 0;
   for (const heat of report.heat) for (const score of heat.scores) if (score > maxHeat) maxHeat = score;
@@ -106,9 +111,18 @@ export function renderEvidenceBody(report: EvidenceReport, view: EvidenceView): 
 <p class="meta">Heads: ${escapeHtml(report.heads)}.</p>
 <p class="meta">Evidence took ${Math.round(report.evidenceMs)} ms of ${Math.round(report.totalMs)} ms in all; the prompt had ${report.promptTokens} tokens and the model wrote ${report.generatedTokens}.</p>
 </header>
-<section>
+${
+  report.questionSpans
+    ? `<section>
+<h2>Where the question points</h2>
+<p class="meta">The workspace lines the model attended to while it read the question, before answering.</p>
+${spansHtml(report.questionSpans, 'The question drew no attention to workspace lines.')}
+</section>
+`
+    : ''
+}<section>
 <h2>Workspace lines, by attention</h2>
-${spans.length > 0 ? `<ol class="spans">\n${spans.map((span) => spanHtml(span, topScore)).join('\n')}\n</ol>` : '<p class="empty">The report holds no workspace lines.</p>'}
+${spansHtml(report.spans, 'The report holds no workspace lines.')}
 </section>
 <section>
 <h2>Attention per file</h2>

@@ -214,7 +214,16 @@ describe('Heed in a real VS Code', { skip }, () => {
       const panel = await webviewFrame(page, 'article.turn[data-status="done"]', 90_000);
       const turn = panel.locator('article.turn[data-status="done"]').first();
       assert.match((await turn.locator('.question').textContent()) ?? '', /tax rate/);
-      assert.ok((await turn.locator('.locations li').count()) > 0, 'the answer lists the workspace lines it used');
+      assert.ok((await turn.locator('.answer-locations li').count()) > 0, 'the answer lists the workspace lines it used');
+      // Where the question points, from its own tokens alone: the lines that set the tax rate
+      // are among the first three (the first file's opening lines draw attention of their own).
+      const pointed = await turn.locator('.question-locations li button.location').allTextContents();
+      console.log(`the question points to: ${pointed.join(', ')}`);
+      const holdsTaxRate = (label: string): boolean => {
+        const span = /^src\/money\.ts:(\d+)(?:–(\d+))?$/.exec(label);
+        return span !== null && Number(span[1]) <= 2 && 2 <= Number(span[2] ?? span[1]);
+      };
+      assert.ok(pointed.slice(0, 3).some(holdsTaxRate), `src/money.ts:2 in the question's top 3: ${pointed.join(', ')}`);
       assert.match((await turn.locator('.framing pre').textContent()) ?? '', /Q: Where is the tax rate defined\?/);
       await screenshot(page, 'ask-panel.png');
     }),

@@ -74,7 +74,7 @@ export class AskFeature implements Feature {
     try {
       const options = { maxTokens: answerMaxTokens, temperature: 0, topP: 1, seed: 0, stop: question.stop };
       // The question's own tokens count as queries too: what it asks about is evidence, even when the answer is weak.
-      const evidence = settings.evidenceEnabled ? { heads: 'retrieval' as const, fromPart: prompt.length - 1 } : undefined;
+      const evidence = settings.evidenceEnabled ? { heads: 'retrieval' as const, fromPart: prompt.length - question.parts.length + question.askedPart } : undefined;
       const result = await this.engine.generate(prompt, maxPromptTokens, options, token, evidence, progress);
       const answer = result.text.trim();
       void connection.sendNotification(answerProgressNotification, { askId: params.askId, text: answer } satisfies AnswerProgressParams);
@@ -83,7 +83,9 @@ export class AskFeature implements Feature {
       );
       let report = null;
       if (result.evidence) {
-        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p));
+        // Only the workspace's files are places: the question's own file name is not one, even where the workspace has a file of that name.
+        const questionStart = prompt.length - question.parts.length;
+        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p)).map((source, i) => (i < questionStart ? source : undefined));
         report = buildReport(result.evidence, sources, undefined, {
           id: this.evidence.newId('answer'),
           kind: 'answer',

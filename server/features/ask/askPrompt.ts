@@ -4,6 +4,11 @@
 // user turn; a base code model (the embedded one) gets it as code: a comment to complete
 // in a new file of the active file's language, or, to explain a selection, the selected
 // code followed by a comment that starts its explanation.
+//
+// What is asked ends the prompt as a part of its own (`askedPart`): the question (with the
+// selection it is about), after any framing and earlier turns. Evidence counts that part's
+// tokens as queries, so the lines the model attended to while reading the question come
+// from the question itself, not from the framing's boilerplate.
 
 import type { SpecialTokens } from '../../engine/types';
 import type { PromptParts } from '../../worker/messages';
@@ -24,6 +29,8 @@ export interface AskPromptInput {
 export interface AskPrompt {
   /** The parts after the workspace part. */
   parts: PromptParts;
+  /** Index in `parts` of the part that holds what is asked (the last part): the question, and for an explanation the selected code before it. */
+  askedPart: number;
   /** What was asked of the model, in words and in the text it saw, for the panel. */
   framing: string;
   stop: string[];
@@ -50,20 +57,27 @@ function asComment(text: string, style: CommentStyle, label: string): string {
 export function askPrompt(input: AskPromptInput, special: SpecialTokens): AskPrompt {
   if (input.chatFormat === 'chatml') return chatPrompt(input);
   const style = commentStyleOf(input.selection?.path ?? input.activePath);
-  const turns = input.history.map((turn) => `${asComment(turn.question, style, 'Q: ')}\n${asComment(turn.answer, style, 'A: ')}`).join('\n');
-  const question = asComment(input.question, style, 'Q: ');
-  let body: string;
+  const turns = input.history.map((turn) => `${asComment(turn.question, style, 'Q: ')}\n${asComment(turn.answer, style, 'A: ')}\n`).join('');
+  const question = `${asComment(input.question, style, 'Q: ')}\n${style.line} A:`;
+  // Earlier turns come before what is asked now, so that what is asked ends the prompt.
+  let lead: string;
+  let asked: string;
   let path: string;
   if (input.kind === 'selection' && input.selection) {
     path = input.selection.path;
-    body = `${input.selection.text.replace(/\s+$/, '')}\n\n${turns ? `${turns}\n` : ''}${question}\n${style.line} A:`;
+    lead = turns ? `${turns}\n` : '';
+    asked = `${input.selection.text.replace(/\s+$/, '')}\n\n${question}`;
   } else {
     path = `questions.${style.extension}`;
-    body = `${style.line} Questions about this repository, answered by its maintainers.\n\n${turns ? `${turns}\n` : ''}${question}\n${style.line} A:`;
+    lead = `${style.line} Questions about this repository, answered by its maintainers.\n\n${turns}`;
+    asked = question;
   }
-  const parts: PromptParts = special.fileSep !== undefined ? [{ special: 'fileSep' }, { text: `${path}\n` }, { text: body }] : [{ text: `\n${body}` }];
+  const body = lead + asked;
+  const fileStart: PromptParts = special.fileSep !== undefined ? [{ special: 'fileSep' }, { text: `${path}\n` }] : [{ text: '\n' }];
+  const parts: PromptParts = [...fileStart, ...(lead ? [{ text: lead }] : []), { text: asked }];
   return {
     parts,
+    askedPart: parts.length - 1,
     framing: `${input.otherChatTemplate ? "The model's chat template is not ChatML, the one chat format Heed writes" : 'A base code model has no chat'}: the question was put to it as a comment to complete, after the workspace files, in a file named ${path}:\n\n${body}`,
     // The answer is the rest of the comment: it ends where the comment does.
     stop: ['\n\n', `\n${style.line} Q:`],
@@ -73,11 +87,7 @@ export function askPrompt(input: AskPromptInput, special: SpecialTokens): AskPro
 function chatPrompt(input: AskPromptInput): AskPrompt {
   const turn = (role: string, text: string) => `<|im_start|>${role}\n${text}<|im_end|>\n`;
   const question = input.kind === 'selection' && input.selection ? `${input.question}\n\n\`\`\`\n${input.selection.text}\n\`\`\`\n(from ${input.selection.path})` : input.question;
-  const text = [
-    turn('system', 'You answer questions about the repository above. Name files and lines when they matter.'),
-    ...input.history.flatMap((h) => [turn('user', h.question), turn('assistant', h.answer)]),
-    turn('user', question),
-    '<|im_start|>assistant\n',
-  ].join('');
-  return { parts: [{ text: `\n${text}` }], framing: `Chat (the model's ChatML template), after the workspace files:\n\n${text}`, stop: ['<|im_end|>'] };
+  const lead = ['\n', turn('system', 'You answer questions about the repository above. Name files and lines when they matter.'), ...input.history.flatMap((h) => [turn('user', h.question), turn('assistant', h.answer)])].join('');
+  const asked = `${turn('user', question)}<|im_start|>assistant\n`;
+  return { parts: [{ text: lead }, { text: asked }], askedPart: 1, framing: `Chat (the model's ChatML template), after the workspace files:\n\n${lead.slice(1)}${asked}`, stop: ['<|im_end|>'] };
 }

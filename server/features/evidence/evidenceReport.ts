@@ -189,6 +189,7 @@ export function buildReport(evidence: PromptEvidence, sources: ReadonlyArray<Par
     ...meta,
     heads: evidence.headSource,
     spans: spansOf(located),
+    ...(evidence.promptLines ? { questionSpans: spansOf(locate(evidence.promptLines, sources, current)) } : {}),
     heat: heatOf(located, sources),
     perHead,
     evidenceMs: evidence.ms,

@@ -27,6 +27,12 @@ test('a done turn carries the answer, the framing and the locations; no evidence
   assert.equal(doneTurn('ask-2', 'q', { ...result, evidence: null }).locations, null);
   // Even an empty answer keeps its locations: for "where is" questions they are the answer.
   assert.equal(doneTurn('ask-3', 'q', { ...result, answer: '' }).locations?.length, 2);
+  // Where the question points: its own spans, when the report has them.
+  assert.equal(turn.questionLocations, undefined);
+  const report = reportFixture();
+  const hostile = report.spans.find((span) => span.uri === hostileUri)!;
+  const asked = doneTurn('ask-4', 'q', { ...result, evidence: { ...report, questionSpans: [hostile] } });
+  assert.deepEqual(asked.questionLocations?.map((l) => [l.uri, l.line, l.relativeScore]), [[hostileUri, 3, 1]]);
 });
 
 test('the ask page has the follow-up form, the nonce on its script, and nothing remote', () => {

@@ -111,3 +111,17 @@ test('a report with no spans or heat says so instead of drawing nothing', () => 
 test('the URIs a panel may open are exactly those the report names', () => {
   assert.deepEqual([...evidenceUris(reportFixture())].sort(), ['file:///w/src/client.ts', 'file:///w/src/config.ts', hostileUri].sort());
 });
+
+test("an answer's report lists where its question points first, escaped like every span; the panel may open those places", () => {
+  const report = reportFixture();
+  const elsewhere = { ...report.spans[0], uri: 'file:///w/src/elsewhere.ts', path: 'src/elsewhere.ts', lines: report.spans[0].lines.map((line) => ({ ...line, uri: 'file:///w/src/elsewhere.ts' })) };
+  const asked = { ...report, kind: 'answer' as const, questionSpans: [elsewhere, report.spans.find((span) => span.uri === hostileUri)!] };
+  const html = renderEvidenceBody(asked, { accepted: false });
+  const question = html.indexOf('<h2>Where the question points</h2>');
+  assert.ok(question >= 0 && question < html.indexOf('<h2>Workspace lines, by attention</h2>'));
+  assert.ok(!html.slice(question).includes('onclick="'));
+  assert.ok(html.includes('src/elsewhere.ts'));
+  assert.ok(evidenceUris(asked).has('file:///w/src/elsewhere.ts'));
+  assert.ok(!renderEvidenceBody(report, { accepted: false }).includes('Where the question points'), 'a completion has no question');
+  assert.ok(renderEvidenceBody({ ...asked, questionSpans: [] }, { accepted: false }).includes('The question drew no attention to workspace lines.'));
+});

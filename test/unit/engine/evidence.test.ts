@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
-import { addLineSums, chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineScores, positionLines, type PositionLines } from '../../../server/engine/evidence';
+import { addLineSums, chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineScores, positionLines, type PartLineScore, type PositionLines } from '../../../server/engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
 import type { PromptParts } from '../../../server/worker/messages';
@@ -215,7 +215,8 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
       const heads = chooseEvidenceHeads(model, 'retrieval', () => ({ retrieval: [[1], [0, 1]], sinks: 2, file: 'p.json' }));
       assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
       assert.equal(heads.sinks, 2, "the pattern's sinks");
-      const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
+      // More than one prompt row: a question's (fromPart), which also ranks those rows alone.
+      const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 5 } : { heads: 'retrieval' }, promptRows);
       const cached = new CachedSequence(model);
       // The prompt cached but its last token first: the prompt rows are computed again anyway.
       cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);
@@ -227,22 +228,35 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
       // The reference over the prompt and the generated tokens but the last.
       const all = [...promptIds, ...result.tokens.slice(0, -1)];
       const mass = new Float32Array(all.length);
+      const promptMass = new Float32Array(all.length); // the prompt's rows alone
       const chosen = new Set(heads.kvHeads.map((h) => `${h.layer}.${h.kvHead}`));
       const group = config.numHeads / config.numKvHeads;
       referenceLogits(config, weights, all, (layer, head, position, probs) => {
         if (position < promptIds.length - promptRows || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
         for (let p = 0; p < probs.length; p++) mass[p] += probs[p] ** evidencePower;
+        if (position < promptIds.length) for (let p = 0; p < probs.length; p++) promptMass[p] += probs[p] ** evidencePower;
       });
-      const expected = lineScores(mass, positionLines(model.tokenizer, map, promptIds.length), 2);
-      assert.equal(evidence.lines.length, expected.length);
-      let worst = 0;
-      for (const e of expected) {
-        const got = evidence.lines.find((l) => l.part === e.part && l.line === e.line);
-        assert.ok(got, `line ${e.part}:${e.line} missing`);
-        worst = Math.max(worst, Math.abs(got.score - e.score));
-      }
+      const lines = positionLines(model.tokenizer, map, promptIds.length);
+      const worstOf = (got: PartLineScore[], expected: PartLineScore[]): number => {
+        assert.equal(got.length, expected.length);
+        let worst = 0;
+        for (const e of expected) {
+          const line = got.find((l) => l.part === e.part && l.line === e.line);
+          assert.ok(line, `line ${e.part}:${e.line} missing`);
+          worst = Math.max(worst, Math.abs(line.score - e.score));
+        }
+        return worst;
+      };
+      const expected = lineScores(mass, lines, 2);
+      const worst = worstOf(evidence.lines, expected);
       console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines${int8Block ? ' (int8 KV)' : ''}`);
       assert.ok(worst < (int8Block ? 1e-3 : 1e-4));
+      if (promptRows > 1) {
+        const promptWorst = worstOf(evidence.promptLines!, lineScores(promptMass, lines, 2));
+        assert.ok(promptWorst < (int8Block ? 1e-3 : 1e-4), `the prompt rows alone: max |Δscore| ${promptWorst}`);
+      } else {
+        assert.equal(evidence.promptLines, undefined, 'a completion does not rank its one prompt row apart');
+      }
       assert.ok(Math.abs(evidence.lines.reduce((sum, l) => sum + l.score, 0) - 1) < 1e-5);
       assert.equal(evidence.perHead.length, 3);
     } finally {

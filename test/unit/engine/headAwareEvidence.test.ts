@@ -46,7 +46,8 @@ for (const int8 of [false, true]) {
         const map: PartTokens[] = [{ part: 0, start: 0, count: promptIds.length, skip: 0, original: promptIds }];
         const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
           const cached = new CachedSequence(model);
-          const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, promptRows);
+          // A question's request (fromPart) also ranks the prompt's rows alone.
+          const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 0 } : { heads: 'retrieval' }, promptRows);
           const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
           return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
         };
@@ -66,6 +67,8 @@ for (const int8 of [false, true]) {
         };
         expect(byMass.evidence.lines, byQueries.evidence.lines, 'lines');
         byMass.evidence.perHead.forEach((head, i) => expect(head.lines, byQueries.evidence.perHead[i].lines, `head ${head.layer}:${head.kvHead}`));
+        assert.equal(byMass.evidence.promptLines === undefined, promptRows === 1, `${what}: the prompt's own ranking only for a question`);
+        if (promptRows > 1) expect(byMass.evidence.promptLines!, byQueries.evidence.promptLines!, 'the prompt rows alone');
       }
 
       // The logits of a step that asks for the mass are the logits of one that does not.

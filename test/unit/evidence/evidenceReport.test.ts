@@ -78,6 +78,25 @@ test('the report ranks lines of files, leaves out the cursor line and unnamed pa
   assert.equal(report.heads, evidence.headSource);
 });
 
+test("an answer's report ranks the question's own lines apart; a completion's has none", () => {
+  const sources = partSources(parts, uriOfPath, undefined);
+  const evidence: PromptEvidence = {
+    heads: 'retrieval',
+    kvHeads: [{ layer: 1, kvHead: 0 }],
+    headSource: '1 retrieval KV head of 4 (head-pattern.json)',
+    lines: [{ part: 4, line: 3, score: 0.6 }, { part: 4, line: 0, score: 0.4 }],
+    perHead: [],
+    promptLines: [{ part: 4, line: 0, score: 0.5 }, { part: 1, line: 0, score: 0.3 }, { part: 4, line: 3, score: 0.2 }],
+    queries: 12,
+    ms: 1,
+  };
+  const meta = { id: 'answer-1', kind: 'answer' as const, text: 'x', promptTokens: 100, generatedTokens: 3, totalMs: 40 };
+  const report = buildReport(evidence, sources, undefined, meta);
+  assert.deepEqual(report.spans.map((s) => [s.startLine, s.endLine]), [[3, 3], [0, 0]], "the answer's lines");
+  assert.deepEqual(report.questionSpans?.map((s) => [s.path, s.startLine, Number(s.score.toFixed(3))]), [['src/money.ts', 0, 0.714], ['src/money.ts', 3, 0.286]], "the question's, the repo name left out");
+  assert.equal(buildReport({ ...evidence, promptLines: undefined }, sources, undefined, meta).questionSpans, undefined);
+});
+
 test('multi-byte text keeps its lines', () => {
   const text = 'const 名前 = "🎉";\nconst é = 1;\n';
   const sources = partSources([{ special: 'fileSep' }, { text: 'a.ts\n' }, { text }], () => 'file:///a.ts');

@@ -28,6 +28,11 @@ test('evidence packed, cloned as postMessage clones it, and unpacked is the evid
     assert.ok(crossed.lines.score instanceof Float64Array && crossed.lines.part instanceof Int32Array, 'lines cross as typed arrays');
     assert.deepEqual(unpackEvidence(crossed), evidence, `${count} lines`);
   }
+  // A question's evidence also ranks the question's own rows: those lines cross packed too.
+  const question = { ...evidenceFixture(40), promptLines: evidenceFixture(12).lines };
+  const crossed = structuredClone(packEvidence(question));
+  assert.ok(crossed.promptLines?.score instanceof Float64Array);
+  assert.deepEqual(unpackEvidence(crossed), question);
 });
 
 test('packed lines of unequal lengths are refused', () => {

@@ -10,6 +10,7 @@ import { makeTinyModelCommand } from './makeTinyModelCommand';
 import { benchCommand, makeRandomModelCommand } from './benchCommand';
 import { evalCommand, evalUsage } from './evalCommand';
 import { evalEvidenceCommand, evalEvidenceUsage } from './evalEvidenceCommand';
+import { evalWhereCommand, evalWhereUsage } from './evalWhereCommand';
 import { casesCommand, casesUsage } from './casesCommand';
 import { convertCommand, convertUsage } from './convertCommand';
 import { calibrateCommand, calibrateUsage } from './calibrateCommand';
@@ -44,6 +45,11 @@ const commands: Record<string, Command> = {
     summary: "Evidence faithfulness on EVAL.md's JSONL cases: the completion's log-probability drop when its top-k evidence lines (retrieval heads, all heads) are removed, beside k random lines and the leave-one-out oracle; hit@k of the defining line on cross-file cases, and of the line holding the value on needle cases.",
     usage: evalEvidenceUsage,
     run: evalEvidenceCommand,
+  },
+  'eval-where': {
+    summary: '"Where is …" questions over a workspace folder, asked as Heed: Ask asks them: where the line that answers each ranks among the spans of the question\'s own tokens and of question and answer together (hit@1, hit@3, mean reciprocal rank).',
+    usage: evalWhereUsage,
+    run: evalWhereCommand,
   },
   cases: {
     summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',

@@ -20,7 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('--help lists the commands; an unknown command fails with the list', () => {
   const help = execFileSync(process.execPath, [heed, '--help'], { encoding: 'utf8' });
-  for (const command of ['generate', 'eval', 'eval-evidence', 'cases', 'convert', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['generate', 'eval', 'eval-evidence', 'eval-where', 'cases', 'convert', 'bench', 'make-tiny-model', 'make-random-model']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
   const unknown = spawnSync(process.execPath, [heed, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -190,6 +190,31 @@ test('eval-evidence rescores each completion without its evidence lines and writ
   assert.equal(headAware.status, 1);
   assert.match(headAware.stderr, /run it with --kv dense or dense\+int8/);
   assert.equal(existsSync(join(work, 'evidence-head-aware.jsonl')), false, 'no results file for a refused run');
+});
+
+test('eval-where asks each question over the workspace and ranks its answer line among both lists of spans', () => {
+  const cases = join(work, 'where.jsonl');
+  writeFileSync(cases, '{"id": "rate", "question": "Where is the tax rate defined?", "path": "src/money.ts", "line": 2}\n{"id": "total", "question": "Where is the total computed?", "path": "src/inventory.ts", "line": 23}\n');
+  const out = join(work, 'where-results.jsonl');
+  const summaryFile = join(work, 'where-summary.json');
+  const run = spawnSync(process.execPath, [heed, 'eval-where', '--cases', cases, '--workspace', join(root, 'sample-workspace'), '--model', model, '--max-tokens', '4', '--out', out, '--summary-out', summaryFile], { encoding: 'utf8', env });
+  assert.equal(run.status, 0, run.stderr);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => [r.id, r.answer_line]), [['rate', 'src/money.ts:2'], ['total', 'src/inventory.ts:23']]);
+  for (const r of rows) {
+    for (const rank of [r.question_rank, r.answer_rank]) assert.ok(rank === null || (Number.isInteger(rank) && rank >= 1), `rank ${rank}`);
+    // Only workspace files are places: never the question's own file.
+    for (const place of [...r.question_top3, ...r.answer_top3]) assert.match(place, /^src\/(index|inventory|money|types)\.ts:\d+/);
+  }
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  assert.equal(summary.workspace_files, 4);
+  assert.equal(summary.question_spans.cases, 2);
+  assert.equal(summary.question_and_answer_spans.cases, 2);
+  // A case whose line is not in a workspace file is refused before any question is asked.
+  writeFileSync(cases, '{"question": "Where?", "path": "src/nowhere.ts", "line": 1}\n');
+  const refused = spawnSync(process.execPath, [heed, 'eval-where', '--cases', cases, '--workspace', join(root, 'sample-workspace'), '--model', model], { encoding: 'utf8', env });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /src\/nowhere\.ts is not a source file/);
 });
 
 test('cases writes repo cases from a folder, and needle cases only with a model to count tokens', () => {

@@ -1,5 +1,6 @@
 // heed cases: make completion cases (EVAL.md's JSONL) from any folder of code.
 //   heed cases repo DIR --out FILE [--count 60] [--seed 1]
+//   heed cases where DIR --out FILE [--count 60] [--seed 1]   ("Where is NAME defined?", for heed eval-where)
 //   heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1]
 //                    [--languages python,typescript] [--use-path PATH]
 // A needle's distance is counted in the model's tokens, so needle cases need --model.
@@ -14,9 +15,10 @@ import { parseArgs } from 'node:util';
 import { loadTokenizer } from '../engine/tokenizer';
 import { needleCases, needleLanguages, readSourceFiles, repoCases, type NeedleLanguage } from '../eval/caseGen';
 import { parseNumber } from './cliArgs';
+import { definitionCases } from '../eval/whereEval';
 
 export const casesUsage =
-  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1] [--languages python,typescript] [--use-path PATH]';
+  'heed cases repo DIR --out FILE [--count 60] [--seed 1] | heed cases where DIR --out FILE [--count 60] [--seed 1] | heed cases needle DIR --model MODEL --out FILE [--distances 2048,8192,16000] [--per-distance 30] [--seed 1] [--languages python,typescript] [--use-path PATH]';
 
 export async function casesCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,12 +36,18 @@ export async function casesCommand(args: string[]): Promise<number> {
     },
   });
   const [kind, dir] = positionals;
-  if ((kind !== 'repo' && kind !== 'needle') || !dir || positionals.length !== 2) throw new Error(`usage: ${casesUsage}`);
+  if ((kind !== 'repo' && kind !== 'needle' && kind !== 'where') || !dir || positionals.length !== 2) throw new Error(`usage: ${casesUsage}`);
   if (!values.out) throw new Error('--out FILE is required');
   const seed = parseNumber('seed', values.seed!, true);
   const files = readSourceFiles(resolve(dir));
   if (files.length === 0) throw new Error(`${dir} holds no source files (.py, .ts, .tsx, .js, …)`);
 
+  if (kind === 'where') {
+    const where = definitionCases(files, parseNumber('count', values.count!, true), seed);
+    writeFileSync(values.out, where.map((c) => JSON.stringify(c)).join('\n') + (where.length > 0 ? '\n' : ''));
+    process.stderr.write(`${where.length} "where is … defined?" cases from ${files.length} files in ${values.out}\n`);
+    return 0;
+  }
   let cases;
   if (kind === 'repo') {
     cases = repoCases(basename(resolve(dir)), files, parseNumber('count', values.count!, true), seed);

@@ -52,7 +52,7 @@ const commands: Record<string, Command> = {
     run: evalWhereCommand,
   },
   cases: {
-    summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, or needles at set token distances.',
+    summary: 'Make completion cases (EVAL.md JSONL) from a folder of code: repo-level lines, needles at set token distances, or "where is NAME defined?" questions for heed eval-where.',
     usage: casesUsage,
     run: casesCommand,
   },

@@ -13,6 +13,7 @@ import { contextParts } from '../context/assemble';
 import { repoHeader } from '../features/completion/prompt';
 import { askPrompt, type AskPrompt } from '../features/ask/askPrompt';
 import type { SourceFile } from './caseGen';
+import { seededRandom } from '../engine/sampling';
 
 export interface WhereCase {
   id: string;
@@ -85,4 +86,37 @@ export function summarizeRanks(ranks: ReadonlyArray<number | null>): RankSummary
     hitAt3: share(ranks.filter((rank) => rank !== null && rank <= 3).length),
     meanReciprocalRank: share(ranks.reduce<number>((sum, rank) => sum + (rank === null ? 0 : 1 / rank), 0)),
   };
+}
+
+/** A top-level definition's name: Python `def`/`class`/`NAME =` at the line's start; TypeScript and JavaScript the same words after an optional `export`. */
+const topLevelDefinition: Record<'python' | 'script', RegExp> = {
+  python: /^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=[^=]/,
+  script: /^(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?|class|interface|type|enum|const|let|var)\s+([A-Za-z_$][\w$]*)/,
+};
+
+/**
+ * "Where is NAME defined?" for up to `count` top-level definitions of `files`, drawn with
+ * `seed`: each names what it asks for, so these measure finding a named place among the
+ * workspace's lines, not understanding a paraphrase. Names defined more than once, or
+ * shorter than 4 characters, are left out (the answer would be ambiguous or too common).
+ */
+export function definitionCases(files: readonly SourceFile[], count: number, seed: number): WhereCase[] {
+  const found = new Map<string, Array<{ path: string; line: number }>>();
+  for (const file of files) {
+    const pattern = file.path.endsWith('.py') ? topLevelDefinition.python : topLevelDefinition.script;
+    file.text.split('\n').forEach((text, i) => {
+      const match = pattern.exec(text);
+      const name = match?.[1] ?? match?.[2];
+      if (!name || name.length < 4 || name.startsWith('__')) return;
+      found.set(name, [...(found.get(name) ?? []), { path: file.path, line: i + 1 }]);
+    });
+  }
+  const unique = [...found].filter(([, places]) => places.length === 1).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const random = seededRandom(seed);
+  const chosen: WhereCase[] = [];
+  while (chosen.length < count && unique.length > 0) {
+    const [name, [place]] = unique.splice(Math.floor(random() * unique.length), 1)[0];
+    chosen.push({ id: `define-${name}`, question: `Where is ${name} defined?`, path: place.path, line: place.line });
+  }
+  return chosen.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readWhereCases, spanRank, summarizeRanks, wherePrompt } from '../../../server/eval/whereEval';
+import { definitionCases, readWhereCases, spanRank, summarizeRanks, wherePrompt } from '../../../server/eval/whereEval';
 import type { EvidenceSpan } from '../../../server/protocol';
 
 const dir = mkdtempSync(join(tmpdir(), 'heed-where-'));
@@ -47,4 +47,26 @@ test('an answer line ranks by the first span, best first, that holds it; none ho
   assert.equal(spanRank(undefined, 'src/a.ts', 1), null);
   assert.deepEqual(summarizeRanks([1, 3, null, 2]), { cases: 4, hitAt1: 0.25, hitAt3: 0.75, meanReciprocalRank: Number(((1 + 1 / 3 + 1 / 2) / 4).toFixed(4)) });
   assert.deepEqual(summarizeRanks([]), { cases: 0, hitAt1: 0, hitAt3: 0, meanReciprocalRank: 0 });
+});
+
+test('definition cases: top-level definitions named once, each asked "Where is NAME defined?", the same for a seed', () => {
+  const files = [
+    { path: 'pkg/a.py', text: 'import os\nLIMIT = 10\n\ndef clamp(x):\n    inner = 1\n    return x\n\nclass Shape:\n    def area(self):\n        pass\n' },
+    { path: 'pkg/b.py', text: 'def clamp(y):\n    return y\nab = 1\n__all__ = []\n' },
+    { path: 'src/c.ts', text: 'export function formatPrice(x: number) {\n  const local = 1;\n}\nexport const taxRate = 0.2;\ninterface Item {}\n' },
+  ];
+  const cases = definitionCases(files, 10, 1);
+  // clamp is defined twice (ambiguous), inner/local/area are not top level, ab is too short, __all__ is a dunder.
+  assert.deepEqual(
+    cases.map((c) => [c.question, c.path, c.line]),
+    [
+      ['Where is Item defined?', 'src/c.ts', 5],
+      ['Where is LIMIT defined?', 'pkg/a.py', 2],
+      ['Where is Shape defined?', 'pkg/a.py', 8],
+      ['Where is formatPrice defined?', 'src/c.ts', 1],
+      ['Where is taxRate defined?', 'src/c.ts', 4],
+    ],
+  );
+  assert.deepEqual(definitionCases(files, 2, 7), definitionCases(files, 2, 7));
+  assert.equal(definitionCases(files, 2, 7).length, 2);
 });

@@ -17,7 +17,7 @@
    * @typedef {{ uri: string, line: number, label: string, relativeScore: number, text: string }} LocationView
    * @typedef {{ askId: string, question: string, status: 'running' | 'done' | 'failed' | 'cancelled', answer: string,
    *   framing?: string, stopReason?: string, error?: string, locations?: LocationView[] | null,
-   *   questionLocations?: LocationView[] }} TurnView
+   *   questionLocations?: LocationView[], questionBaseline?: string }} TurnView
    */
 
   /** @type {Record<TurnView['status'], string>} */
@@ -76,6 +76,7 @@
     // Locations appear once the answer is done; for "where is" questions those the question points to are the answer.
     const pointed = part(article, '.question-locations');
     pointed.hidden = turn.questionLocations === undefined;
+    part(pointed, '.note').textContent = questionNote(turn.questionBaseline);
     part(pointed, 'ol').replaceChildren(...(turn.questionLocations ?? []).map(locationItem));
     part(pointed, '.empty').hidden = (turn.questionLocations ?? []).length > 0;
     const locations = part(article, '.answer-locations');
@@ -89,6 +90,12 @@
     part(article, 'button.evidence').hidden = turn.locations == null;
     empty.hidden = true;
     if (turn.status === 'running') article.scrollIntoView({ block: 'end' });
+  }
+
+  /** What the question's locations are, in words. @param {string | undefined} baseline */
+  function questionNote(baseline) {
+    const read = 'The workspace lines the model attended to while it read the question, before answering';
+    return baseline ? `${read}, beyond what it attends to for “${baseline}”, a question that names nothing.` : `${read}.`;
   }
 
   /** @param {LocationView} location */

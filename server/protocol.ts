@@ -156,6 +156,11 @@ export interface EvidenceReport {
    * written (for "where is …" questions, the answer, however weak the text).
    */
   questionSpans?: EvidenceSpan[];
+  /**
+   * Set when `questionSpans` are the question's attention less that of this question,
+   * which names nothing, over the same workspace (what every question attends to).
+   */
+  questionBaseline?: string;
   heat: EvidenceHeat[];
   /** Each head's own lines, from the prompt's rows: its attention up to the first token. */
   perHead: EvidenceHead[];

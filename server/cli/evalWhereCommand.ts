@@ -1,7 +1,8 @@
 // heed eval-where: "where is …" questions over a workspace folder (server/eval/whereEval.ts),
 // each asked as the ask feature asks it, with evidence from the retrieval heads; where the
-// line that answers it ranks among the spans of the question's own tokens and among those of
-// the question and answer together. The workspace is the folder's source files in path
+// line that answers it ranks among the spans of the question's own tokens (less a neutral
+// question's, as the ask panel shows them; and as they are, `_plain`) and among those of the
+// question and answer together. The workspace is the folder's source files in path
 // order (the server chooses and orders its files by the editor's state). One JSON line per
 // case to --out, the summary on stdout and to --summary-out.
 
@@ -15,6 +16,7 @@ import { kvLabel } from '../engine/kvPolicy';
 import { readSourceFiles } from '../eval/caseGen';
 import { readWhereCases, spanRank, summarizeRanks, wherePrompt } from '../eval/whereEval';
 import { buildReport, partSources } from '../features/evidence/evidenceReport';
+import { contrastLines, neutralQuestion } from '../features/ask/neutralQuestion';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { casesModelOptions, loadCasesModel } from './evalCommand';
 
@@ -53,6 +55,7 @@ export async function evalWhereCommand(args: string[]): Promise<number> {
   const out = values.out ? openSync(values.out, 'w') : undefined;
   const started = { ms: Date.now(), load1: loadavg()[0] };
   const questionRanks: Array<number | null> = [];
+  const plainRanks: Array<number | null> = [];
   const answerRanks: Array<number | null> = [];
   let kv = '';
   let heads = '';
@@ -60,6 +63,10 @@ export async function evalWhereCommand(args: string[]): Promise<number> {
   try {
     const model = await loadCasesModel(host, modelPath, values, parseKvRequest(values));
     kv = kvLabel(model.kv);
+    // The neutral question's lines, as the ask feature subtracts them: they depend on the workspace only, so once.
+    const neutralPrompt = wherePrompt(files, basename(workspace), neutralQuestion, special);
+    const neutral = await host.generate(neutralPrompt.parts, contextTokens, { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] }, cancel.signal, Priority.Background, undefined, { heads: 'retrieval', fromPart: neutralPrompt.fromPart });
+    if (!neutral.evidence?.promptLines) throw new Error(`the neutral question gave no evidence${neutral.evidenceProblem ? `: ${neutral.evidenceProblem}` : ''}`);
     for (const c of cases) {
       const prompt = wherePrompt(files, basename(workspace), c.question, special);
       const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: prompt.stop };
@@ -68,16 +75,21 @@ export async function evalWhereCommand(args: string[]): Promise<number> {
       if ((result.droppedPromptUnits ?? 0) > 0) throw new Error(`${c.id}: the workspace does not fit --context-tokens ${contextTokens} (${result.droppedPromptUnits} files dropped)`);
       heads = result.evidence.headSource;
       const sources = partSources(prompt.parts, (path) => (paths.has(path) ? `file:///${path}` : undefined)).map((source, i) => (i < prompt.questionStart ? source : undefined));
-      const report = buildReport(result.evidence, sources, undefined, { id: c.id, kind: 'answer', text: result.text, promptTokens: result.promptTokens, generatedTokens: result.tokens.length, totalMs: result.totalMs });
+      const meta = { id: c.id, kind: 'answer' as const, text: result.text, promptTokens: result.promptTokens, generatedTokens: result.tokens.length, totalMs: result.totalMs };
+      const plain = buildReport(result.evidence, sources, undefined, meta);
+      const promptLines = contrastLines(result.evidence.promptLines ?? [], neutral.evidence.promptLines, prompt.questionStart);
+      const report = buildReport({ ...result.evidence, promptLines }, sources, undefined, { ...meta, questionBaseline: neutralQuestion });
       const questionRank = spanRank(report.questionSpans, c.path, c.line);
+      const plainRank = spanRank(plain.questionSpans, c.path, c.line);
       const answerRank = spanRank(report.spans, c.path, c.line);
       questionRanks.push(questionRank);
+      plainRanks.push(plainRank);
       answerRanks.push(answerRank);
       const top = (spans: typeof report.spans | undefined) => (spans ?? []).slice(0, 3).map((span) => `${span.path}:${span.startLine + 1}${span.endLine > span.startLine ? `-${span.endLine + 1}` : ''}`);
       if (out !== undefined) {
-        writeSync(out, JSON.stringify({ id: c.id, question: c.question, answer_line: `${c.path}:${c.line}`, question_rank: questionRank, answer_rank: answerRank, question_top3: top(report.questionSpans), answer_top3: top(report.spans), answer: result.text, prompt_tokens: result.promptTokens }) + '\n');
+        writeSync(out, JSON.stringify({ id: c.id, question: c.question, answer_line: `${c.path}:${c.line}`, question_rank: questionRank, question_rank_plain: plainRank, answer_rank: answerRank, question_top3: top(report.questionSpans), question_top3_plain: top(plain.questionSpans), answer_top3: top(report.spans), answer: result.text, prompt_tokens: result.promptTokens }) + '\n');
       }
-      process.stderr.write(`${questionRanks.length}/${cases.length} ${c.id}: question rank ${questionRank ?? '-'}, answer rank ${answerRank ?? '-'}\n`);
+      process.stderr.write(`${questionRanks.length}/${cases.length} ${c.id}: question rank ${questionRank ?? '-'} (plain ${plainRank ?? '-'}), answer rank ${answerRank ?? '-'}\n`);
     }
   } catch (error) {
     if (!(error instanceof JobFailedError && error.cancelled)) throw error;
@@ -97,7 +109,9 @@ export async function evalWhereCommand(args: string[]): Promise<number> {
     heads,
     context_tokens: contextTokens,
     max_tokens: maxTokens,
+    neutral_question: neutralQuestion,
     question_spans: summarizeRanks(questionRanks),
+    question_spans_plain: summarizeRanks(plainRanks),
     question_and_answer_spans: summarizeRanks(answerRanks),
     wall_s: Math.round((Date.now() - started.ms) / 1000),
     load1_start: started.load1,

@@ -35,6 +35,8 @@ export interface TurnView {
   locations?: LocationView[] | null;
   /** Where the question points: the spans its own tokens attended to, before the answer (EvidenceReport.questionSpans); absent without them. */
   questionLocations?: LocationView[];
+  /** EvidenceReport.questionBaseline: the question that names nothing whose attention the question's locations are less of. */
+  questionBaseline?: string;
 }
 
 /** Posted by the extension to media/ask.js. */
@@ -68,6 +70,7 @@ export function doneTurn(askId: string, question: string, result: AskResult): Tu
     stopReason: result.stopReason,
     locations: result.evidence ? locationsOf(result.evidence) : null,
     ...(result.evidence?.questionSpans ? { questionLocations: spanLocations(result.evidence.questionSpans) } : {}),
+    ...(result.evidence?.questionBaseline ? { questionBaseline: result.evidence.questionBaseline } : {}),
   };
 }
 

@@ -115,7 +115,7 @@ ${
   report.questionSpans
     ? `<section>
 <h2>Where the question points</h2>
-<p class="meta">The workspace lines the model attended to while it read the question, before answering.</p>
+<p class="meta">The workspace lines the model attended to while it read the question, before answering${report.questionBaseline ? `, beyond what it attends to for “${escapeHtml(report.questionBaseline)}”, a question that names nothing` : ''}.</p>
 ${spansHtml(report.questionSpans, 'The question drew no attention to workspace lines.')}
 </section>
 `

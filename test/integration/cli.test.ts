@@ -210,6 +210,9 @@ test('eval-where asks each question over the workspace and ranks its answer line
   assert.equal(summary.workspace_files, 4);
   assert.equal(summary.question_spans.cases, 2);
   assert.equal(summary.question_and_answer_spans.cases, 2);
+  assert.equal(summary.question_spans_plain.cases, 2);
+  assert.equal(summary.neutral_question, 'Where is it defined?');
+  for (const r of rows) assert.ok(r.question_rank_plain === null || r.question_rank_plain >= 1);
   // A case whose line is not in a workspace file is refused before any question is asked.
   writeFileSync(cases, '{"question": "Where?", "path": "src/nowhere.ts", "line": 1}\n');
   const refused = spawnSync(process.execPath, [heed, 'eval-where', '--cases', cases, '--workspace', join(root, 'sample-workspace'), '--model', model], { encoding: 'utf8', env });

@@ -179,6 +179,10 @@ test('heed/ask answers over the workspace with progress and evidence, says how i
   assert.match(result.framing, /base code model/);
   assert.match(result.framing, /Q: Where is the total price/);
   assert.ok(result.evidence && result.evidence.kind === 'answer');
+  // Where the question points, less where a question that names nothing points; only workspace files are places.
+  assert.equal(result.evidence.questionBaseline, 'Where is it defined?');
+  assert.ok(Array.isArray(result.evidence.questionSpans));
+  for (const span of result.evidence.questionSpans!) assert.match(span.path, /^src\/\w+\.ts$/);
   assert.ok(progress.length > 0 && progress.every((p) => p.askId === 'ask-1'));
   assert.equal(progress.at(-1)!.text, result.answer);
   const log = await until(() => logs.find((l) => /^answer: prompt \d+ tokens \((\d+) reused\)/.test(l)), 'the answer log');
@@ -196,6 +200,7 @@ test('heed/ask answers over the workspace with progress and evidence, says how i
     history: [{ question: params.question, answer: result.answer }],
   })) as AskResult;
   assert.match(explained.framing, /Q: Explain this code/);
+  assert.equal(explained.evidence?.questionBaseline, undefined, 'an explanation asks about its code: no neutral question to subtract');
 
   const source = new CancellationTokenSource();
   const cancelled = connection.sendRequest('heed/ask', { ...params, askId: 'ask-4', question: 'What does this workspace do, in detail?' }, source.token);

@@ -13,7 +13,10 @@ import { JobFailedError } from '../../worker/modelHost';
 import { answerProgressNotification, askRequest, type AnswerProgressParams, type AskParams, type AskResult } from '../../protocol';
 import { promptBudgets, repoHeader } from '../completion/prompt';
 import { workspaceNames } from '../workspaceNames';
-import { askPrompt } from './askPrompt';
+import { askPrompt, type AskPromptInput } from './askPrompt';
+import { contrastLines, neutralQuestion } from './neutralQuestion';
+import type { PromptEvidence } from '../../engine/evidence';
+import type { PromptParts } from '../../worker/messages';
 import type { EvidenceFeature } from '../evidence/evidenceFeature';
 import { buildReport, partSources } from '../evidence/evidenceReport';
 
@@ -61,7 +64,8 @@ export class AskFeature implements Feature {
     const anchor = active ?? TextDocument.create('untitled:heed-question', 'plaintext', 0, params.question);
     const workspace = await this.workspace.select(anchor, workspaceBudgetTokens);
     const history = (params.history ?? []).filter((h) => typeof h?.question === 'string' && typeof h?.answer === 'string');
-    const question = askPrompt({ question: params.question, kind: params.kind, selection, activePath: active ? this.names.displayPath(active.uri) : undefined, history, chatFormat: model.chatFormat, otherChatTemplate: model.hasChatTemplate && !model.chatFormat }, model.special);
+    const framing = { activePath: active ? this.names.displayPath(active.uri) : undefined, chatFormat: model.chatFormat, otherChatTemplate: model.hasChatTemplate && !model.chatFormat };
+    const question = askPrompt({ question: params.question, kind: params.kind, selection, history, ...framing }, model.special);
     const prompt = [...repoHeader(model.special, this.names.repoName), ...workspace.parts, ...question.parts];
 
     let lastSent = 0;
@@ -86,7 +90,8 @@ export class AskFeature implements Feature {
         // Only the workspace's files are places: the question's own file name is not one, even where the workspace has a file of that name.
         const questionStart = prompt.length - question.parts.length;
         const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p)).map((source, i) => (i < questionStart ? source : undefined));
-        report = buildReport(result.evidence, sources, undefined, {
+        const asked = params.kind === 'workspace' ? await this.lessNeutral(result.evidence, prompt.slice(0, questionStart), maxPromptTokens, framing, token) : undefined;
+        report = buildReport(asked?.evidence ?? result.evidence, sources, undefined, {
           id: this.evidence.newId('answer'),
           kind: 'answer',
           text: answer,
@@ -94,6 +99,7 @@ export class AskFeature implements Feature {
           promptTokens: result.promptTokens,
           generatedTokens: result.tokens.length,
           totalMs: result.totalMs,
+          ...(asked ? { questionBaseline: neutralQuestion } : {}),
         });
         this.evidence.record(report);
       }
@@ -101,6 +107,35 @@ export class AskFeature implements Feature {
     } catch (error) {
       if (error instanceof JobFailedError && error.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
       throw new ResponseError(ErrorCodes.InternalError, `Heed could not answer: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * A workspace question's own lines less those of a question that names nothing, asked
+   * over the same workspace part (cached: one short pass; neutralQuestion.ts says why).
+   * Undefined when the evidence has no question lines, or the neutral question fails (the
+   * question's lines then stand as they are; a cancellation still cancels).
+   */
+  private async lessNeutral(
+    evidence: PromptEvidence,
+    workspacePrompt: PromptParts,
+    maxPromptTokens: number,
+    framing: Pick<AskPromptInput, 'activePath' | 'chatFormat' | 'otherChatTemplate'>,
+    token: CancellationToken,
+  ): Promise<{ evidence: PromptEvidence } | undefined> {
+    const model = this.engine.loadedModel;
+    if (!evidence.promptLines || !model) return undefined;
+    const neutral = askPrompt({ question: neutralQuestion, kind: 'workspace', history: [], ...framing }, model.special);
+    const fromPart = workspacePrompt.length + neutral.askedPart;
+    try {
+      const options = { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] };
+      const baseline = await this.engine.generate([...workspacePrompt, ...neutral.parts], maxPromptTokens, options, token, { heads: 'retrieval', fromPart });
+      if (!baseline.evidence?.promptLines) return undefined;
+      return { evidence: { ...evidence, promptLines: contrastLines(evidence.promptLines, baseline.evidence.promptLines, workspacePrompt.length) } };
+    } catch (error) {
+      if (error instanceof JobFailedError && error.cancelled) throw error;
+      this.log(`the neutral question failed, so the question's lines stand as they are: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
   }
 }

@@ -174,6 +174,8 @@ export interface ReportMeta {
   promptTokens: number;
   generatedTokens: number;
   totalMs: number;
+  /** EvidenceReport.questionBaseline. */
+  questionBaseline?: string;
 }
 
 export function buildReport(evidence: PromptEvidence, sources: ReadonlyArray<PartSource | undefined>, current: CurrentFile | undefined, meta: ReportMeta): EvidenceReport {

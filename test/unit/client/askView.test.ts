@@ -33,6 +33,8 @@ test('a done turn carries the answer, the framing and the locations; no evidence
   const hostile = report.spans.find((span) => span.uri === hostileUri)!;
   const asked = doneTurn('ask-4', 'q', { ...result, evidence: { ...report, questionSpans: [hostile] } });
   assert.deepEqual(asked.questionLocations?.map((l) => [l.uri, l.line, l.relativeScore]), [[hostileUri, 3, 1]]);
+  assert.equal(asked.questionBaseline, undefined);
+  assert.equal(doneTurn('ask-5', 'q', { ...result, evidence: { ...report, questionSpans: [], questionBaseline: 'Where is it defined?' } }).questionBaseline, 'Where is it defined?');
 });
 
 test('the ask page has the follow-up form, the nonce on its script, and nothing remote', () => {

@@ -124,4 +124,7 @@ test("an answer's report lists where its question points first, escaped like eve
   assert.ok(evidenceUris(asked).has('file:///w/src/elsewhere.ts'));
   assert.ok(!renderEvidenceBody(report, { accepted: false }).includes('Where the question points'), 'a completion has no question');
   assert.ok(renderEvidenceBody({ ...asked, questionSpans: [] }, { accepted: false }).includes('The question drew no attention to workspace lines.'));
+  assert.ok(!html.includes('a question that names nothing'));
+  const lessNeutral = renderEvidenceBody({ ...asked, questionBaseline: 'Where is <it>?' }, { accepted: false });
+  assert.ok(lessNeutral.includes('beyond what it attends to for “Where is &lt;it&gt;?”, a question that names nothing.'));
 });

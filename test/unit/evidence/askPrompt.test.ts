@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { askPrompt } from '../../../server/features/ask/askPrompt';
+import { contrastLines } from '../../../server/features/ask/neutralQuestion';
 
 const special = { fileSep: 1, eos: [0] };
 
@@ -47,4 +48,17 @@ test('an instruct model whose template is not ChatML is asked as code, and the f
   const prompt = askPrompt({ question: 'Where is main?', kind: 'workspace', history: [], otherChatTemplate: true }, special);
   assert.match(prompt.framing, /^The model's chat template is not ChatML/);
   assert.equal((prompt.parts[prompt.askedPart] as { text: string }).text, '// Q: Where is main?\n// A:');
+});
+
+test("a question's lines less a neutral question's: shares of the workspace's lines, positive differences only, ties by place", () => {
+  // Parts 0-2 are the workspace's, 3 and on the question's (not places).
+  const question = [{ part: 2, line: 1, score: 0.3 }, { part: 4, line: 0, score: 0.4 }, { part: 1, line: 5, score: 0.2 }, { part: 2, line: 7, score: 0.1 }];
+  const neutral = [{ part: 1, line: 5, score: 0.5 }, { part: 3, line: 0, score: 0.3 }, { part: 2, line: 7, score: 0.1 }, { part: 0, line: 2, score: 0.1 }];
+  // Question shares: 2:1 0.5, 1:5 1/3, 2:7 1/6. Neutral shares: 1:5 5/7, 2:7 1/7, 0:2 1/7.
+  const lines = contrastLines(question, neutral, 3);
+  assert.deepEqual(lines.map((l) => [l.part, l.line]), [[2, 1], [2, 7]]);
+  assert.ok(Math.abs(lines[0].score - 0.5) < 1e-12 && Math.abs(lines[1].score - (1 / 6 - 1 / 7)) < 1e-12);
+  // Without a baseline the question's shares stand; ties go by part, then line.
+  assert.deepEqual(contrastLines([{ part: 1, line: 3, score: 0.2 }, { part: 0, line: 9, score: 0.2 }], [], 3).map((l) => [l.part, l.line, l.score]), [[0, 9, 0.5], [1, 3, 0.5]]);
+  assert.deepEqual(contrastLines([], neutral, 3), []);
 });

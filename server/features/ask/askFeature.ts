@@ -130,6 +130,7 @@ export class AskFeature implements Feature {
     try {
       const options = { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] };
       const baseline = await this.engine.generate([...workspacePrompt, ...neutral.parts], maxPromptTokens, options, token, { heads: 'retrieval', fromPart });
+      this.log(`neutral question: ${baseline.promptTokens} tokens (${baseline.reusedTokens} reused) in ${baseline.totalMs.toFixed(0)} ms`);
       if (!baseline.evidence?.promptLines) return undefined;
       return { evidence: { ...evidence, promptLines: contrastLines(evidence.promptLines, baseline.evidence.promptLines, workspacePrompt.length) } };
     } catch (error) {

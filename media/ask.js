@@ -41,7 +41,7 @@
     const framing = element('details', 'framing');
     framing.append(element('summary', undefined, 'What was asked of the model'), element('pre'));
     const pointed = element('section', 'locations question-locations');
-    pointed.append(element('h3', undefined, 'Where the question points'), element('p', 'note', 'The workspace lines the model attended to while it read the question, before answering.'), element('ol'), element('p', 'empty', 'No workspace lines.'));
+    pointed.append(element('h3', undefined, 'Where the question points'), element('p', 'note'), element('ol'), element('p', 'empty', 'No workspace lines.'));
     const locations = element('section', 'locations answer-locations');
     locations.append(element('h3', undefined, 'Workspace lines the answer drew on'), element('p', 'note', 'Attended to while the model read the question and wrote the answer.'), element('ol'), element('p', 'empty'));
     const actions = element('div', 'actions');

@@ -14,9 +14,9 @@ import { JobFailedError, ModelHost, Priority } from '../worker/modelHost';
 import { loadTokenizer } from '../engine/tokenizer';
 import { kvLabel } from '../engine/kvPolicy';
 import { readSourceFiles } from '../eval/caseGen';
-import { readWhereCases, spanRank, summarizeRanks, wherePrompt } from '../eval/whereEval';
+import { questionPrompt, readWhereCases, spanRank, summarizeRanks, workspacePrompt } from '../eval/whereEval';
 import { buildReport, partSources } from '../features/evidence/evidenceReport';
-import { contrastLines, neutralQuestion } from '../features/ask/neutralQuestion';
+import { contrastLines, neutralQuestion, neutralQuestionJob } from '../features/ask/neutralQuestion';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { casesModelOptions, loadCasesModel } from './evalCommand';
 
@@ -63,18 +63,20 @@ export async function evalWhereCommand(args: string[]): Promise<number> {
   try {
     const model = await loadCasesModel(host, modelPath, values, parseKvRequest(values));
     kv = kvLabel(model.kv);
+    const workspaceParts = workspacePrompt(files, basename(workspace), special);
+    // Only the workspace's files are places (as in the ask feature).
+    const sources = partSources(workspaceParts, (path) => (paths.has(path) ? `file:///${path}` : undefined));
     // The neutral question's lines, as the ask feature subtracts them: they depend on the workspace only, so once.
-    const neutralPrompt = wherePrompt(files, basename(workspace), neutralQuestion, special);
-    const neutral = await host.generate(neutralPrompt.parts, contextTokens, { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] }, cancel.signal, Priority.Background, undefined, { heads: 'retrieval', fromPart: neutralPrompt.fromPart });
+    const job = neutralQuestionJob(workspaceParts, {}, special);
+    const neutral = await host.generate(job.parts, contextTokens, job.options, cancel.signal, Priority.Background, undefined, job.evidence);
     if (!neutral.evidence?.promptLines) throw new Error(`the neutral question gave no evidence${neutral.evidenceProblem ? `: ${neutral.evidenceProblem}` : ''}`);
     for (const c of cases) {
-      const prompt = wherePrompt(files, basename(workspace), c.question, special);
+      const prompt = questionPrompt(workspaceParts, c.question, special);
       const options = { maxTokens, temperature: 0, topP: 1, seed: 0, stop: prompt.stop };
       const result = await host.generate(prompt.parts, contextTokens, options, cancel.signal, Priority.Background, undefined, { heads: 'retrieval', fromPart: prompt.fromPart });
       if (!result.evidence) throw new Error(`${c.id}: no evidence${result.evidenceProblem ? `: ${result.evidenceProblem}` : ''}`);
       if ((result.droppedPromptUnits ?? 0) > 0) throw new Error(`${c.id}: the workspace does not fit --context-tokens ${contextTokens} (${result.droppedPromptUnits} files dropped)`);
       heads = result.evidence.headSource;
-      const sources = partSources(prompt.parts, (path) => (paths.has(path) ? `file:///${path}` : undefined)).map((source, i) => (i < prompt.questionStart ? source : undefined));
       const meta = { id: c.id, kind: 'answer' as const, text: result.text, promptTokens: result.promptTokens, generatedTokens: result.tokens.length, totalMs: result.totalMs };
       const plain = buildReport(result.evidence, sources, undefined, meta);
       const promptLines = contrastLines(result.evidence.promptLines ?? [], neutral.evidence.promptLines, prompt.questionStart);

@@ -56,11 +56,18 @@ export interface WherePrompt {
 }
 
 export function wherePrompt(files: readonly SourceFile[], repoName: string, question: string, special: SpecialTokens): WherePrompt {
-  const workspace = contextParts(files.map((file, i) => ({ path: file.path, text: file.text, dropRank: i + 1 })));
+  return questionPrompt(workspacePrompt(files, repoName, special), question, special);
+}
+
+/** The repo header and `files` as a completion's workspace context: what every question of a run starts with. */
+export function workspacePrompt(files: readonly SourceFile[], repoName: string, special: SpecialTokens): PromptParts {
+  return [...repoHeader(special, repoName), ...contextParts(files.map((file, i) => ({ path: file.path, text: file.text, dropRank: i + 1 })))];
+}
+
+/** A question after `workspace` (workspacePrompt), as the ask feature puts it. */
+export function questionPrompt(workspace: PromptParts, question: string, special: SpecialTokens): WherePrompt {
   const asked: AskPrompt = askPrompt({ question, kind: 'workspace', history: [] }, special);
-  const parts = [...repoHeader(special, repoName), ...workspace, ...asked.parts];
-  const questionStart = parts.length - asked.parts.length;
-  return { parts, fromPart: questionStart + asked.askedPart, questionStart, stop: asked.stop };
+  return { parts: [...workspace, ...asked.parts], fromPart: workspace.length + asked.askedPart, questionStart: workspace.length, stop: asked.stop };
 }
 
 /** The 1-based rank of the first of `spans` (a report's, best first) holding `path`:`line` (1-based), or null when none does. */

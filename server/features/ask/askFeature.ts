@@ -13,8 +13,8 @@ import { JobFailedError } from '../../worker/modelHost';
 import { answerProgressNotification, askRequest, type AnswerProgressParams, type AskParams, type AskResult } from '../../protocol';
 import { promptBudgets, repoHeader } from '../completion/prompt';
 import { workspaceNames } from '../workspaceNames';
-import { askPrompt, type AskPromptInput } from './askPrompt';
-import { contrastLines, neutralQuestion } from './neutralQuestion';
+import { askPrompt, type AskFraming } from './askPrompt';
+import { contrastLines, neutralQuestion, neutralQuestionJob } from './neutralQuestion';
 import type { PromptEvidence } from '../../engine/evidence';
 import type { PromptParts } from '../../worker/messages';
 import type { EvidenceFeature } from '../evidence/evidenceFeature';
@@ -89,7 +89,7 @@ export class AskFeature implements Feature {
       if (result.evidence) {
         // Only the workspace's files are places: the question's own file name is not one, even where the workspace has a file of that name.
         const questionStart = prompt.length - question.parts.length;
-        const sources = partSources(prompt, (p) => workspace.uriOfPath.get(p)).map((source, i) => (i < questionStart ? source : undefined));
+        const sources = partSources(prompt.slice(0, questionStart), (p) => workspace.uriOfPath.get(p));
         const asked = params.kind === 'workspace' ? await this.lessNeutral(result.evidence, prompt.slice(0, questionStart), maxPromptTokens, framing, token) : undefined;
         report = buildReport(asked?.evidence ?? result.evidence, sources, undefined, {
           id: this.evidence.newId('answer'),
@@ -120,16 +120,14 @@ export class AskFeature implements Feature {
     evidence: PromptEvidence,
     workspacePrompt: PromptParts,
     maxPromptTokens: number,
-    framing: Pick<AskPromptInput, 'activePath' | 'chatFormat' | 'otherChatTemplate'>,
+    framing: AskFraming,
     token: CancellationToken,
   ): Promise<{ evidence: PromptEvidence } | undefined> {
     const model = this.engine.loadedModel;
     if (!evidence.promptLines || !model) return undefined;
-    const neutral = askPrompt({ question: neutralQuestion, kind: 'workspace', history: [], ...framing }, model.special);
-    const fromPart = workspacePrompt.length + neutral.askedPart;
+    const neutral = neutralQuestionJob(workspacePrompt, framing, model.special);
     try {
-      const options = { maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] };
-      const baseline = await this.engine.generate([...workspacePrompt, ...neutral.parts], maxPromptTokens, options, token, { heads: 'retrieval', fromPart });
+      const baseline = await this.engine.generate(neutral.parts, maxPromptTokens, neutral.options, token, neutral.evidence);
       this.log(`neutral question: ${baseline.promptTokens} tokens (${baseline.reusedTokens} reused) in ${baseline.totalMs.toFixed(0)} ms`);
       if (!baseline.evidence?.promptLines) return undefined;
       return { evidence: { ...evidence, promptLines: contrastLines(evidence.promptLines, baseline.evidence.promptLines, workspacePrompt.length) } };

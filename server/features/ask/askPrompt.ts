@@ -26,6 +26,9 @@ export interface AskPromptInput {
   otherChatTemplate?: boolean;
 }
 
+/** How a question is framed besides its text: the same for a question and the neutral question asked beside it. */
+export type AskFraming = Pick<AskPromptInput, 'activePath' | 'chatFormat' | 'otherChatTemplate'>;
+
 export interface AskPrompt {
   /** The parts after the workspace part. */
   parts: PromptParts;

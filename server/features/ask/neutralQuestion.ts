@@ -5,10 +5,32 @@
 // question that names nothing, over the same workspace, measures the second part; a line
 // keeps the share of the question's attention above that baseline's.
 
-import type { PartLineScore } from '../../engine/evidence';
+import type { EvidenceRequest, PartLineScore } from '../../engine/evidence';
+import { defaultGenerateOptions, type GenerateOptions } from '../../engine/generate';
+import type { SpecialTokens } from '../../engine/types';
+import type { PromptParts } from '../../worker/messages';
+import { askPrompt, type AskFraming } from './askPrompt';
 
 /** The question that names nothing: the same form as a "where" question, no subject. */
 export const neutralQuestion = 'Where is it defined?';
+
+/**
+ * The generation that measures the baseline: the neutral question after `workspacePrompt`
+ * (the repo header and workspace part a question gets, so the prefix cache holds it),
+ * framed as the question was; one token, for the question's rows' evidence alone.
+ */
+export function neutralQuestionJob(
+  workspacePrompt: PromptParts,
+  framing: AskFraming,
+  special: SpecialTokens,
+): { parts: PromptParts; options: GenerateOptions; evidence: EvidenceRequest } {
+  const neutral = askPrompt({ question: neutralQuestion, kind: 'workspace', history: [], ...framing }, special);
+  return {
+    parts: [...workspacePrompt, ...neutral.parts],
+    options: { ...defaultGenerateOptions, maxTokens: 1 },
+    evidence: { heads: 'retrieval', fromPart: workspacePrompt.length + neutral.askedPart },
+  };
+}
 
 /** Each line's share of the attention on the workspace's lines (parts before `questionStart`), summing to 1 over those lines. */
 function workspaceShares(lines: readonly PartLineScore[], questionStart: number): Map<string, PartLineScore> {

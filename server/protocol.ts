@@ -161,6 +161,12 @@ export interface EvidenceReport {
    * which names nothing, over the same workspace (what every question attends to).
    */
   questionBaseline?: string;
+  /**
+   * A report asked in a document (a completion): the spans of the other files' lines alone,
+   * ranked among themselves, scores still shares of the whole report. The lines just above
+   * the cursor usually lead `spans`; these are the context a user cannot see from there.
+   */
+  otherFileSpans?: EvidenceSpan[];
   heat: EvidenceHeat[];
   /** Each head's own lines, from the prompt's rows: its attention up to the first token. */
   perHead: EvidenceHead[];

@@ -91,6 +91,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   const anyCrossFile: CaseFigures[] = [];
   const anyDeclaration: CaseFigures[] = [];
   const sourceLines: CaseFigures[] = [];
+  const otherFileLines: CaseFigures[] = [];
+  const otherFileSourceLines: CaseFigures[] = [];
   const needles: CaseFigures[] = [];
   const needleExcluded: Record<'not_exact' | NeedleHitExclusion, number> = { not_exact: 0, no_value_line: 0, defined_outside_prompt: 0 };
   const headSources = new Set<string>();
@@ -132,6 +134,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         if (hit && 'hits' in hit) {
           anyDeclaration.push({ drops: [], hits: hit.anyDeclarationHits });
           sourceLines.push({ drops: [], hits: hit.sourceHits });
+          otherFileLines.push({ drops: [], hits: hit.otherFileHits });
+          otherFileSourceLines.push({ drops: [], hits: hit.otherFileSourceHits });
         }
         // Needles the model gets right: it can only have copied the value from one line.
         const needle = c.kind === 'needle' ? (score.exactMatch ? needleHit(c, prompt.parts, evidence, ks) : { excluded: 'not_exact' as const }) : undefined;
@@ -204,6 +208,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
     hit_at_k: { ...hits, excluded: hitExcluded },
     hit_at_k_any_declaration: summarizeHits(anyDeclaration),
     hit_at_k_source_line: summarizeHits(sourceLines),
+    hit_at_k_other_files: summarizeHits(otherFileLines),
+    hit_at_k_other_files_source_line: summarizeHits(otherFileSourceLines),
     hit_at_k_any_cross_file: summarizeHits(anyCrossFile),
     hit_at_k_needle: { ...summarizeHits(needles), excluded: needleExcluded },
     scored_not_as_generated: notAsGenerated,
@@ -252,7 +258,7 @@ function caseRecord(c: CompletionCase, completion: string, exactMatch: boolean, 
           top: { retrieval: faith.top.retrieval.map(lineKey), all: faith.top.all.map(lineKey), oracle: faith.top.oracle.map(lineKey) },
         }
       : {}),
-    ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining, hit_at_k_source_line: hit.sourceHits, source_line: hit.source } : {}),
+    ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining, hit_at_k_source_line: hit.sourceHits, source_line: hit.source, hit_at_k_other_files: hit.otherFileHits, hit_at_k_other_files_source_line: hit.otherFileSourceHits, top_other_files: hit.otherFileTop } : {}),
     ...(hit && 'excluded' in hit ? { hit_excluded: hit.excluded } : {}),
   };
 }
@@ -266,6 +272,8 @@ interface PrintedSummary {
   hit_at_k: ReturnType<typeof summarizeHits> & { excluded: Record<HitExclusion, number> };
   hit_at_k_any_declaration: ReturnType<typeof summarizeHits>;
   hit_at_k_source_line: ReturnType<typeof summarizeHits>;
+  hit_at_k_other_files: ReturnType<typeof summarizeHits>;
+  hit_at_k_other_files_source_line: ReturnType<typeof summarizeHits>;
   hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
   hit_at_k_needle: ReturnType<typeof summarizeHits> & { excluded: Record<string, number> };
 }
@@ -293,6 +301,10 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_declaration));
     lines.push('the same, the source line: of the lines holding a needed identifier, the one most like the target');
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_source_line));
+    lines.push("the defining line among the other files' lines alone (the editor's \"From other files\")");
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_other_files));
+    lines.push("the same, the source line among the other files' lines alone");
+    for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_other_files_source_line));
     lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
   }

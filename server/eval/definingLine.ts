@@ -161,6 +161,17 @@ export interface CrossFileHit {
   /** The same for the source line (sourceLine): the line most like the target among those holding a foreign identifier. */
   sourceHits: MethodHits;
   source: SourceLine;
+  /**
+   * Whether the defining line is among each method's top k lines of the other files, the
+   * prompt's workspace files' lines alone (the case's own file's lines and the files' path
+   * lines set aside): what the
+   * editor lists under "From other files", the context a user cannot see from the cursor.
+   */
+  otherFileHits: MethodHits;
+  /** The same for the source line: among the other files' lines alone, where the completion could have been copied from. */
+  otherFileSourceHits: MethodHits;
+  /** Each method's first lines of the other files (as many as the largest k), as `path:line` with the file's 0-based line, like `defining`. */
+  otherFileTop: Record<EvidenceMethod, string[]>;
 }
 
 /** Every line of the workspace files `paths` that declares one of `names`, as prompt lines. */
@@ -202,8 +213,23 @@ export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Re
   const anyHitsAtK = (r: PartLine[]) => Object.fromEntries(ks.map((k) => [String(k), declaring.some((d) => hitsAtK(d, r, [k])[String(k)])]));
   // Defined whenever the defining line is: both need a foreign identifier in these files.
   const source = sourceLineOf(c, names, paths)!;
-  const sourceHits = methodHits(promptLineOf(source, files)!, ranked, ks);
-  return { hits, anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) }, defining, sourceHits, source };
+  const sourceWhere = promptLineOf(source, files)!;
+  const sourceHits = methodHits(sourceWhere, ranked, ks);
+  const pathOfPart = new Map([...files].map(([path, part]) => [part, path]));
+  // A part's line 0 is the file's path, which the editor never shows as a place.
+  const inOtherFile = (l: PartLine) => pathOfPart.has(l.part) && l.line > 0;
+  const otherFiles = { retrieval: ranked.retrieval.filter(inOtherFile), all: ranked.all.filter(inOtherFile) };
+  const named = (r: PartLine[]) => r.slice(0, Math.max(...ks)).map((l) => `${pathOfPart.get(l.part)}:${l.line - 1}`);
+  return {
+    hits,
+    anyDeclarationHits: { retrieval: anyHitsAtK(ranked.retrieval), all: anyHitsAtK(ranked.all) },
+    defining,
+    sourceHits,
+    source,
+    otherFileHits: methodHits(where, otherFiles, ks),
+    otherFileSourceHits: methodHits(sourceWhere, otherFiles, ks),
+    otherFileTop: { retrieval: named(otherFiles.retrieval), all: named(otherFiles.all) },
+  };
 }
 
 /** The value a needle case's target repeats: the target without the call's closing `);` (TypeScript needles end so). */

@@ -19,7 +19,7 @@ export interface EvidenceView {
 export function evidenceUris(report: EvidenceReport): Set<string> {
   const uris = new Set<string>();
   if (report.uri) uris.add(report.uri);
-  for (const span of [...report.spans, ...(report.questionSpans ?? [])]) {
+  for (const span of [...report.spans, ...(report.questionSpans ?? []), ...(report.otherFileSpans ?? [])]) {
     uris.add(span.uri);
     for (const line of span.lines) uris.add(line.uri);
   }
@@ -124,7 +124,16 @@ ${spansHtml(report.questionSpans, 'The question drew no attention to workspace l
 <h2>Workspace lines, by attention</h2>
 ${spansHtml(report.spans, 'The report holds no workspace lines.')}
 </section>
-<section>
+${
+  report.otherFileSpans
+    ? `<section>
+<h2>From other files</h2>
+<p class="meta">The lines of files other than the one written in, ranked among themselves: the context you cannot see from the cursor.</p>
+${spansHtml(report.otherFileSpans, 'No other file drew attention.')}
+</section>
+`
+    : ''
+}<section>
 <h2>Attention per file</h2>
 ${report.heat.length > 0 ? report.heat.map((heat) => heatHtml(heat, maxHeat)).join('\n') : '<p class="empty">The prompt held no file lines.</p>'}
 </section>

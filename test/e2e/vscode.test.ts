@@ -197,6 +197,9 @@ describe('Heed in a real VS Code', { skip }, () => {
       const panel = await webviewFrame(page, 'ol.spans li', 30_000);
       assert.ok((await panel.locator('ol.spans li').count()) > 0);
       assert.ok((await panel.locator('.strip .cell').count()) > 0, 'a heat strip per file');
+      // The completion's prompt holds other workspace files: they are ranked apart.
+      const otherFiles = panel.locator('section', { has: panel.locator('h2', { hasText: 'From other files' }) });
+      assert.ok((await otherFiles.locator('ol.spans li').count()) > 0, "the other files' lines");
       await screenshot(page, 'evidence-panel.png');
     }),
   );

@@ -131,6 +131,12 @@ test('a completion carries its evidence: spans on the real lines of workspace fi
     }
   }
   assert.ok(total > 0 && total <= 1 + 1e-6, `scores are shares (${total})`);
+  // The other files' lines, ranked apart: never the active file's, each on its real line.
+  assert.ok(report.otherFileSpans && report.otherFileSpans.length > 0, 'the prompt holds other workspace files');
+  for (const span of report.otherFileSpans) {
+    assert.ok(workspaceUris.has(span.uri) && span.uri !== activeUri, `${span.uri} is another workspace file`);
+    for (const line of span.lines) assert.equal(line.text, fileLines(span.uri)[line.line]);
+  }
   assert.ok(report.heat.some((h) => h.uri === activeUri));
   for (const heat of report.heat) assert.ok(heat.scores.length > 0 && heat.scores.every((s) => s >= 0));
   assert.ok(report.perHead.length > 0);

@@ -191,6 +191,7 @@ export function buildReport(evidence: PromptEvidence, sources: ReadonlyArray<Par
     ...meta,
     heads: evidence.headSource,
     spans: spansOf(located),
+    ...(current ? { otherFileSpans: spansOf(located.filter((line) => line.uri !== current.uri)) } : {}),
     ...(evidence.promptLines ? { questionSpans: spansOf(locate(evidence.promptLines, sources, current)) } : {}),
     heat: heatOf(located, sources),
     perHead,

@@ -2,10 +2,10 @@
 // a line fragment (`#L12`), which VS Code opens at that line without trusted Markdown; each
 // line's text goes in a code fence long enough that the text cannot close it.
 
-import type { EvidenceReport } from '../../protocol';
+import type { EvidenceReport, EvidenceSpan } from '../../protocol';
 
 const barCells = 10;
-/** Spans the hover lists by score, then, when none of those is in another file, the best of other files. */
+/** Spans the hover lists by score, then the best of other files until it shows this many of them. */
 const hoverSpans = 3;
 const otherFileSpans = 2;
 const hoverLinesPerSpan = 3;
@@ -34,8 +34,11 @@ export function evidenceHover(report: EvidenceReport, languageOf: (path: string)
   const best = top[0].score;
   const out = [`**Why Heed suggested this**: the lines its ${escapeMarkdown(report.heads)} attended to most`, ''];
   // The lines just above the cursor usually lead; what came from other files is the part a
-  // user cannot see from where they are, so the best of it is listed too.
-  const others = top.some((span) => span.uri !== report.uri) ? [] : report.spans.filter((span) => span.uri !== report.uri).slice(0, otherFileSpans);
+  // user cannot see from where they are, so the best of it (ranked among other files' lines
+  // alone) is listed too, up to otherFileSpans in all.
+  const overlaps = (a: EvidenceSpan, b: EvidenceSpan) => a.uri === b.uri && a.startLine <= b.endLine && b.startLine <= a.endLine;
+  const othersShown = top.filter((span) => span.uri !== report.uri).length;
+  const others = (report.otherFileSpans ?? []).filter((span) => !top.some((shown) => overlaps(shown, span))).slice(0, Math.max(0, otherFileSpans - othersShown));
   const listed = others.length > 0 ? [...top, undefined, ...others] : top;
   for (const span of listed) {
     if (!span) {

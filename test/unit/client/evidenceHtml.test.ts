@@ -128,3 +128,18 @@ test("an answer's report lists where its question points first, escaped like eve
   const lessNeutral = renderEvidenceBody({ ...asked, questionBaseline: 'Where is <it>?' }, { accepted: false });
   assert.ok(lessNeutral.includes('beyond what it attends to for “Where is &lt;it&gt;?”, a question that names nothing.'));
 });
+
+test("a completion's other files' spans follow the ranked spans, escaped like every span; the panel may open those places", () => {
+  const report = reportFixture();
+  const other = (uri: string, path: string) => ({ ...report.spans[0], uri, path, lines: report.spans[0].lines.map((line) => ({ ...line, uri, path })) });
+  const withOthers = { ...report, otherFileSpans: [other('file:///w/src/far.ts', 'src/far.ts'), report.spans.find((span) => span.uri === hostileUri)!] };
+  const html = renderEvidenceBody(withOthers, { accepted: false });
+  const section = html.indexOf('<h2>From other files</h2>');
+  assert.ok(section > html.indexOf('<h2>Workspace lines, by attention</h2>') && section < html.indexOf('<h2>Attention per file</h2>'));
+  assert.ok(html.slice(section).includes('src/far.ts'));
+  assert.ok(html.slice(section).includes('src/we&quot;ird &lt;name&gt;.ts'));
+  assert.ok(!html.includes('onclick="') && !html.includes('<script>alert(1)'));
+  assert.ok(evidenceUris(withOthers).has('file:///w/src/far.ts'));
+  assert.ok(!renderEvidenceBody(report, { accepted: false }).includes('From other files'), 'a report without them has no section');
+  assert.ok(renderEvidenceBody({ ...withOthers, otherFileSpans: [] }, { accepted: false }).includes('No other file drew attention.'));
+});

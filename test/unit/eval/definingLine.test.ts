@@ -108,6 +108,16 @@ test('hit@k ranks evidence among candidate lines: the cursor line before the def
   // lib/far.ts's line is a character shorter, so more like the target: the source line, which only all heads rank.
   assert.deepEqual({ ...result.source, similarity: Math.round(result.source.similarity) }, { identifier: 'LIMIT', path: 'lib/far.ts', line: 0, declares: true, similarity: 56 });
   assert.deepEqual(result.sourceHits, { retrieval: { 1: false, 3: false, 4: false }, all: { 1: true, 3: true, 4: true } });
+  // Among the other files' lines alone the current file's lines are set aside: its line `function f() {` ranked
+  // first hides the defining line from hit@1, not from the other files' hit@1.
+  const withOwnLine = crossFileHit(c, full, { retrieval: [{ part: cursor, line: 0 }, { part: limits, line: 2 }], all }, [1, 3, 4]);
+  assert.ok('hits' in withOwnLine);
+  assert.deepEqual(withOwnLine.hits.retrieval, { 1: false, 3: true, 4: true });
+  assert.deepEqual(withOwnLine.otherFileHits, { retrieval: { 1: true, 3: true, 4: true }, all: { 1: false, 3: true, 4: true } });
+  // The source line is far.ts's: all heads' first of the other files; the retrieval heads never rank it.
+  assert.deepEqual(withOwnLine.otherFileSourceHits, { retrieval: { 1: false, 3: false, 4: false }, all: { 1: true, 3: true, 4: true } });
+  // limits.ts's path line is no file line: all heads' third is the defining line.
+  assert.deepEqual(withOwnLine.otherFileTop, { retrieval: ['src/limits.ts:1'], all: ['lib/far.ts:0', 'src/limits.ts:0', 'src/limits.ts:1'] });
 });
 
 test('the source line: of the lines holding a foreign identifier, the one most like the target, wherever the name is declared', () => {

@@ -76,6 +76,30 @@ test('the report ranks lines of files, leaves out the cursor line and unnamed pa
   assert.equal(mainHeat.scores.length, 4);
   assert.deepEqual(report.perHead[0].lines.map((l) => [l.path, l.line]), [['src/money.ts', 0]]);
   assert.equal(report.heads, evidence.headSource);
+  // The other files' lines alone, scores still shares of the whole report.
+  assert.deepEqual(report.otherFileSpans?.map((s) => [s.path, s.startLine, s.endLine, Number(s.score.toFixed(4))]), [['src/money.ts', 0, 2, Number((0.45 / 0.55).toFixed(4))]]);
+});
+
+test("a completion's other files are ranked among themselves, past the cut of the whole report's spans", () => {
+  // 30 lines before the cursor, each outranking money.ts's: only the other files' own ranking keeps money.ts.
+  const longText = Array.from({ length: 30 }, (_, i) => `const v${i} = ${i};`).join('\n') + '\nconst total = withTax(v';
+  const longCurrent: CurrentFile = { ...current, text: longText, prefixStart: 0, cursor: longText.length };
+  const longParts: PromptParts = [...parts.slice(0, 8), { text: '', cut: 'end' }, { special: 'fimPrefix' }, { text: longText, cut: 'start' }, { special: 'fimMiddle' }];
+  const sources = partSources(longParts, uriOfPath, longCurrent);
+  const evidence: PromptEvidence = {
+    heads: 'retrieval',
+    kvHeads: [{ layer: 1, kvHead: 0 }],
+    headSource: '1 retrieval KV head of 4 (head-pattern.json)',
+    lines: [...Array.from({ length: 30 }, (_, line) => ({ part: 10, line, score: 0.5 - line * 0.001 })), { part: 4, line: 3, score: 0.002 }, { part: 4, line: 0, score: 0.001 }],
+    perHead: [],
+    queries: 3,
+    ms: 1,
+  };
+  const meta = { id: 'completion-2', kind: 'completion' as const, text: 'x', promptTokens: 100, generatedTokens: 3, totalMs: 40 };
+  const report = buildReport(evidence, sources, longCurrent, meta);
+  assert.ok(report.spans.length > 0 && report.spans.every((s) => s.path === 'src/main.ts'));
+  assert.deepEqual(report.otherFileSpans?.map((s) => [s.path, s.startLine, s.endLine]), [['src/money.ts', 3, 3], ['src/money.ts', 0, 0]]);
+  assert.equal(buildReport(evidence, partSources(longParts, uriOfPath, undefined), undefined, meta).otherFileSpans, undefined, 'an answer has no file it was written in');
 });
 
 test("an answer's report ranks the question's own lines apart; a completion's has none", () => {

@@ -46,14 +46,27 @@ test('no spans: says so rather than showing an empty hover', () => {
   assert.match(evidenceHover({ ...report(''), spans: [] }), /found no workspace lines/);
 });
 
-test('when the top spans are all in the current file, the best of other files follow', () => {
+test('after the top spans, the best of other files, ranked among themselves, until two of other files are shown', () => {
   const here = 'file:///w/src/main.ts';
+  const money = 'file:///w/src/money.ts';
   const span = (uri: string, line: number, score: number) => ({ uri, path: uri.slice(10), startLine: line, endLine: line, score, lines: [{ uri, path: uri.slice(10), line, text: `line ${line}`, score }] });
   const base = report('x');
-  const local = { ...base, uri: here, spans: [span(here, 9, 0.4), span(here, 8, 0.2), span(here, 7, 0.1), span(here, 3, 0.05), span('file:///w/src/money.ts', 1, 0.03)] };
+  // money.ts:8 is past the spans' cut of the whole report: only the other files' own ranking holds it.
+  const local = {
+    ...base,
+    uri: here,
+    spans: [span(here, 9, 0.4), span(here, 8, 0.2), span(here, 7, 0.1), span(here, 3, 0.05), span(money, 1, 0.03)],
+    otherFileSpans: [span(money, 1, 0.03), span(money, 8, 0.01), span('file:///w/src/types.ts', 0, 0.005)],
+  };
   const markdown = evidenceHover(local);
-  assert.match(markdown, /From other files:\n\n\[src\/money\\\.ts:2\]/);
+  assert.match(markdown, /From other files:\n\n\[src\/money\\\.ts:2\][^]*\[src\/money\\\.ts:9\]/);
+  assert.doesNotMatch(markdown, /types\\\.ts/, 'two of other files at most');
   assert.doesNotMatch(markdown, /main\\\.ts:4\]/, 'only three spans of the current file');
-  // With another file among the top three, no extra section.
-  assert.doesNotMatch(evidenceHover({ ...local, uri: 'file:///w/other.ts' }), /From other files/);
+  // With one other file's span among the top three, one more; it is not listed twice.
+  const mixed = evidenceHover({ ...local, spans: [span(here, 9, 0.4), span(money, 1, 0.2), span(here, 7, 0.1)] });
+  assert.equal(mixed.match(/money\\\.ts:2\]/g)?.length, 1);
+  assert.match(mixed, /From other files:\n\n\[src\/money\\\.ts:9\]/);
+  assert.doesNotMatch(mixed, /types\\\.ts/);
+  // Without other files' spans, no section.
+  assert.doesNotMatch(evidenceHover({ ...local, otherFileSpans: [] }), /From other files/);
 });

@@ -36,6 +36,15 @@ test('highlight tiers: the strongest line at the top tier, weak lines at the bot
   assert.equal(lineTiers(mid).get('file:///w/src/config.ts')!.get(1), 1);
 });
 
+test("a completion's other files' lines are marked too, on the same scale", () => {
+  const report = reportFixture();
+  const line = { uri: 'file:///w/src/far.ts', path: 'src/far.ts', line: 7, text: 'export const far = 1;', score: 0.39 };
+  const weak = { ...line, line: 9, score: 0.01 };
+  report.otherFileSpans = [{ uri: line.uri, path: line.path, startLine: 7, endLine: 9, score: 0.4, lines: [line, weak] }, report.spans[1]];
+  assert.deepEqual([...lineTiers(report).get(line.uri)!], [[7, highlightTiers - 1], [9, 0]]);
+  assert.deepEqual([...lineTiers(report).get(hostileUri)!], [[3, 0], [4, 0]], 'a span in both lists is marked once');
+});
+
 test('a line in two spans keeps its stronger tier', () => {
   const report = reportFixture();
   const strong = report.spans[1].lines[0];

@@ -19,14 +19,14 @@ import { readCases, type CompletionCase } from '../eval/cases';
 import { casePrompt, type CaseBudget } from '../eval/casePrompt';
 import { scoreLine } from '../eval/metrics';
 import { lineKey } from '../eval/removeLines';
-import { crossFileHit, needleHit, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
+import { crossFileHit, needleHit, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
 import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { casesModelOptions, loadCasesModel, Progress } from './evalCommand';
 
 export const evalEvidenceUsage =
-  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
+  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only | --other-files] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 /** Why a case is not in the drops, or not in hit@k. */
 type Skip = 'empty_completion' | 'error';
@@ -51,6 +51,10 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
       'summary-out': { type: 'string' },
       // hit@k only: the two generations of each case, no rescoring (a few seconds a case, not a minute).
       'hits-only': { type: 'boolean', default: false },
+      // Cross-file cases also measured among the other files' lines alone (removals, random
+      // lines and the oracle from the prompt's workspace files): the editor's "From other
+      // files". About doubles each such case's rescoring.
+      'other-files': { type: 'boolean', default: false },
       ...casesModelOptions,
     },
   });
@@ -67,6 +71,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   const maxTokens = parseNumber('max-tokens', values['max-tokens']!, true);
   const seed = parseNumber('seed', values.seed!, true);
   const hitsOnly = values['hits-only'] === true;
+  const otherFiles = values['other-files'] === true;
+  if (hitsOnly && otherFiles) throw new Error('--other-files measures removals, which --hits-only skips: choose one');
   const ks = defaultFaithfulnessOptions.ks;
   const read = readCases(values.cases);
   let cases = read.cases;
@@ -82,6 +88,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   const progress = new Progress(cases.length);
   const started = { ms: Date.now(), load1: loadavg()[0] };
   const figures: CaseFigures[] = [];
+  const otherFileFigures: CaseFigures[] = [];
   const skipped: Record<Skip, string[]> = { empty_completion: [], error: [] };
   const hitExcluded: Record<HitExclusion, number> = { not_exact: 0, no_foreign_identifier: 0, defined_outside_prompt: 0 };
   let exact = 0;
@@ -150,15 +157,25 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         const asGenerated = sameTokens(tokenizer.encode(continuation), retrieval.tokens);
         notAsGenerated += Number(!asGenerated);
         let faith: Faithfulness | undefined;
+        let faithOther: Faithfulness | undefined;
         if (!hitsOnly) {
           const logprobOf = async (parts: typeof prompt.parts) => (await host.score(parts, budget.contextTokens, continuation, cancel.signal)).total;
-          faith = await measureFaithfulness(prompt.parts, evidence, logprobOf, { ...defaultFaithfulnessOptions, seed: seedOf(c.id, seed) });
+          const options = { ...defaultFaithfulnessOptions, seed: seedOf(c.id, seed) };
+          faith = await measureFaithfulness(prompt.parts, evidence, logprobOf, options);
           scoreCalls += faith.scoreCalls;
+          if (otherFiles && c.kind === 'cross_file') {
+            // A workspace file's part holds its path on line 0, which the editor never lists.
+            const workspaceFileParts = new Set(workspaceParts(c, prompt.parts).values());
+            faithOther = await measureFaithfulness(prompt.parts, evidence, logprobOf, { ...options, within: (l) => workspaceFileParts.has(l.part) && l.line > 0 });
+            scoreCalls += faithOther.scoreCalls;
+            otherFileFigures.push({ drops: faithOther.drops });
+          }
         }
         figures.push({ drops: faith?.drops ?? [], ...(hit && 'hits' in hit ? { hits: hit.hits } : {}) });
         const uncounted = anyHit && 'hits' in anyHit && !(hit && 'hits' in hit) ? { any_hit_at_k: anyHit.hits, defining_line: anyHit.defining } : {};
         const needleFields = needle && 'hits' in needle ? { needle_hit_at_k: needle.hits, defining_line: needle.defining } : {};
-        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...uncounted, ...needleFields, scored_as_generated: asGenerated });
+        const otherFileFields = faithOther ? { other_files: faithRecord(faithOther) } : {};
+        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...otherFileFields, ...uncounted, ...needleFields, scored_as_generated: asGenerated });
         progress.step(score.exactMatch);
       } catch (error) {
         if (error instanceof JobFailedError && error.cancelled) throw error;
@@ -205,6 +222,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
     drop_unit: 'nats of the completion log-probability, base minus with the lines removed',
     score_calls: scoreCalls,
     drops,
+    ...(otherFiles ? { drops_other_files: summarizeDrops(otherFileFigures) } : {}),
     hit_at_k: { ...hits, excluded: hitExcluded },
     hit_at_k_any_declaration: summarizeHits(anyDeclaration),
     hit_at_k_source_line: summarizeHits(sourceLines),
@@ -238,6 +256,20 @@ function evidenceLines(result: GenerateResult): Array<{ part: number; line: numb
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
+/** One measurement's fields of a case's record. */
+function faithRecord(faith: Faithfulness): object {
+  return {
+    base_logprob: round4(faith.baseLogprob),
+    candidates: faith.candidates,
+    evidence_lines: faith.evidenceLines,
+    pool_lines: faith.poolLines,
+    score_calls: faith.scoreCalls,
+    drops: faith.drops.map((d) => ({ k: d.k, retrieval: round4(d.retrieval), all: round4(d.all), random: round4(d.random), oracle: round4(d.oracle) })),
+    // Lines as "part:line" of the prompt parts, best first, at the largest k.
+    top: { retrieval: faith.top.retrieval.map(lineKey), all: faith.top.all.map(lineKey), oracle: faith.top.oracle.map(lineKey) },
+  };
+}
+
 function caseRecord(c: CompletionCase, completion: string, exactMatch: boolean, generated: GenerateResult, faith: Faithfulness | undefined, hit: CrossFileHit | { excluded: HitExclusion } | undefined): object {
   return {
     id: c.id,
@@ -246,18 +278,7 @@ function caseRecord(c: CompletionCase, completion: string, exactMatch: boolean, 
     exact_match: exactMatch,
     prompt_tokens: generated.promptTokens,
     generated_logprob: round4(generated.logprobs.reduce((a, b) => a + b, 0)),
-    ...(faith
-      ? {
-          base_logprob: round4(faith.baseLogprob),
-          candidates: faith.candidates,
-          evidence_lines: faith.evidenceLines,
-          pool_lines: faith.poolLines,
-          score_calls: faith.scoreCalls,
-          drops: faith.drops.map((d) => ({ k: d.k, retrieval: round4(d.retrieval), all: round4(d.all), random: round4(d.random), oracle: round4(d.oracle) })),
-          // Lines as "part:line" of the prompt parts, best first, at the largest k.
-          top: { retrieval: faith.top.retrieval.map(lineKey), all: faith.top.all.map(lineKey), oracle: faith.top.oracle.map(lineKey) },
-        }
-      : {}),
+    ...(faith ? faithRecord(faith) : {}),
     ...(hit && 'hits' in hit ? { hit_at_k: hit.hits, hit_at_k_any_declaration: hit.anyDeclarationHits, defining_line: hit.defining, hit_at_k_source_line: hit.sourceHits, source_line: hit.source, hit_at_k_other_files: hit.otherFileHits, hit_at_k_other_files_source_line: hit.otherFileSourceHits, top_other_files: hit.otherFileTop } : {}),
     ...(hit && 'excluded' in hit ? { hit_excluded: hit.excluded } : {}),
   };
@@ -276,6 +297,7 @@ interface PrintedSummary {
   hit_at_k_other_files_source_line: ReturnType<typeof summarizeHits>;
   hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
   hit_at_k_needle: ReturnType<typeof summarizeHits> & { excluded: Record<string, number> };
+  drops_other_files?: KSummary[];
 }
 
 function formatSummary(drops: KSummary[], s: PrintedSummary): string {
@@ -283,12 +305,20 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
   const lines = [
     `${s.cases} of ${s.of} cases measured (${s.skipped_empty_completion} empty completions, ${s.errors} errors; ${s.scored_not_as_generated} scored as other tokens than generated)${drops.length > 0 ? '; drops in nats (mean over cases)' : ''}`,
   ];
-  if (drops.length > 0) lines.push('k  retrieval      all   random   oracle   retr/random  retr/oracle  all/random  all/oracle  (ratio of means; per-case medians in the summary)');
-  for (const d of drops) {
-    lines.push(
-      `${String(d.k).padEnd(3)}${f(d.mean_drop.retrieval).padStart(9)}${f(d.mean_drop.all).padStart(9)}${f(d.mean_drop.random).padStart(9)}${f(d.mean_drop.oracle).padStart(9)}` +
-        `${f(d.vs_random.retrieval.ratio_of_means).padStart(14)}${f(d.vs_oracle.retrieval.ratio_of_means).padStart(13)}${f(d.vs_random.all.ratio_of_means).padStart(12)}${f(d.vs_oracle.all.ratio_of_means).padStart(12)}`,
-    );
+  const dropTable = (table: KSummary[]) => {
+    if (table.length > 0) lines.push('k  retrieval      all   random   oracle   retr/random  retr/oracle  all/random  all/oracle  (ratio of means; per-case medians in the summary)');
+    for (const d of table) {
+      lines.push(
+        `${String(d.k).padEnd(3)}${f(d.mean_drop.retrieval).padStart(9)}${f(d.mean_drop.all).padStart(9)}${f(d.mean_drop.random).padStart(9)}${f(d.mean_drop.oracle).padStart(9)}` +
+          `${f(d.vs_random.retrieval.ratio_of_means).padStart(14)}${f(d.vs_oracle.retrieval.ratio_of_means).padStart(13)}${f(d.vs_random.all.ratio_of_means).padStart(12)}${f(d.vs_oracle.all.ratio_of_means).padStart(12)}`,
+      );
+    }
+  };
+  dropTable(drops);
+  const other = s.drops_other_files;
+  if (other && other.length > 0) {
+    lines.push(`the same among the other files' lines alone (removals, random lines and the oracle from the prompt's workspace files), ${other[0].cases} cross-file cases`);
+    dropTable(other);
   }
   const hitLine = (m: 'retrieval' | 'all', x: ReturnType<typeof summarizeHits>) => `  ${m.padEnd(10)}${Object.entries(x.hit_at_k[m]).map(([k, v]) => `@${k} ${(v * 100).toFixed(0)} %`).join('   ')}`;
   const leftOut = (excluded: Record<string, number>) => Object.entries(excluded).map(([why, n]) => `${n} ${why.replace(/_/g, ' ')}`).join(', ');

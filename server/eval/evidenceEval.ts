@@ -25,6 +25,12 @@ export interface FaithfulnessOptions {
    */
   poolTopN: number;
   seed: number;
+  /**
+   * Only these lines are candidates (evidence, random draws and the oracle's pool alike):
+   * the other files' lines, to measure the ranking the editor lists under "From other
+   * files". Every candidate line when absent.
+   */
+  within?: (line: PartLine) => boolean;
 }
 
 export const defaultFaithfulnessOptions: FaithfulnessOptions = { ks: [1, 3, 5], randomDraws: 3, poolTopN: 10, seed: 1 };
@@ -93,7 +99,8 @@ export async function measureFaithfulness(
   logprobOf: LogprobOf,
   options: FaithfulnessOptions = defaultFaithfulnessOptions,
 ): Promise<Faithfulness> {
-  const candidates = candidateLines(parts);
+  const within = options.within;
+  const candidates = within ? candidateLines(parts).filter(within) : candidateLines(parts);
   const scored = new Map<string, Promise<number>>();
   const logprobWithout = (lines: PartLine[]): Promise<number> => {
     const key = lines.map(lineKey).sort().join(',');

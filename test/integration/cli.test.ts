@@ -169,7 +169,7 @@ test('eval-evidence rescores each completion without its evidence lines and writ
   writeFileSync(cases, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const out = join(work, 'evidence.jsonl');
   const summaryFile = join(work, 'evidence-summary.json');
-  const run = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', out, '--model', model, '--context-tokens', '512', '--max-tokens', '8', '--summary-out', summaryFile], { encoding: 'utf8', env });
+  const run = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', out, '--model', model, '--context-tokens', '512', '--max-tokens', '8', '--summary-out', summaryFile, '--other-files'], { encoding: 'utf8', env });
   assert.ok(run.status === 0 || run.status === 1, run.stderr); // 1: every completion was empty
   const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(rows.map((r) => r.id), ['a', 'b']);
@@ -180,11 +180,23 @@ test('eval-evidence rescores each completion without its evidence lines and writ
     // The base is the generated tokens' own log-probability when the score job saw the same tokens.
     if (r.scored_as_generated) assert.ok(Math.abs(r.base_logprob - r.generated_logprob) < 1e-3, `${r.base_logprob} vs ${r.generated_logprob}`);
     assert.ok(r.candidates > 0 && r.pool_lines <= r.candidates);
+    // --other-files: a cross-file case is measured again among src/util.ts's lines alone.
+    if (r.kind === 'cross_file') {
+      assert.deepEqual(r.other_files.drops.map((d: { k: number }) => d.k), [1, 3, 5]);
+      assert.ok(r.other_files.candidates > 0 && r.other_files.candidates < r.candidates, `${r.other_files.candidates} of ${r.candidates}`);
+      // util.ts's part is its path line, then its lines: none of them is the path line (part line 0).
+      for (const key of [...r.other_files.top.retrieval, ...r.other_files.top.oracle]) assert.notEqual(key.split(':')[1], '0', key);
+    } else assert.equal(r.other_files, undefined);
   }
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
   assert.equal(summary.cases + summary.skipped_empty_completion, 2);
   assert.equal(summary.errors, 0);
   assert.equal(summary.drops.length, summary.cases > 0 ? 3 : 0);
+  const crossFileMeasured = rows.some((r) => r.kind === 'cross_file' && r.skipped === undefined);
+  assert.equal(summary.drops_other_files.length, crossFileMeasured ? 3 : 0);
+  const both = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--model', model, '--hits-only', '--other-files'], { encoding: 'utf8', env });
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /--other-files measures removals/);
   // Every head's evidence needs every head's whole past: a head-aware cache is refused before any case runs.
   const headAware = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', join(work, 'evidence-head-aware.jsonl'), '--model', model, '--kv', 'head-aware+int8'], { encoding: 'utf8', env });
   assert.equal(headAware.status, 1);

@@ -76,6 +76,25 @@ test('the oracle is limited to its pool: the evidence tops and a seeded draw, ne
   ]);
 });
 
+test('within a subset of lines (the other files): evidence, random draws and the oracle all come from it', async () => {
+  const scorer = additiveScorer();
+  // Part 3 alone: the retrieval heads' lines there are the weights 8, 5, 3; all heads' 3, 5.
+  const result = await measureFaithfulness(parts, evidence, scorer.logprobOf, { ks: [1, 3], randomDraws: 2, poolTopN: 10, seed: 7, within: (l) => l.part === 3 });
+  assert.equal(result.candidates, 6);
+  assert.deepEqual(result.evidenceLines, { retrieval: 3, all: 2 });
+  assert.deepEqual(result.drops.map((d) => [d.k, d.retrieval, d.all, d.oracle]), [
+    [1, 8, 3, 8],
+    [3, 16, 8, 16],
+  ]);
+  assert.ok([...result.top.retrieval, ...result.top.all, ...result.top.oracle].every((l) => l.part === 3));
+  // Random lines are drawn from part 3 only: its weights sum to 16, so no draw of 3 exceeds it.
+  for (const d of result.drops) assert.ok(d.random >= 0 && d.random <= 16, `k=${d.k}: ${d.random}`);
+  const part3 = candidateLines(parts).filter((l) => l.part === 3);
+  const weightOf = (l: { part: number; line: number }) => Number(/^w(\d+)/.exec((parts[l.part] as { text: string }).text.split('\n')[l.line])![1]);
+  const expected = [7, 8].map((seed) => drawLines(part3, 3, seed).slice(0, 1).reduce((sum, l) => sum + weightOf(l), 0));
+  assert.equal(result.drops[0].random, (expected[0] + expected[1]) / 2);
+});
+
 test('draws are distinct, seeded, and no longer than the list; evidence keeps candidates in its order', () => {
   const items = Array.from({ length: 20 }, (_, i) => i);
   const a = drawLines(items, 10, 5);

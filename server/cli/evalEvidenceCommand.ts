@@ -320,7 +320,8 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
     lines.push(`the same among the other files' lines alone (removals, random lines and the oracle from the prompt's workspace files), ${other[0].cases} cross-file cases`);
     dropTable(other);
   }
-  const hitLine = (m: 'retrieval' | 'all', x: ReturnType<typeof summarizeHits>) => `  ${m.padEnd(10)}${Object.entries(x.hit_at_k[m]).map(([k, v]) => `@${k} ${(v * 100).toFixed(0)} %`).join('   ')}`;
+  const hitLine = (m: 'retrieval' | 'all', x: ReturnType<typeof summarizeHits>) =>
+    `  ${m.padEnd(10)}${x.cases === 0 ? 'no cases' : Object.entries(x.hit_at_k[m]).map(([k, v]) => `@${k} ${(v * 100).toFixed(0)} %`).join('   ')}`;
   const leftOut = (excluded: Record<string, number>) => Object.entries(excluded).map(([why, n]) => `${n} ${why.replace(/_/g, ' ')}`).join(', ');
   // Each hit@k block only where the run had cases of its kind.
   const h = s.hit_at_k;

@@ -192,6 +192,8 @@ test('eval-evidence rescores each completion without its evidence lines and writ
   assert.equal(summary.cases + summary.skipped_empty_completion, 2);
   assert.equal(summary.errors, 0);
   assert.equal(summary.drops.length, summary.cases > 0 ? 3 : 0);
+  // A hit@k block with no right cross-file case says so rather than printing an empty row.
+  if (summary.hit_at_k.cases === 0) assert.match(run.stdout, /hit@k on 0 right cross-file cases[^]*\n {2}retrieval no cases\n/);
   const crossFileMeasured = rows.some((r) => r.kind === 'cross_file' && r.skipped === undefined);
   assert.equal(summary.drops_other_files.length, crossFileMeasured ? 3 : 0);
   const both = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--model', model, '--hits-only', '--other-files'], { encoding: 'utf8', env });

@@ -164,8 +164,8 @@ export interface CrossFileHit {
   /**
    * Whether the defining line is among each method's top k lines of the other files, the
    * prompt's workspace files' lines alone (the case's own file's lines and the files' path
-   * lines set aside): what the
-   * editor lists under "From other files", the context a user cannot see from the cursor.
+   * lines set aside): what the editor lists under "From other files", the context a user
+   * cannot see from the cursor.
    */
   otherFileHits: MethodHits;
   /** The same for the source line: among the other files' lines alone, where the completion could have been copied from. */

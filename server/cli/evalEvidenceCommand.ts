@@ -19,7 +19,7 @@ import { readCases, type CompletionCase } from '../eval/cases';
 import { casePrompt, type CaseBudget } from '../eval/casePrompt';
 import { scoreLine } from '../eval/metrics';
 import { lineKey } from '../eval/removeLines';
-import { crossFileHit, needleHit, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
+import { crossFileHit, needleHit, otherFileLine, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
 import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
@@ -164,9 +164,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
           faith = await measureFaithfulness(prompt.parts, evidence, logprobOf, options);
           scoreCalls += faith.scoreCalls;
           if (otherFiles && c.kind === 'cross_file') {
-            // A workspace file's part holds its path on line 0, which the editor never lists.
-            const workspaceFileParts = new Set(workspaceParts(c, prompt.parts).values());
-            faithOther = await measureFaithfulness(prompt.parts, evidence, logprobOf, { ...options, within: (l) => workspaceFileParts.has(l.part) && l.line > 0 });
+            const within = otherFileLine(workspaceParts(c, prompt.parts));
+            faithOther = await measureFaithfulness(prompt.parts, evidence, logprobOf, { ...options, within });
             scoreCalls += faithOther.scoreCalls;
             otherFileFigures.push({ drops: faithOther.drops });
           }

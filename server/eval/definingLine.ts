@@ -137,6 +137,15 @@ export function workspaceParts(c: CompletionCase, parts: PromptParts): Map<strin
   return found;
 }
 
+/**
+ * Whether a prompt line is a line of another file, as the editor's "From other files" lists
+ * them: a line of a workspace file part (files: workspaceParts), not its path on line 0.
+ */
+export function otherFileLine(files: Map<string, number>): (line: PartLine) => boolean {
+  const parts = new Set(files.values());
+  return (l) => parts.has(l.part) && l.line > 0;
+}
+
 /** Where a workspace file's line stands in the prompt: its part holds the path on line 0, so the file's line n is the part's line n + 1. */
 export function promptLineOf(d: DefiningLine, filesInPrompt: Map<string, number>): PartLine | undefined {
   const part = filesInPrompt.get(d.path);
@@ -216,8 +225,7 @@ export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Re
   const sourceWhere = promptLineOf(source, files)!;
   const sourceHits = methodHits(sourceWhere, ranked, ks);
   const pathOfPart = new Map([...files].map(([path, part]) => [part, path]));
-  // A part's line 0 is the file's path, which the editor never shows as a place.
-  const inOtherFile = (l: PartLine) => pathOfPart.has(l.part) && l.line > 0;
+  const inOtherFile = otherFileLine(files);
   const otherFiles = { retrieval: ranked.retrieval.filter(inOtherFile), all: ranked.all.filter(inOtherFile) };
   const named = (r: PartLine[]) => r.slice(0, Math.max(...ks)).map((l) => `${pathOfPart.get(l.part)}:${l.line - 1}`);
   return {

@@ -144,10 +144,10 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
       const started = performance.now();
       let evidence: PromptEvidence | undefined;
       if (withEvidence) {
-        const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' });
+        const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, ids);
         const result = generate(cached, ids, generateOptions, () => false, undefined, collector);
         collectingMs.push(performance.now() - started);
-        evidence = collector.finish(cached.sequence, ids.length, result.tokens.length, map);
+        evidence = collector.finish(cached.sequence, ids.length, result.tokens, map);
         evidenceMs.push(evidence.ms);
         generated = result.tokens.length;
       } else {
@@ -168,7 +168,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
     const plain = measured(plainMs);
     const pairs = pairedOverheads(msByRun);
     const withEvidence = measured(withMs);
-    const parts = evidenceByParts(cached, () => new EvidenceCollector(model, heads, { heads: 'retrieval' }), [keystrokes[0], keystrokes[1]]);
+    const parts = evidenceByParts(cached, () => new EvidenceCollector(model, heads, { heads: 'retrieval' }, keystrokes[0]), [keystrokes[0], keystrokes[1]]);
     const finishMs = median(evidenceMs);
     const byPartsMs = parts.prefillMs + Math.max(0, generated - 1) * parts.stepMs + finishMs;
     const record = {

@@ -68,11 +68,12 @@ export interface QueryRowsHook {
    * appendWithMassSum): a last prefill pass of at most `maxMassPassTokens` tokens hands its
    * `promptRows` rows' mass per head to `addPromptMass` (its tokens counted, at most
    * promptRows); each decode step continues `massSums()`, summed over every head, and hands
-   * the new sums to `addStepMass`. The three come together.
+   * the new sums to `addStepMass` with the token it was fed (the one the step before picked).
+   * The three come together.
    */
   massSums?(): MassSummed | undefined;
   addPromptMass?(mass: MassPerHead, promptRows: number): void;
-  addStepMass?(sums: MassSummed): void;
+  addStepMass?(sums: MassSummed, fedToken: number): void;
 }
 
 /**
@@ -194,7 +195,7 @@ export class CachedSequence {
     let logits: Float32Array;
     if (onQueries?.addStepMass && this.sequence.appendWithMassSum) {
       const out = this.sequence.appendWithMassSum([tokenId], onQueries.massSums?.());
-      onQueries.addStepMass(out.mass);
+      onQueries.addStepMass(out.mass, tokenId);
       logits = out.logits;
     } else if (onQueries) {
       const out = this.sequence.appendWithQueries([tokenId]);

@@ -13,6 +13,7 @@ import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRu
 import type { PartTokens } from './promptTokens';
 import type { LoadedModel, MassPerHead, MassSummed, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
+import { TokenPositions, addCopySums, evidenceCopyBonus, lineOfPositions, type RowCopies } from './copyMass';
 
 /** What a generation is asked to report. */
 export interface EvidenceRequest {
@@ -41,8 +42,9 @@ export interface PromptEvidence {
   headSource: string;
   /**
    * The attention mass on each line of the prompt's text parts, summed over the queries
-   * that picked generated tokens and over the heads, divided by the total mass on those
-   * lines (the scores sum to 1): positive scores only, highest first.
+   * that picked generated tokens and over the heads, a query's mass on a token equal to the
+   * one it picked (a copy, copyMass.ts) counting 1 + evidenceCopyBonus times, divided by the
+   * total on those lines (the scores sum to 1): positive scores only, highest first.
    */
   lines: PartLineScore[];
   /** Each KV head's own top lines from the prompt's rows (the attention up to the first token), normalized the same way within the head. */
@@ -308,6 +310,10 @@ function massSession(model: LoadedModel, heads: number): OrtSession {
  * running row (`addStepMass`); only rows that came as queries are computed again. `finish`
  * turns them into line scores: every row counts in the ranked lines, the prompt's rows
  * alone in the per-head lines (and, for a question, in `promptLines`), under either cache.
+ * In the ranked lines each row that picked a generated token also counts its copies (its
+ * mass on the prompt's tokens equal to the one it picked) again, evidenceCopyBonus times: a
+ * decode step's copies are its running row's growth at those positions, read when the next
+ * step is fed the token it picked; a question's prompt rows count no copies.
  */
 export class EvidenceCollector implements QueryRowsHook {
   /** Per chosen KV head, its query heads' rows: each row Float32Array [group, headDim]. */
@@ -324,11 +330,16 @@ export class EvidenceCollector implements QueryRowsHook {
    */
   private latestSums?: MassSummed;
   private previousSums?: MassSummed;
+  /** Decode step s's copies (the mass summed over the heads), once the token it picked is known. */
+  private readonly stepCopies: RowCopies[] = [];
+  private positions?: TokenPositions;
 
+  /** `promptIds`: the prompt the generation continues (where its copies are looked for). */
   constructor(
     private readonly model: LoadedModel,
     private readonly heads: EvidenceHeads,
     private readonly request: EvidenceRequest,
+    private readonly promptIds: ArrayLike<number>,
     readonly promptRows = 1,
   ) {
     this.group = model.config.numHeads / model.config.numKvHeads;
@@ -347,9 +358,11 @@ export class EvidenceCollector implements QueryRowsHook {
     this.promptMass = mass;
   }
 
-  addStepMass(sums: MassSummed): void {
+  addStepMass(sums: MassSummed, fedToken: number): void {
     // The sequence's mass heads are the same in every pass: checked at the first.
     if (!this.promptMass && !this.latestSums) this.checkMassHeads(sums.heads);
+    // The step before this one picked the token this one was fed.
+    if (this.latestSums) this.stepCopies[this.latestSums.steps - 1] = this.stepCopy(this.latestSums, this.previousSums, fedToken);
     this.passes++;
     this.previousSums = this.latestSums;
     this.latestSums = sums;
@@ -375,11 +388,13 @@ export class EvidenceCollector implements QueryRowsHook {
   /**
    * The evidence of a generation that kept `generatedTokens` tokens, over a sequence that
    * still holds the keys of its prompt (`promptLength` tokens, laid out as `map` says) and
-   * of the tokens it decoded. Rows are consecutive positions: the prompt's last ones, then
-   * the decoded tokens' (the row that picked a token past the last kept one is left out).
+   * of the tokens it decoded (`generated`: the kept tokens, the first picked by the prompt's
+   * last row). Rows are consecutive positions: the prompt's last ones, then the decoded
+   * tokens' (the row that picked a token past the last kept one is left out).
    */
-  finish(sequence: Sequence, promptLength: number, generatedTokens: number, map: readonly PartTokens[]): PromptEvidence {
+  finish(sequence: Sequence, promptLength: number, generated: ArrayLike<number>, map: readonly PartTokens[]): PromptEvidence {
     const started = performance.now();
+    const generatedTokens = generated.length;
     const prompt = this.promptRowsSeen;
     const stepsByMass = this.latestSums !== undefined;
     const promptByQueries = this.promptMass ? 0 : prompt;
@@ -402,12 +417,29 @@ export class EvidenceCollector implements QueryRowsHook {
       if (this.promptMass && !stepsByMass && decodeRows > 0) throw new Error("the decode steps gave queries after the prompt's pass gave its mass");
       const queryRows = this.promptMass ? 0 : stepsByMass ? prompt : rows;
       const decodeByQueries: Float32Array[] = [];
+      // Each prompt position's line, for the copies; the rows that picked a kept token (a
+      // question's prompt rows pick none but the last, and count no copies).
+      const lineOf = lineOfPositions(lines.runs, promptLength, sinks);
+      const copies = new Float64Array(lines.lines.length);
+      const pickedBy = (row: number): number | undefined => {
+        const picked = row - prompt + 1;
+        return picked >= 0 && picked < generatedTokens && (row >= prompt || prompt === 1) ? generated[picked] : undefined;
+      };
       if (queryRows > 0) {
-        this.queryMass(sequence, firstPosition, queryRows, prompt).forEach(({ promptRows, decodeRows: decoded }, i) => {
+        const copyRows: Array<{ row: number; token: number }> = [];
+        for (let row = 0; row < queryRows; row++) {
+          const token = pickedBy(row);
+          if (token !== undefined) copyRows.push({ row, token });
+        }
+        const { byHead, copied } = this.queryMass(sequence, firstPosition, queryRows, prompt, copyRows, lineOf);
+        byHead.forEach(({ promptRows, decodeRows: decoded }, i) => {
           addLineSums(headSums[i], promptRows, lines, sinks);
           decodeByQueries.push(decoded);
         });
+        addCopySums(copies, copied, lineOf, evidenceCopyBonus);
       }
+      const firstPicked = pickedBy(prompt - 1);
+      if (this.promptMass && firstPicked !== undefined) addCopySums(copies, this.promptCopy(this.promptMass, firstPicked), lineOf, evidenceCopyBonus);
       if (this.promptMass) this.addMassPerHead(headSums, this.promptMass, lines, sinks);
       headSums.forEach((sums) => {
         for (let j = 0; j < total.length; j++) total[j] += sums[j];
@@ -417,9 +449,17 @@ export class EvidenceCollector implements QueryRowsHook {
         const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
         if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
         addLineSums(total, sums.sums.subarray(0, sums.capacity), lines, sinks);
+        // The last step's copies wait for finish when no later step was fed its token.
+        if (decodeRows === this.latestSums!.steps) this.stepCopies[decodeRows - 1] = this.stepCopy(this.latestSums!, this.previousSums, generated[decodeRows]);
+        for (let step = 0; step < decodeRows; step++) {
+          const stepCopies = this.stepCopies[step];
+          if (!stepCopies) throw new Error(`decode step ${step} of ${decodeRows} has no copies: a step was not fed the token the one before it picked`);
+          addCopySums(copies, stepCopies, lineOf, evidenceCopyBonus);
+        }
       } else if (decodeRows > 0) {
         for (const mass of decodeByQueries) addLineSums(total, mass, lines, sinks);
       }
+      for (let j = 0; j < total.length; j++) total[j] += copies[j];
       kvHeads.forEach(({ layer, kvHead }, i) => perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) }));
     }
     return {
@@ -440,7 +480,14 @@ export class EvidenceCollector implements QueryRowsHook {
    * through the attention-mass graph in one run: summed over the prompt's rows (the first
    * `prompt`) and over the rest apart.
    */
-  private queryMass(sequence: Sequence, firstPosition: number, count: number, prompt: number): Array<{ promptRows: Float32Array; decodeRows: Float32Array }> {
+  private queryMass(
+    sequence: Sequence,
+    firstPosition: number,
+    count: number,
+    prompt: number,
+    copyRows: ReadonlyArray<{ row: number; token: number }>,
+    lineOf: Int32Array,
+  ): { byHead: Array<{ promptRows: Float32Array; decodeRows: Float32Array }>; copied: RowCopies } {
     const { headDim } = this.model.config;
     const { kvHeads } = this.heads;
     const graphLength = firstPosition + count;
@@ -449,9 +496,21 @@ export class EvidenceCollector implements QueryRowsHook {
     for (let r = 0; r < count; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
     const parts = new Float32Array(2 * count); // [2, rows]: the prompt's rows, then the others
     for (let r = 0; r < count; r++) parts[(r < prompt ? 0 : 1) * count + r] = 1;
+    // Each copy row's positions on a line that hold the token it picked, as flat indices
+    // into [rows, length]; at least one index (a sink's, read and dropped) for the graph.
+    const copyPositions: number[] = [];
+    const copyIndex: number[] = [];
+    for (const { row, token } of copyRows) {
+      for (const p of this.tokenPositions().of(token)) {
+        if (lineOf[p] < 0) continue;
+        copyPositions.push(p);
+        copyIndex.push(row * graphLength + p);
+      }
+    }
     const feeds: Record<string, FeedTensor> = {
       [attentionMassNames.mask]: { type: 'float32', data: mask, dims: [count, graphLength] },
       [attentionMassNames.rowParts]: { type: 'float32', data: parts, dims: [2, count] },
+      [attentionMassNames.copyIndex]: { type: 'int64', data: BigInt64Array.from(copyIndex.length > 0 ? copyIndex : [0], BigInt), dims: [Math.max(1, copyIndex.length)] },
     };
     kvHeads.forEach(({ layer, kvHead }, i) => {
       const queries = new Float32Array(this.group * count * headDim); // [group, rows, headDim]
@@ -463,10 +522,38 @@ export class EvidenceCollector implements QueryRowsHook {
       feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
     });
     const out = session.run(feeds);
-    return kvHeads.map((_, i) => {
+    const copied: RowCopies = { positions: Int32Array.from(copyPositions), mass: new Float32Array(copyPositions.length) };
+    const byHead = kvHeads.map((_, i) => {
+      const perQueryHead = out[attentionMassNames.copyMass(i)]; // [group, copies]
+      const copies = perQueryHead.length / this.group;
+      for (let g = 0; g < this.group; g++) for (let c = 0; c < copied.mass.length; c++) copied.mass[c] += perQueryHead[g * copies + c];
       const mass = out[attentionMassNames.mass(i)]; // [2, graphLength]
       return { promptRows: mass.subarray(0, graphLength), decodeRows: mass.subarray(graphLength) };
     });
+    return { byHead, copied };
+  }
+
+  /** The prompt's positions by token, built at the first need. */
+  private tokenPositions(): TokenPositions {
+    return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize));
+  }
+
+  /** A decode step's copies of `picked`: its running row's growth over the step before (`previous`; none before the first step). */
+  private stepCopy(latest: MassSummed, previous: MassSummed | undefined, picked: number): RowCopies {
+    const positions = this.tokenPositions().of(picked);
+    const mass = new Float32Array(positions.length);
+    for (let i = 0; i < positions.length; i++) mass[i] = latest.sums[positions[i]] - (previous ? previous.sums[positions[i]] : 0);
+    return { positions, mass };
+  }
+
+  /** The prompt's one row's copies of `picked` (the first generated token), summed over its heads. */
+  private promptCopy(promptMass: MassPerHead, picked: number): RowCopies {
+    const positions = this.tokenPositions().of(picked);
+    const mass = new Float32Array(positions.length);
+    for (const { kvHeads, capacity, sums } of promptMass.layers) {
+      for (let j = 0; j < kvHeads.length; j++) for (let i = 0; i < positions.length; i++) mass[i] += sums[j * capacity + positions[i]];
+    }
+    return { positions, mass };
   }
 
   /** The passes' mass heads include every chosen head, and are no more than those: the decode steps' mass is summed over them all. */

@@ -107,11 +107,11 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   const loaded = model;
   const fromPart = job.evidence.fromPart === undefined ? undefined : map.find((entry) => entry.part === job.evidence!.fromPart);
   const promptRows = fromPart ? promptIds.length - fromPart.start : 1;
-  const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence, promptRows);
+  const collector = new EvidenceCollector(loaded, chooseEvidenceHeads(loaded, job.evidence.heads, () => folderRetrieval(loaded)), job.evidence, promptIds, promptRows);
   const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector);
   // Evidence never costs the completion: a failure is reported beside it.
   try {
-    const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
+    const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens, map);
     return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence: packEvidence(evidence), droppedPromptUnits: fit.droppedUnits } };
   } catch (error) {
     return { kind: 'generate', result: { ...result, evidenceProblem: error instanceof Error ? error.message : String(error), droppedPromptUnits: fit.droppedUnits } };

@@ -20,6 +20,10 @@ export const attentionMassNames = {
   rowParts: 'row_parts',
   /** [parts, length]: per part, Σ over head `head`'s query heads and the part's rows of softmax(q·k / √headDim + mask) to the graph's power (evidence.ts: 2). */
   mass: (head: number) => `mass_${head}`,
+  /** [copies] int64, shared by every head: flat indices row · length + position of the (row, position) pairs whose mass copyMass gives (at least one). */
+  copyIndex: 'copy_index',
+  /** [group, copies]: head `head`'s query heads' mass (to the graph's power) at each pair of copyIndex, not summed. */
+  copyMass: (head: number) => `copy_mass_${head}`,
 } as const;
 
 /** The graph for `heads` KV heads of `headDim`; `power` 2 squares by a product (cheaper than Pow). */
@@ -29,6 +33,8 @@ export function buildAttentionMassGraph(headDim: number, heads: number, power = 
   const n = attentionMassNames;
   const mask = g.input(n.mask, DataType.FLOAT, ['rows', 'length']);
   const rowParts = g.input(n.rowParts, DataType.FLOAT, ['parts', 'rows']);
+  const copyIndex = g.input(n.copyIndex, DataType.INT64, ['copies']);
+  const byGroup = g.constInt64([0, -1]);
   const groupAxis = g.constInt64([0]);
   for (let head = 0; head < heads; head++) {
     const queries = g.input(n.queries(head), DataType.FLOAT, ['group', 'rows', headDim]);
@@ -45,6 +51,9 @@ export function buildAttentionMassGraph(headDim: number, heads: number, power = 
     const byPart = g.op('MatMul', [rowParts, weighted], {}, `mass_parts_${head}`); // [group, parts, length]
     const mass = g.op('ReduceSum', [byPart, groupAxis], { keepdims: 0 }, `mass_sum_${head}`); // [parts, length]
     g.output(mass, n.mass(head), DataType.FLOAT, ['parts', 'length']);
+    // A few chosen entries of each row (evidence's copies), read before the rows are summed.
+    const flat = g.op('Reshape', [weighted, byGroup], {}, `weighted_flat_${head}`); // [group, rows*length]
+    g.output(g.op('Gather', [flat, copyIndex], { axis: 1 }, `copy_gather_${head}`), n.copyMass(head), DataType.FLOAT, ['group', 'copies']);
   }
   return g.encode('heed_attention_mass');
 }

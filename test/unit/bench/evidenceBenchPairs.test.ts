@@ -37,7 +37,7 @@ test('evidence by parts times a keystroke pass and a decode step each way, and l
       cached,
       () => {
         collectors++;
-        return new EvidenceCollector(model, heads, { heads: 'retrieval' });
+        return new EvidenceCollector(model, heads, { heads: 'retrieval' }, typedA);
       },
       [typedA, typedB],
       6,

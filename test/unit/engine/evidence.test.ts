@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../../server/engine/loadModel';
 import { loadTokenizer } from '../../../server/engine/tokenizer';
 import { CachedSequence, generate, defaultGenerateOptions } from '../../../server/engine/generate';
+import { evidenceCopyBonus } from '../../../server/engine/copyMass';
 import { addLineSums, chooseEvidenceHeads, defaultSinkPositions, evidencePower, EvidenceCollector, lineScores, positionLines, type PartLineScore, type PositionLines } from '../../../server/engine/evidence';
 import { tokenizePrompt, type PartTokens } from '../../../server/engine/promptTokens';
 import type { DecoderConfig, LoadedModel } from '../../../server/engine/types';
@@ -15,6 +16,8 @@ import { randomWeights, referenceLogits, smallRandomConfig, tinyModelDir, writeC
 import { seededRandom } from '../../../server/engine/sampling';
 
 const config: DecoderConfig = { ...smallRandomConfig, maxPositions: 512 };
+/** Every printable ASCII character. */
+const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 
 const repoRoot = join(__dirname, '..', '..', '..', '..'); // out/test/unit/engine → the repository
 
@@ -200,33 +203,40 @@ test('line sums by runs of positions equal the sums position by position', () =>
 
 // With int8 KV (blocks of 16, so most of the prompt is int8) the keys come back dequantized
 // and the mass is the reference's within rounding.
-// One prompt row and one token: a single query row.
+// One prompt row and one token: a single query row. The workspace file holds every printable
+// character, so that some of the tokens the random model picks are copies (the tokenizer is
+// byte-level).
 for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefined, 1], [9, undefined, 5], [9, 16, 5]] as Array<[number, number | undefined, number]>) {
   const kv = int8Block ? { policy: 'dense' as const, int8: true, int8Block } : undefined;
-  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted (${promptRows} prompt rows, ${maxTokens} tokens${int8Block ? ', int8 KV' : ''})`, async () => {
+  test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted, copies counting again (${promptRows} prompt rows, ${maxTokens} tokens${int8Block ? ', int8 KV' : ''})`, async () => {
     const dir = await tinyModelDir();
     const weights = randomWeights(config, 11);
     writeCheckpoint(dir, config, weights);
     const model = await loadModel(dir, { threads: 1, chunkTokens: 16, kv });
     try {
-      const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: 'export const rate = 0.2;\nexport const name = "x";\n' }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
+      const parts: PromptParts = [{ special: 'fileSep' }, { text: 'util.ts\n' }, { text: `export const rate = 0.2;\nexport const name = "x";\n// ${printable}\n` }, { special: 'fileSep' }, { text: 'main.ts\n' }, { text: 'const total = price * ' }];
       const map: PartTokens[] = [];
       const promptIds = tokenizePrompt(model.tokenizer, parts, 400, undefined, map);
       const heads = chooseEvidenceHeads(model, 'retrieval', () => ({ retrieval: [[1], [0, 1]], sinks: 2, file: 'p.json' }));
       assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
       assert.equal(heads.sinks, 2, "the pattern's sinks");
       // More than one prompt row: a question's (fromPart), which also ranks those rows alone.
-      const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 5 } : { heads: 'retrieval' }, promptRows);
+      const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 5 } : { heads: 'retrieval' }, promptIds, promptRows);
       const cached = new CachedSequence(model);
       // The prompt cached but its last token first: the prompt rows are computed again anyway.
       cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);
       const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens }, () => false, undefined, collector);
       assert.ok(result.tokens.length > 0);
-      const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens.length, map);
+      const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens, map);
       assert.equal(evidence.queries, promptRows - 1 + result.tokens.length);
 
-      // The reference over the prompt and the generated tokens but the last.
+      // The reference over the prompt and the generated tokens but the last. A row that picked
+      // a generated token (not a question's prompt rows) counts its mass on the prompt's
+      // positions that hold that token (its copies) again, evidenceCopyBonus times.
       const all = [...promptIds, ...result.tokens.slice(0, -1)];
+      const pickedAt = (position: number): number | undefined =>
+        position + 1 >= promptIds.length && (promptRows === 1 || position >= promptIds.length) ? result.tokens[position + 1 - promptIds.length] : undefined;
+      let copies = 0;
       const mass = new Float32Array(all.length);
       const promptMass = new Float32Array(all.length); // the prompt's rows alone
       const chosen = new Set(heads.kvHeads.map((h) => `${h.layer}.${h.kvHead}`));
@@ -234,6 +244,12 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
       referenceLogits(config, weights, all, (layer, head, position, probs) => {
         if (position < promptIds.length - promptRows || !chosen.has(`${layer}.${Math.floor(head / group)}`)) return;
         for (let p = 0; p < probs.length; p++) mass[p] += probs[p] ** evidencePower;
+        const picked = pickedAt(position);
+        for (let p = 0; p < promptIds.length && picked !== undefined; p++) {
+          if (promptIds[p] !== picked) continue;
+          mass[p] += evidenceCopyBonus * probs[p] ** evidencePower;
+          if (p >= 2) copies++;
+        }
         if (position < promptIds.length) for (let p = 0; p < probs.length; p++) promptMass[p] += probs[p] ** evidencePower;
       });
       const lines = positionLines(model.tokenizer, map, promptIds.length);
@@ -247,6 +263,8 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
         }
         return worst;
       };
+      // The one token of the shortest run is no copy; each longer run has some.
+      if (maxTokens > 1) assert.ok(copies > 0, 'some picked tokens are copies');
       const expected = lineScores(mass, lines, 2);
       const worst = worstOf(evidence.lines, expected);
       console.log(`max |Δscore| ${worst.toExponential(2)} over ${expected.length} lines${int8Block ? ' (int8 KV)' : ''}`);

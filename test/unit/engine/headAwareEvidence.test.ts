@@ -47,15 +47,17 @@ for (const int8 of [false, true]) {
         const run = (hook: (collector: EvidenceCollector) => QueryRowsHook) => {
           const cached = new CachedSequence(model);
           // A question's request (fromPart) also ranks the prompt's rows alone.
-          const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 0 } : { heads: 'retrieval' }, promptRows);
+          const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 0 } : { heads: 'retrieval' }, promptIds, promptRows);
           const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
-          return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens.length, map) };
+          return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens, map) };
         };
         // The collector itself takes the mass; the wrapper offers only queries.
         const byMass = run((collector) => collector);
         const byQueries = run((collector) => ({ promptRows: collector.promptRows, add: (queries, n, fromRow) => collector.add(queries, n, fromRow) }));
         const what = `${tokens} tokens, ${promptRows} prompt rows`;
         assert.deepEqual(byMass.tokens, byQueries.tokens, `${what}: the mass outputs change nothing the model computes`);
+        // Copies (copyMass.ts) come from the steps' running mass on one side, from the queries on the other.
+        assert.ok(byMass.tokens.some((t) => promptIds.includes(t)), `${what}: some picked tokens are copies`);
         assert.equal(byMass.evidence.queries, byMass.tokens.length - 1 + promptRows, what);
 
         const scores = (evidence: PromptEvidence['lines']) => new Map(evidence.map((l) => [`${l.part}:${l.line}`, l.score]));

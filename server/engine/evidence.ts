@@ -13,9 +13,7 @@ import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRu
 import type { PartTokens } from './promptTokens';
 import type { LoadedModel, MassPerHead, MassSummed, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
-import { TokenPositions, addCopySums, evidenceCopyBonus, lineOfPositions, nameLikeTokens, type RowCopies } from './copyMass';
-
-const noPositions = new Int32Array(0);
+import { TokenPositions, addCopySums, evidenceCopyBonus, lineOfPositions, type RowCopies } from './copyMass';
 
 /** What a generation is asked to report. */
 export interface EvidenceRequest {
@@ -336,17 +334,13 @@ export class EvidenceCollector implements QueryRowsHook {
   private readonly stepCopies: RowCopies[] = [];
   private positions?: TokenPositions;
 
-  /**
-   * `promptIds`: the prompt the generation continues (where its copies are looked for);
-   * `copyable`: which picked tokens' copies count (by default name-like ones, copyMass.ts).
-   */
+  /** `promptIds`: the prompt the generation continues (where its copies are looked for). */
   constructor(
     private readonly model: LoadedModel,
     private readonly heads: EvidenceHeads,
     private readonly request: EvidenceRequest,
     private readonly promptIds: ArrayLike<number>,
     readonly promptRows = 1,
-    private readonly copyable: (token: number) => boolean = nameLikeTokens(model.tokenizer),
   ) {
     this.group = model.config.numHeads / model.config.numKvHeads;
     this.rows = heads.kvHeads.map(() => []);
@@ -507,7 +501,7 @@ export class EvidenceCollector implements QueryRowsHook {
     const copyPositions: number[] = [];
     const copyIndex: number[] = [];
     for (const { row, token } of copyRows) {
-      for (const p of this.copiesOf(token)) {
+      for (const p of this.tokenPositions().of(token)) {
         if (lineOf[p] < 0) continue;
         copyPositions.push(p);
         copyIndex.push(row * graphLength + p);
@@ -539,15 +533,14 @@ export class EvidenceCollector implements QueryRowsHook {
     return { byHead, copied };
   }
 
-  /** The prompt's positions holding `picked`, when it is a token whose copies count (none otherwise); the positions by token are built at the first need. */
-  private copiesOf(picked: number): Int32Array {
-    if (!this.copyable(picked)) return noPositions;
-    return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize)).of(picked);
+  /** The prompt's positions by token, built at the first need. */
+  private tokenPositions(): TokenPositions {
+    return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize));
   }
 
   /** A decode step's copies of `picked`: its running row's growth over the step before (`previous`; none before the first step). */
   private stepCopy(latest: MassSummed, previous: MassSummed | undefined, picked: number): RowCopies {
-    const positions = this.copiesOf(picked);
+    const positions = this.tokenPositions().of(picked);
     const mass = new Float32Array(positions.length);
     for (let i = 0; i < positions.length; i++) mass[i] = latest.sums[positions[i]] - (previous ? previous.sums[positions[i]] : 0);
     return { positions, mass };
@@ -555,7 +548,7 @@ export class EvidenceCollector implements QueryRowsHook {
 
   /** The prompt's one row's copies of `picked` (the first generated token), summed over its heads. */
   private promptCopy(promptMass: MassPerHead, picked: number): RowCopies {
-    const positions = this.copiesOf(picked);
+    const positions = this.tokenPositions().of(picked);
     const mass = new Float32Array(positions.length);
     for (const { kvHeads, capacity, sums } of promptMass.layers) {
       for (let j = 0; j < kvHeads.length; j++) for (let i = 0; i < positions.length; i++) mass[i] += sums[j * capacity + positions[i]];

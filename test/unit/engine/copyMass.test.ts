@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenPositions, addCopySums, isNameLike, lineOfPositions, nameLikeTokens } from '../../../server/engine/copyMass';
+import { TokenPositions, addCopySums, lineOfPositions } from '../../../server/engine/copyMass';
 import { seededRandom } from '../../../server/engine/sampling';
 
 test('TokenPositions lists each token\'s positions in order, from a first position on', () => {
@@ -29,15 +29,4 @@ test('addCopySums adds each copy\'s mass times the bonus to its line, positions 
   const lineOf = Int32Array.from([-1, 0, 0, 2, -1]);
   addCopySums(sums, { positions: Int32Array.from([0, 1, 2, 3, 4]), mass: Float32Array.from([5, 0.5, 0.25, 1, 7]) }, lineOf, 10);
   assert.deepEqual(Array.from(sums), [7.5, 0, 10]);
-});
-
-test('name-like tokens: three characters or more, spaces aside, with a letter, digit, _ or $', () => {
-  for (const text of [' client', 'Circuit', '_id', '$el', '4217', ' 0.2', 'été', 'getState']) assert.ok(isNameLike(text), text);
-  for (const text of ['(', ');', ' =', ' s', 'ab', '   ', '\n\t', '===', '*/\n', '']) assert.ok(!isNameLike(text), JSON.stringify(text));
-  const decoded: number[] = [];
-  const texts = ['(', ' client', ');', 'Error'];
-  const copyable = nameLikeTokens({ decode: (ids: number[]) => (decoded.push(ids[0]), texts[ids[0]]) });
-  assert.deepEqual([0, 1, 2, 3, 1, 3].map(copyable), [false, true, false, true, true, true]);
-  assert.deepEqual(decoded, [0, 1, 2, 3], 'each token decoded once');
-  assert.equal(copyable(-1), false);
 });

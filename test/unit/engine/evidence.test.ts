@@ -205,7 +205,7 @@ test('line sums by runs of positions equal the sums position by position', () =>
 // and the mass is the reference's within rounding.
 // One prompt row and one token: a single query row. The workspace file holds every printable
 // character, so that some of the tokens the random model picks are copies (the tokenizer is
-// byte-level; every token's copies count here, where by default only name-like ones do).
+// byte-level).
 for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefined, 1], [9, undefined, 5], [9, 16, 5]] as Array<[number, number | undefined, number]>) {
   const kv = int8Block ? { policy: 'dense' as const, int8: true, int8Block } : undefined;
   test(`evidence mass equals the reference attention of the chosen heads, squared and summed over the queries counted, copies counting again (${promptRows} prompt rows, ${maxTokens} tokens${int8Block ? ', int8 KV' : ''})`, async () => {
@@ -221,7 +221,7 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
       assert.deepEqual(heads.kvHeads, [{ layer: 0, kvHead: 1 }, { layer: 1, kvHead: 0 }, { layer: 1, kvHead: 1 }]);
       assert.equal(heads.sinks, 2, "the pattern's sinks");
       // More than one prompt row: a question's (fromPart), which also ranks those rows alone.
-      const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 5 } : { heads: 'retrieval' }, promptIds, promptRows, () => true);
+      const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 5 } : { heads: 'retrieval' }, promptIds, promptRows);
       const cached = new CachedSequence(model);
       // The prompt cached but its last token first: the prompt rows are computed again anyway.
       cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);

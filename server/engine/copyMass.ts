@@ -39,25 +39,3 @@ export class TokenPositions {
     return this.positions.subarray(this.offsets[token], this.offsets[token + 1]);
   }
 }
-
-/** One query's copies: the prompt positions holding the token it picked, and its mass on each. */
-export interface RowCopies {
-  positions: Int32Array;
-  mass: Float32Array;
-}
-
-/** `sums[lineOf[p]] += bonus · mass` for each copy position p on a line (lineOf[p] ≥ 0). */
-export function addCopySums(sums: Float64Array, copies: RowCopies, lineOf: Int32Array, bonus: number): void {
-  const { positions, mass } = copies;
-  for (let i = 0; i < positions.length; i++) {
-    const line = lineOf[positions[i]];
-    if (line >= 0) sums[line] += bonus * mass[i];
-  }
-}
-
-/** Each prompt position's entry of `runs` ([start, end, line] triples) or -1 (before `sinks`, or on no line), for positions [0, promptLength). */
-export function lineOfPositions(runs: Int32Array, promptLength: number, sinks: number): Int32Array {
-  const lineOf = new Int32Array(promptLength).fill(-1);
-  for (let r = 0; r < runs.length; r += 3) lineOf.fill(runs[r + 2], Math.max(runs[r], sinks), Math.min(runs[r + 1], promptLength));
-  return lineOf;
-}

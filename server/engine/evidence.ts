@@ -13,7 +13,7 @@ import { createSession, type FeedTensor, type OrtSession } from './runtime/ortRu
 import type { PartTokens } from './promptTokens';
 import type { LoadedModel, MassPerHead, MassSummed, Sequence } from './types';
 import type { QueryRowsHook } from './cachedSequence';
-import { TokenPositions, addCopySums, evidenceCopyBonus, lineOfPositions, type RowCopies } from './copyMass';
+import { TokenPositions, evidenceCopyBonus } from './copyMass';
 
 /** What a generation is asked to report. */
 export interface EvidenceRequest {
@@ -214,7 +214,7 @@ export function positionLines(tokenizer: { decode(ids: number[]): string }, map:
 }
 
 /** Adds `mass[p]` to the sum of its line (its run's entry of lines.lines), for positions p ≥ sinks that are on a line. */
-export function addLineSums(sums: Float64Array, mass: Float32Array, lines: PositionLines, sinks: number): void {
+export function addLineSums(sums: Float64Array, mass: Float32Array | Float64Array, lines: PositionLines, sinks: number): void {
   const { runs } = lines;
   for (let r = 0; r < runs.length; r += 3) {
     const start = Math.max(runs[r], sinks);
@@ -330,8 +330,12 @@ export class EvidenceCollector implements QueryRowsHook {
    */
   private latestSums?: MassSummed;
   private previousSums?: MassSummed;
-  /** Decode step s's copies (the mass summed over the heads), once the token it picked is known. */
-  private readonly stepCopies: RowCopies[] = [];
+  /**
+   * Per prompt position, the counted rows' mass on it where it holds the token the row
+   * picked (its copies), summed over the heads and times evidenceCopyBonus; a decode step's
+   * is added once the token it picked is known.
+   */
+  private copyMass?: Float64Array;
   private positions?: TokenPositions;
 
   /** `promptIds`: the prompt the generation continues (where its copies are looked for). */
@@ -362,7 +366,7 @@ export class EvidenceCollector implements QueryRowsHook {
     // The sequence's mass heads are the same in every pass: checked at the first.
     if (!this.promptMass && !this.latestSums) this.checkMassHeads(sums.heads);
     // The step before this one picked the token this one was fed.
-    if (this.latestSums) this.stepCopies[this.latestSums.steps - 1] = this.stepCopy(this.latestSums, this.previousSums, fedToken);
+    if (this.latestSums) this.addStepCopies(this.latestSums, this.previousSums, fedToken);
     this.passes++;
     this.previousSums = this.latestSums;
     this.latestSums = sums;
@@ -417,10 +421,8 @@ export class EvidenceCollector implements QueryRowsHook {
       if (this.promptMass && !stepsByMass && decodeRows > 0) throw new Error("the decode steps gave queries after the prompt's pass gave its mass");
       const queryRows = this.promptMass ? 0 : stepsByMass ? prompt : rows;
       const decodeByQueries: Float32Array[] = [];
-      // Each prompt position's line, for the copies; the rows that picked a kept token (a
-      // question's prompt rows pick none but the last, and count no copies).
-      const lineOf = lineOfPositions(lines.runs, promptLength, sinks);
-      const copies = new Float64Array(lines.lines.length);
+      // The token a row picked, when it is a kept one (a question's prompt rows pick none but
+      // the last, and count no copies).
       const pickedBy = (row: number): number | undefined => {
         const picked = row - prompt + 1;
         return picked >= 0 && picked < generatedTokens && (row >= prompt || prompt === 1) ? generated[picked] : undefined;
@@ -431,15 +433,13 @@ export class EvidenceCollector implements QueryRowsHook {
           const token = pickedBy(row);
           if (token !== undefined) copyRows.push({ row, token });
         }
-        const { byHead, copied } = this.queryMass(sequence, firstPosition, queryRows, prompt, copyRows, lineOf);
-        byHead.forEach(({ promptRows, decodeRows: decoded }, i) => {
+        this.queryMass(sequence, firstPosition, queryRows, prompt, copyRows).forEach(({ promptRows, decodeRows: decoded }, i) => {
           addLineSums(headSums[i], promptRows, lines, sinks);
           decodeByQueries.push(decoded);
         });
-        addCopySums(copies, copied, lineOf, evidenceCopyBonus);
       }
       const firstPicked = pickedBy(prompt - 1);
-      if (this.promptMass && firstPicked !== undefined) addCopySums(copies, this.promptCopy(this.promptMass, firstPicked), lineOf, evidenceCopyBonus);
+      if (this.promptMass && firstPicked !== undefined) this.addPromptCopies(this.promptMass, firstPicked);
       if (this.promptMass) this.addMassPerHead(headSums, this.promptMass, lines, sinks);
       headSums.forEach((sums) => {
         for (let j = 0; j < total.length; j++) total[j] += sums[j];
@@ -449,17 +449,13 @@ export class EvidenceCollector implements QueryRowsHook {
         const sums = decodeRows === this.latestSums?.steps ? this.latestSums : decodeRows === this.previousSums?.steps ? this.previousSums : undefined;
         if (!sums) throw new Error(`evidence over ${decodeRows} decode steps, but the sums hold ${this.latestSums?.steps ?? 0} (or one fewer)`);
         addLineSums(total, sums.sums.subarray(0, sums.capacity), lines, sinks);
-        // The last step's copies wait for finish when no later step was fed its token.
-        if (decodeRows === this.latestSums!.steps) this.stepCopies[decodeRows - 1] = this.stepCopy(this.latestSums!, this.previousSums, generated[decodeRows]);
-        for (let step = 0; step < decodeRows; step++) {
-          const stepCopies = this.stepCopies[step];
-          if (!stepCopies) throw new Error(`decode step ${step} of ${decodeRows} has no copies: a step was not fed the token the one before it picked`);
-          addCopySums(copies, stepCopies, lineOf, evidenceCopyBonus);
-        }
+        // The last step's copies wait for finish when no later step was fed its token (the
+        // steps before it were added as each next one was fed).
+        if (decodeRows === this.latestSums!.steps) this.addStepCopies(this.latestSums!, this.previousSums, generated[decodeRows]);
       } else if (decodeRows > 0) {
         for (const mass of decodeByQueries) addLineSums(total, mass, lines, sinks);
       }
-      for (let j = 0; j < total.length; j++) total[j] += copies[j];
+      if (this.copyMass) addLineSums(total, this.copyMass, lines, sinks);
       kvHeads.forEach(({ layer, kvHead }, i) => perHead.push({ layer, kvHead, lines: rankedLines(headSums[i], lines, perHeadLines) }));
     }
     return {
@@ -486,8 +482,7 @@ export class EvidenceCollector implements QueryRowsHook {
     count: number,
     prompt: number,
     copyRows: ReadonlyArray<{ row: number; token: number }>,
-    lineOf: Int32Array,
-  ): { byHead: Array<{ promptRows: Float32Array; decodeRows: Float32Array }>; copied: RowCopies } {
+  ): Array<{ promptRows: Float32Array; decodeRows: Float32Array }> {
     const { headDim } = this.model.config;
     const { kvHeads } = this.heads;
     const graphLength = firstPosition + count;
@@ -496,13 +491,13 @@ export class EvidenceCollector implements QueryRowsHook {
     for (let r = 0; r < count; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
     const parts = new Float32Array(2 * count); // [2, rows]: the prompt's rows, then the others
     for (let r = 0; r < count; r++) parts[(r < prompt ? 0 : 1) * count + r] = 1;
-    // Each copy row's positions on a line that hold the token it picked, as flat indices
+    // Each copy row's positions past the sinks that hold the token it picked, as flat indices
     // into [rows, length]; at least one index (a sink's, read and dropped) for the graph.
     const copyPositions: number[] = [];
     const copyIndex: number[] = [];
     for (const { row, token } of copyRows) {
       for (const p of this.tokenPositions().of(token)) {
-        if (lineOf[p] < 0) continue;
+        if (p < this.heads.sinks) continue;
         copyPositions.push(p);
         copyIndex.push(row * graphLength + p);
       }
@@ -522,15 +517,14 @@ export class EvidenceCollector implements QueryRowsHook {
       feeds[attentionMassNames.keys(i)] = { type: 'float32', data: sequence.keys(layer, kvHead).subarray(0, graphLength * headDim), dims: [graphLength, headDim] };
     });
     const out = session.run(feeds);
-    const copied: RowCopies = { positions: Int32Array.from(copyPositions), mass: new Float32Array(copyPositions.length) };
-    const byHead = kvHeads.map((_, i) => {
+    const copyMass = this.copyMassByPosition();
+    return kvHeads.map((_, i) => {
       const perQueryHead = out[attentionMassNames.copyMass(i)]; // [group, copies]
       const copies = perQueryHead.length / this.group;
-      for (let g = 0; g < this.group; g++) for (let c = 0; c < copied.mass.length; c++) copied.mass[c] += perQueryHead[g * copies + c];
+      for (let g = 0; g < this.group; g++) copyPositions.forEach((p, c) => (copyMass[p] += evidenceCopyBonus * perQueryHead[g * copies + c]));
       const mass = out[attentionMassNames.mass(i)]; // [2, graphLength]
       return { promptRows: mass.subarray(0, graphLength), decodeRows: mass.subarray(graphLength) };
     });
-    return { byHead, copied };
   }
 
   /** The prompt's positions by token, built at the first need. */
@@ -538,22 +532,24 @@ export class EvidenceCollector implements QueryRowsHook {
     return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize));
   }
 
-  /** A decode step's copies of `picked`: its running row's growth over the step before (`previous`; none before the first step). */
-  private stepCopy(latest: MassSummed, previous: MassSummed | undefined, picked: number): RowCopies {
-    const positions = this.tokenPositions().of(picked);
-    const mass = new Float32Array(positions.length);
-    for (let i = 0; i < positions.length; i++) mass[i] = latest.sums[positions[i]] - (previous ? previous.sums[positions[i]] : 0);
-    return { positions, mass };
+  /** The copies by prompt position (copyMass), made at the first copy. */
+  private copyMassByPosition(): Float64Array {
+    return (this.copyMass ??= new Float64Array(this.promptIds.length));
   }
 
-  /** The prompt's one row's copies of `picked` (the first generated token), summed over its heads. */
-  private promptCopy(promptMass: MassPerHead, picked: number): RowCopies {
+  /** A decode step's copies of `picked`: its running row's growth over the step before (`previous`; none before the first step). */
+  private addStepCopies(latest: MassSummed, previous: MassSummed | undefined, picked: number): void {
+    const copyMass = this.copyMassByPosition();
+    for (const p of this.tokenPositions().of(picked)) copyMass[p] += evidenceCopyBonus * (latest.sums[p] - (previous ? previous.sums[p] : 0));
+  }
+
+  /** The prompt's one row's copies of `picked` (the first generated token), from each of its heads' mass. */
+  private addPromptCopies(promptMass: MassPerHead, picked: number): void {
+    const copyMass = this.copyMassByPosition();
     const positions = this.tokenPositions().of(picked);
-    const mass = new Float32Array(positions.length);
     for (const { kvHeads, capacity, sums } of promptMass.layers) {
-      for (let j = 0; j < kvHeads.length; j++) for (let i = 0; i < positions.length; i++) mass[i] += sums[j * capacity + positions[i]];
+      for (let j = 0; j < kvHeads.length; j++) for (const p of positions) copyMass[p] += evidenceCopyBonus * sums[j * capacity + p];
     }
-    return { positions, mass };
   }
 
   /** The passes' mass heads include every chosen head, and are no more than those: the decode steps' mass is summed over them all. */

@@ -18,15 +18,16 @@ import type { GenerateResult } from '../engine/generate';
 import { readCases, type CompletionCase } from '../eval/cases';
 import { casePrompt, type CaseBudget } from '../eval/casePrompt';
 import { scoreLine } from '../eval/metrics';
-import { lineKey } from '../eval/removeLines';
-import { crossFileHit, needleHit, otherFileLine, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
-import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
+import { candidateLines, lineKey } from '../eval/removeLines';
+import { crossFileHit, needleHit, otherFileLine, promptLineOf, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
+import { defaultFaithfulnessOptions, measureFaithfulness, rankedCandidates, seedOf, type Faithfulness } from '../eval/evidenceEval';
+import { measureLineDrops, summarizeLineDrops, type LineDrops, type LineDropSummary } from '../eval/lineDrops';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
 import { casesModelOptions, loadCasesModel, Progress } from './evalCommand';
 
 export const evalEvidenceUsage =
-  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only | --other-files] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
+  `heed eval-evidence --cases FILE.jsonl --model DIR ${kvUsage} [--context-tokens 2048] [--limit N] [--prefix-tokens 768] [--suffix-tokens 256] [--max-tokens 24] [--seed 1] [--hits-only | --other-files] [--line-drops] [--out RESULTS.jsonl] [--summary-out FILE.json] [--threads N] [--weights fp32|int8|int4] [--graph-cache DIR | --no-graph-cache]`;
 
 /** Why a case is not in the drops, or not in hit@k. */
 type Skip = 'empty_completion' | 'error';
@@ -55,6 +56,11 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
       // lines and the oracle from the prompt's workspace files): the editor's "From other
       // files". About doubles each such case's rescoring.
       'other-files': { type: 'boolean', default: false },
+      // Cross-file cases also score the prompt without the defining line alone, the source
+      // line alone and each of the retrieval heads' top 3 lines alone (up to 6 scorings a
+      // case, with --hits-only too): whether a missed defining line is one the model used.
+      // The summary's line_drops are the right cases', as hit@k's are.
+      'line-drops': { type: 'boolean', default: false },
       ...casesModelOptions,
     },
   });
@@ -72,6 +78,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   const seed = parseNumber('seed', values.seed!, true);
   const hitsOnly = values['hits-only'] === true;
   const otherFiles = values['other-files'] === true;
+  const lineDrops = values['line-drops'] === true;
   if (hitsOnly && otherFiles) throw new Error('--other-files measures removals, which --hits-only skips: choose one');
   const ks = defaultFaithfulnessOptions.ks;
   const read = readCases(values.cases);
@@ -89,6 +96,9 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
   const started = { ms: Date.now(), load1: loadavg()[0] };
   const figures: CaseFigures[] = [];
   const otherFileFigures: CaseFigures[] = [];
+  // Right cross-file cases', and every cross-file case's whose defining line is in the prompt.
+  const lineDropCases: LineDrops[] = [];
+  const lineDropAny: LineDrops[] = [];
   const skipped: Record<Skip, string[]> = { empty_completion: [], error: [] };
   const hitExcluded: Record<HitExclusion, number> = { not_exact: 0, no_foreign_identifier: 0, defined_outside_prompt: 0 };
   let exact = 0;
@@ -158,8 +168,17 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         notAsGenerated += Number(!asGenerated);
         let faith: Faithfulness | undefined;
         let faithOther: Faithfulness | undefined;
+        const logprobOf = async (parts: typeof prompt.parts) => (await host.score(parts, budget.contextTokens, continuation, cancel.signal)).total;
+        let drops: LineDrops | undefined;
+        if (lineDrops && anyHit && 'hits' in anyHit) {
+          const files = workspaceParts(c, prompt.parts);
+          const ranked = rankedCandidates(evidence.retrieval, candidateLines(prompt.parts));
+          drops = await measureLineDrops(prompt.parts, promptLineOf(anyHit.defining, files)!, promptLineOf(anyHit.source, files)!, ranked, logprobOf);
+          scoreCalls += drops.scoreCalls;
+          lineDropAny.push(drops);
+          if (hit && 'hits' in hit) lineDropCases.push(drops);
+        }
         if (!hitsOnly) {
-          const logprobOf = async (parts: typeof prompt.parts) => (await host.score(parts, budget.contextTokens, continuation, cancel.signal)).total;
           const options = { ...defaultFaithfulnessOptions, seed: seedOf(c.id, seed) };
           faith = await measureFaithfulness(prompt.parts, evidence, logprobOf, options);
           scoreCalls += faith.scoreCalls;
@@ -174,7 +193,8 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         const uncounted = anyHit && 'hits' in anyHit && !(hit && 'hits' in hit) ? { any_hit_at_k: anyHit.hits, defining_line: anyHit.defining } : {};
         const needleFields = needle && 'hits' in needle ? { needle_hit_at_k: needle.hits, defining_line: needle.defining } : {};
         const otherFileFields = faithOther ? { other_files: faithRecord(faithOther) } : {};
-        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...otherFileFields, ...uncounted, ...needleFields, scored_as_generated: asGenerated });
+        const lineDropFields = drops ? { line_drops: { defining: round4(drops.defining), source: round4(drops.source), top: drops.top.map(round4), defining_rank: drops.definingRank } } : {};
+        write({ ...caseRecord(c, completion, score.exactMatch, retrieval, faith, hit), ...otherFileFields, ...lineDropFields, ...uncounted, ...needleFields, scored_as_generated: asGenerated });
         progress.step(score.exactMatch);
       } catch (error) {
         if (error instanceof JobFailedError && error.cancelled) throw error;
@@ -229,6 +249,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
     hit_at_k_other_files_source_line: summarizeHits(otherFileSourceLines),
     hit_at_k_any_cross_file: summarizeHits(anyCrossFile),
     hit_at_k_needle: { ...summarizeHits(needles), excluded: needleExcluded },
+    ...(lineDrops ? { line_drops: summarizeLineDrops(lineDropCases), line_drops_any_cross_file: summarizeLineDrops(lineDropAny) } : {}),
     scored_not_as_generated: notAsGenerated,
     wall_s: Math.round((Date.now() - started.ms) / 1000),
     load1_start: started.load1,
@@ -297,6 +318,7 @@ interface PrintedSummary {
   hit_at_k_any_cross_file: ReturnType<typeof summarizeHits>;
   hit_at_k_needle: ReturnType<typeof summarizeHits> & { excluded: Record<string, number> };
   drops_other_files?: KSummary[];
+  line_drops?: LineDropSummary;
 }
 
 function formatSummary(drops: KSummary[], s: PrintedSummary): string {
@@ -337,6 +359,14 @@ function formatSummary(drops: KSummary[], s: PrintedSummary): string {
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_other_files_source_line));
     lines.push(`hit@k on all ${s.hit_at_k_any_cross_file.cases} cross-file cases whose defining line is in the prompt, right or not`);
     for (const m of ['retrieval', 'all'] as const) lines.push(hitLine(m, s.hit_at_k_any_cross_file));
+  }
+  const d = s.line_drops;
+  if (d && d.in_top.cases + d.missed.cases === 0) lines.push('single-line removals: no right cross-file case whose defining line is in the prompt');
+  else if (d) {
+    const g = (x: LineDropSummary['in_top']) => `${x.cases} cases; median drop without the defining line ${f(x.median_defining_drop)}, the source line ${f(x.median_source_drop)}, the least of the top ${d.k} ${f(x.median_least_top_drop)} nats`;
+    lines.push(`single-line removals, the retrieval heads' ranking: defining line in the top ${d.k}: ${g(d.in_top)}`);
+    lines.push(`  not in the top ${d.k}: ${g(d.missed)}; it hurt less than each of the top ${d.k} in ${d.missed.below_every_top_line}, more than one of them in ${d.missed.above_a_top_line}`);
+    lines.push(`  the defining line in the top ${d.k} where it alone costs at least ${d.by_defining_drop.map((b) => `${b.min_drop_nats} nats: ${b.in_top} of ${b.cases}`).join(', ')}`);
   }
   const n = s.hit_at_k_needle;
   if (n.cases > 0 || Object.values(n.excluded).some((k) => k > 0)) {

@@ -196,6 +196,27 @@ test('eval-evidence rescores each completion without its evidence lines and writ
   if (summary.hit_at_k.cases === 0) assert.match(run.stdout, /hit@k on 0 right cross-file cases[^]*\n {2}retrieval no cases\n/);
   const crossFileMeasured = rows.some((r) => r.kind === 'cross_file' && r.skipped === undefined);
   assert.equal(summary.drops_other_files.length, crossFileMeasured ? 3 : 0);
+  // --line-drops: a cross-file case whose defining line (LIMIT's, util.ts line 0) is in the
+  // prompt is scored without it, without its source line and without each top-3 line alone.
+  const dropsOut = join(work, 'evidence-line-drops.jsonl');
+  const dropsSummary = join(work, 'evidence-line-drops-summary.json');
+  const dropsRun = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--out', dropsOut, '--model', model, '--context-tokens', '512', '--max-tokens', '8', '--hits-only', '--line-drops', '--summary-out', dropsSummary], { encoding: 'utf8', env });
+  assert.ok(dropsRun.status === 0 || dropsRun.status === 1, dropsRun.stderr);
+  const dropRows = readFileSync(dropsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const crossFile = dropRows.find((r) => r.id === 'b');
+  if (crossFile.skipped === undefined) {
+    assert.equal(crossFile.any_hit_at_k !== undefined || crossFile.hit_at_k !== undefined, true);
+    const d = crossFile.line_drops;
+    assert.ok(Number.isFinite(d.defining) && Number.isFinite(d.source), JSON.stringify(d));
+    assert.equal(d.top.length, 3);
+    assert.ok(d.defining_rank === null || d.defining_rank >= 1);
+    const s = JSON.parse(readFileSync(dropsSummary, 'utf8'));
+    assert.equal(s.line_drops_any_cross_file.in_top.cases + s.line_drops_any_cross_file.missed.cases, 1);
+    assert.match(dropsRun.stdout, /single-line removals/);
+    // The tiny model's line is wrong: the case is in line_drops_any_cross_file, not line_drops (right cases only).
+    if (!crossFile.exact_match) assert.equal(s.line_drops.in_top.cases + s.line_drops.missed.cases, 0);
+  }
+  assert.equal(dropRows.find((r) => r.id === 'a').line_drops, undefined);
   const both = spawnSync(process.execPath, [heed, 'eval-evidence', '--cases', cases, '--model', model, '--hits-only', '--other-files'], { encoding: 'utf8', env });
   assert.equal(both.status, 1);
   assert.match(both.stderr, /--other-files measures removals/);

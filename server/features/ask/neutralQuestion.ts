@@ -5,7 +5,8 @@
 // question that names nothing, over the same workspace, measures the second part; a line
 // keeps the share of the question's attention above that baseline's.
 
-import type { EvidenceRequest, PartLineScore } from '../../engine/evidence';
+import type { EvidenceRequest } from '../../engine/evidence';
+import type { PartLineScore } from '../../engine/evidenceLines';
 import { defaultGenerateOptions, type GenerateOptions } from '../../engine/generate';
 import type { SpecialTokens } from '../../engine/types';
 import type { PromptParts } from '../../worker/messages';

@@ -3,7 +3,8 @@
 // name, path lines) left out; the top lines are merged into spans; each file gets a heat
 // strip and each head its own top lines.
 
-import type { PartLineScore, PromptEvidence } from '../../engine/evidence';
+import type { PromptEvidence } from '../../engine/evidence';
+import type { PartLineScore } from '../../engine/evidenceLines';
 import type { EvidenceHead, EvidenceHeat, EvidenceLine, EvidenceReport, EvidenceSpan } from '../../protocol';
 import type { PromptParts } from '../../worker/messages';
 

@@ -147,7 +147,7 @@ export async function runEvidenceBench(options: EvidenceBenchOptions): Promise<v
         const collector = new EvidenceCollector(model, heads, { heads: 'retrieval' }, ids);
         const result = generate(cached, ids, generateOptions, () => false, undefined, collector);
         collectingMs.push(performance.now() - started);
-        evidence = collector.finish(cached.sequence, ids.length, result.tokens, map);
+        evidence = collector.finish(cached.sequence, result.tokens, map);
         evidenceMs.push(evidence.ms);
         generated = result.tokens.length;
       } else {

@@ -18,9 +18,9 @@ import type { GenerateResult } from '../engine/generate';
 import { readCases, type CompletionCase } from '../eval/cases';
 import { casePrompt, type CaseBudget } from '../eval/casePrompt';
 import { scoreLine } from '../eval/metrics';
-import { candidateLines, lineKey } from '../eval/removeLines';
-import { crossFileHit, needleHit, otherFileLine, promptLineOf, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
-import { defaultFaithfulnessOptions, measureFaithfulness, rankedCandidates, seedOf, type Faithfulness } from '../eval/evidenceEval';
+import { lineKey } from '../eval/removeLines';
+import { crossFileHit, needleHit, otherFileLine, workspaceParts, type CrossFileHit, type HitExclusion as DefinitionExclusion, type NeedleHitExclusion } from '../eval/definingLine';
+import { defaultFaithfulnessOptions, measureFaithfulness, seedOf, type Faithfulness } from '../eval/evidenceEval';
 import { measureLineDrops, summarizeLineDrops, type LineDrops, type LineDropSummary } from '../eval/lineDrops';
 import { summarizeDrops, summarizeHits, type CaseFigures, type KSummary } from '../eval/evidenceSummary';
 import { cancelOnInterrupt, parseNumber, kvOptions, kvUsage, parseKvRequest } from './cliArgs';
@@ -171,9 +171,7 @@ export async function evalEvidenceCommand(args: string[]): Promise<number> {
         const logprobOf = async (parts: typeof prompt.parts) => (await host.score(parts, budget.contextTokens, continuation, cancel.signal)).total;
         let drops: LineDrops | undefined;
         if (lineDrops && anyHit && 'hits' in anyHit) {
-          const files = workspaceParts(c, prompt.parts);
-          const ranked = rankedCandidates(evidence.retrieval, candidateLines(prompt.parts));
-          drops = await measureLineDrops(prompt.parts, promptLineOf(anyHit.defining, files)!, promptLineOf(anyHit.source, files)!, ranked, logprobOf);
+          drops = await measureLineDrops(prompt.parts, anyHit.definingAt, anyHit.sourceAt, anyHit.ranked.retrieval, logprobOf);
           scoreCalls += drops.scoreCalls;
           lineDropAny.push(drops);
           if (hit && 'hits' in hit) lineDropCases.push(drops);

@@ -229,14 +229,15 @@ export class EvidenceCollector implements QueryRowsHook {
   }
 
   /**
-   * The evidence of a generation that kept `generatedTokens` tokens, over a sequence that
-   * still holds the keys of its prompt (`promptLength` tokens, laid out as `map` says) and
-   * of the tokens it decoded (`generated`: the kept tokens, the first picked by the prompt's
-   * last row). Rows are consecutive positions: the prompt's last ones, then the decoded
-   * tokens' (the row that picked a token past the last kept one is left out).
+   * The evidence of a generation, over a sequence that still holds the keys of its prompt
+   * (the constructor's `promptIds`, laid out as `map` says) and of the tokens it decoded
+   * (`generated`: the kept tokens, the first picked by the prompt's last row). Rows are
+   * consecutive positions: the prompt's last ones, then the decoded tokens' (the row that
+   * picked a token past the last kept one is left out).
    */
-  finish(sequence: Sequence, promptLength: number, generated: ArrayLike<number>, map: readonly PartTokens[]): PromptEvidence {
+  finish(sequence: Sequence, generated: ArrayLike<number>, map: readonly PartTokens[]): PromptEvidence {
     const started = performance.now();
+    const promptLength = this.promptIds.length;
     const generatedTokens = generated.length;
     const prompt = this.promptRowsSeen;
     const stepsByMass = this.latestSums !== undefined;
@@ -330,13 +331,12 @@ export class EvidenceCollector implements QueryRowsHook {
     for (let r = 0; r < count; r++) mask.fill(maskedScore, r * graphLength + firstPosition + r + 1, (r + 1) * graphLength);
     const parts = new Float32Array(2 * count); // [2, rows]: the prompt's rows, then the others
     for (let r = 0; r < count; r++) parts[(r < prompt ? 0 : 1) * count + r] = 1;
-    // Each copy row's positions past the sinks that hold the token it picked, as flat indices
-    // into [rows, length]; at least one index (a sink's, read and dropped) for the graph.
+    // Each copy row's positions that hold the token it picked, as flat indices into [rows,
+    // length]; at least one index (position 0's, read and dropped) for the graph.
     const copyPositions: number[] = [];
     const copyIndex: number[] = [];
     for (const { row, token } of copyRows) {
       for (const p of this.tokenPositions().of(token)) {
-        if (p < this.heads.sinks) continue;
         copyPositions.push(p);
         copyIndex.push(row * graphLength + p);
       }
@@ -366,9 +366,9 @@ export class EvidenceCollector implements QueryRowsHook {
     });
   }
 
-  /** The prompt's positions by token, built at the first need. */
+  /** The prompt's positions past the sinks (never evidence) by token, built at the first need. */
   private tokenPositions(): TokenPositions {
-    return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize));
+    return (this.positions ??= new TokenPositions(this.promptIds, this.model.config.vocabSize, this.heads.sinks));
   }
 
   /** The copies by prompt position (copyMass), made at the first copy. */

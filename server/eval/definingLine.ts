@@ -181,6 +181,11 @@ export interface CrossFileHit {
   otherFileSourceHits: MethodHits;
   /** Each method's first lines of the other files (as many as the largest k), as `path:line` with the file's 0-based line, like `defining`. */
   otherFileTop: Record<EvidenceMethod, string[]>;
+  /** Where the defining and the source line stand in the prompt. */
+  definingAt: PartLine;
+  sourceAt: PartLine;
+  /** Each method's candidate lines in evidence order, as hit@k ranked them. */
+  ranked: Record<EvidenceMethod, PartLine[]>;
 }
 
 /** Every line of the workspace files `paths` that declares one of `names`, as prompt lines. */
@@ -237,6 +242,9 @@ export function crossFileHit(c: CompletionCase, parts: PromptParts, evidence: Re
     otherFileHits: methodHits(where, otherFiles, ks),
     otherFileSourceHits: methodHits(sourceWhere, otherFiles, ks),
     otherFileTop: { retrieval: named(otherFiles.retrieval), all: named(otherFiles.all) },
+    definingAt: where,
+    sourceAt: sourceWhere,
+    ranked,
   };
 }
 

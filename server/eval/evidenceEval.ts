@@ -90,6 +90,29 @@ export function rankedCandidates(evidence: PartLine[], candidates: PartLine[]): 
 }
 
 /**
+ * The completion's log-probability after `parts` without some of its lines, every distinct
+ * set of lines scored once (`calls`: the prompts scored, the whole one included).
+ */
+export function removalScorer(parts: PromptParts, logprobOf: LogprobOf): { logprobWithout(lines: PartLine[]): Promise<number>; dropOf(lines: PartLine[]): Promise<number>; calls(): number } {
+  const scored = new Map<string, Promise<number>>();
+  const logprobWithout = (lines: PartLine[]): Promise<number> => {
+    const key = lines.map(lineKey).sort().join(',');
+    let result = scored.get(key);
+    if (result === undefined) {
+      result = logprobOf(lines.length === 0 ? parts : removeLines(parts, lines));
+      scored.set(key, result);
+    }
+    return result;
+  };
+  return {
+    logprobWithout,
+    /** Base − without `lines`, in nats: positive when the removal hurt the completion. */
+    dropOf: async (lines) => (await logprobWithout([])) - (await logprobWithout(lines)),
+    calls: () => scored.size,
+  };
+}
+
+/**
  * Measures one completion. `evidence` holds each method's lines, highest score first.
  * Every distinct set of removed lines is scored once, whichever method asked for it.
  */
@@ -101,18 +124,9 @@ export async function measureFaithfulness(
 ): Promise<Faithfulness> {
   const within = options.within;
   const candidates = within ? candidateLines(parts).filter(within) : candidateLines(parts);
-  const scored = new Map<string, Promise<number>>();
-  const logprobWithout = (lines: PartLine[]): Promise<number> => {
-    const key = lines.map(lineKey).sort().join(',');
-    let result = scored.get(key);
-    if (result === undefined) {
-      result = logprobOf(lines.length === 0 ? parts : removeLines(parts, lines));
-      scored.set(key, result);
-    }
-    return result;
-  };
-  const baseLogprob = await logprobWithout([]);
-  const dropOf = async (lines: PartLine[]) => baseLogprob - (await logprobWithout(lines));
+  const scorer = removalScorer(parts, logprobOf);
+  const dropOf = scorer.dropOf;
+  const baseLogprob = await scorer.logprobWithout([]);
 
   const ranked = { retrieval: rankedCandidates(evidence.retrieval, candidates), all: rankedCandidates(evidence.all, candidates) };
   const maxK = Math.max(...options.ks);
@@ -149,7 +163,7 @@ export async function measureFaithfulness(
     poolLines: pool.size,
     drops,
     top: { retrieval: ranked.retrieval.slice(0, maxK), all: ranked.all.slice(0, maxK), oracle: oracle.slice(0, maxK) },
-    scoreCalls: scored.size,
+    scoreCalls: scorer.calls(),
   };
 }
 

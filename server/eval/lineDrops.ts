@@ -7,8 +7,8 @@
 // than one of them is a line the model leaned on that the evidence put lower.
 
 import { median } from './evidenceSummary';
-import type { LogprobOf } from './evidenceEval';
-import { lineKey, removeLines, type PartLine } from './removeLines';
+import { removalScorer, type LogprobOf } from './evidenceEval';
+import { lineKey, type PartLine } from './removeLines';
 import type { PromptParts } from '../worker/messages';
 
 export interface LineDrops {
@@ -32,17 +32,8 @@ export interface LineDrops {
  * line is scored once.
  */
 export async function measureLineDrops(parts: PromptParts, defining: PartLine, source: PartLine, ranked: PartLine[], logprobOf: LogprobOf, k = 3): Promise<LineDrops> {
-  const scored = new Map<string, number>();
-  const base = await logprobOf(parts);
-  const dropOf = async (line: PartLine): Promise<number> => {
-    const key = lineKey(line);
-    let logprob = scored.get(key);
-    if (logprob === undefined) {
-      logprob = await logprobOf(removeLines(parts, [line]));
-      scored.set(key, logprob);
-    }
-    return base - logprob;
-  };
+  const scorer = removalScorer(parts, logprobOf);
+  const dropOf = (line: PartLine) => scorer.dropOf([line]);
   const definingDrop = await dropOf(defining);
   const sourceDrop = await dropOf(source);
   const top: number[] = [];
@@ -54,7 +45,7 @@ export async function measureLineDrops(parts: PromptParts, defining: PartLine, s
     top,
     definingRank: at < 0 ? null : at + 1,
     topBelowDefining: top.filter((drop) => drop < definingDrop).length,
-    scoreCalls: scored.size + 1,
+    scoreCalls: scorer.calls(),
   };
 }
 

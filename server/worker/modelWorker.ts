@@ -111,7 +111,7 @@ async function run(id: number, job: JobRequest): Promise<JobResult> {
   const result = generate(cached, promptIds, job.options, shouldStop, onToken, collector);
   // Evidence never costs the completion: a failure is reported beside it.
   try {
-    const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens, map);
+    const evidence = collector.finish(cached.sequence, result.tokens, map);
     return { kind: 'generate', result: { ...result, totalMs: result.totalMs + evidence.ms, evidence: packEvidence(evidence), droppedPromptUnits: fit.droppedUnits } };
   } catch (error) {
     return { kind: 'generate', result: { ...result, evidenceProblem: error instanceof Error ? error.message : String(error), droppedPromptUnits: fit.droppedUnits } };

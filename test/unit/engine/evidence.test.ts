@@ -44,7 +44,7 @@ for (const [promptRows, int8Block, maxTokens] of [[1, undefined, 5], [1, undefin
       cached.prefill(promptIds.slice(0, -1).concat([7]), () => false);
       const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens }, () => false, undefined, collector);
       assert.ok(result.tokens.length > 0);
-      const evidence = collector.finish(cached.sequence, promptIds.length, result.tokens, map);
+      const evidence = collector.finish(cached.sequence, result.tokens, map);
       assert.equal(evidence.queries, promptRows - 1 + result.tokens.length);
 
       // The reference over the prompt and the generated tokens but the last. A row that picked

@@ -49,7 +49,7 @@ for (const int8 of [false, true]) {
           // A question's request (fromPart) also ranks the prompt's rows alone.
           const collector = new EvidenceCollector(model, heads, promptRows > 1 ? { heads: 'retrieval', fromPart: 0 } : { heads: 'retrieval' }, promptIds, promptRows);
           const result = generate(cached, promptIds, { ...defaultGenerateOptions, maxTokens: 6 }, () => false, undefined, hook(collector));
-          return { tokens: result.tokens, evidence: collector.finish(cached.sequence, promptIds.length, result.tokens, map) };
+          return { tokens: result.tokens, evidence: collector.finish(cached.sequence, result.tokens, map) };
         };
         // The collector itself takes the mass; the wrapper offers only queries.
         const byMass = run((collector) => collector);
